@@ -1,0 +1,2 @@
+//! The `phantom` command: hands over to the CLI.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Query form encoding (placeholder; filled in by the client core).

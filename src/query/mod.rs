@@ -1,0 +1,53 @@
+//! The AWS Query protocol, knowing nothing of Auto Scaling: form encoding, XML replies and errors,
+//! signing, transport and pagination.
+//!
+//! A request travels as a [`QueryRequest`] (where it goes and its ordered parameters); a signer turns
+//! it into a [`SignedRequest`] (the exact URL, headers and body to send).
+
+pub mod form;
+pub mod sign;
+pub mod xml;
+
+use http::Method;
+
+/// A Query API request before signing: where it goes and its parameters in the order they were
+/// serialized (`Action`, `Version`, then the members in model order, as botocore sends them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryRequest {
+    /// `GET` (parameters in the query string) or `POST` (parameters in a form body).
+    pub method: Method,
+    /// `http` or `https`.
+    pub scheme: String,
+    /// Host name or IP literal, without port.
+    pub host: String,
+    /// Explicit port, when the URL names one.
+    pub port: Option<u16>,
+    /// Path, `/` for every known server.
+    pub path: String,
+    /// Ordered parameters, `Action` and `Version` included.
+    pub params: Vec<(String, String)>,
+}
+
+impl QueryRequest {
+    /// The `Host` header as sent: `host` or `host:port` when the URL has an explicit port.
+    pub fn host_header(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}:{}", self.host, p),
+            None => self.host.clone(),
+        }
+    }
+}
+
+/// A request ready to send: method, complete URL (query string included for `GET`), the headers
+/// the signer added (`Authorization`, `X-Amz-Date`, `Content-Type`, ...), and the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRequest {
+    /// The HTTP method.
+    pub method: Method,
+    /// The full URL.
+    pub url: String,
+    /// Headers to send besides `Host`, which the HTTP client sets from the URL.
+    pub headers: Vec<(String, String)>,
+    /// The body (empty for `GET`).
+    pub body: Vec<u8>,
+}

@@ -1,0 +1,1 @@
+//! Request signing (placeholder; filled in by the signing work).

@@ -1,0 +1,1 @@
+//! Query XML replies (placeholder; filled in by the client core).
