@@ -1,1 +1,251 @@
-//! Query form encoding (placeholder; filled in by the client core).
+//! Query form encoding: a request shape to ordered parameters and back.
+//!
+//! Sending, a shape is serialized with serde into a tree (`serde_json::to_value`, which keeps the
+//! model's member order) and flattened the way botocore's Query serializer does: structures with
+//! dots, lists as `Name.member.N` (1-based), booleans `true`/`false`, an empty list as `Name=`.
+//! Receiving (the built-in endpoint), [`pairs_to_tree`] rebuilds the tree from the pairs, and
+//! [`crate::query::tree::from_tree`] fills the same shape.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The deepest key (`A.B.member.1.C` has 5 segments) accepted when decoding a form.
+pub const MAX_KEY_SEGMENTS: usize = 16;
+
+/// Serializes `input` into Query parameters, after `Action` and `Version`.
+pub fn to_params<T: Serialize>(
+    action: &str,
+    version: &str,
+    input: &T,
+) -> Result<Vec<(String, String)>, String> {
+    let tree = serde_json::to_value(input).map_err(|e| format!("cannot encode {action}: {e}"))?;
+    let mut params = vec![
+        ("Action".to_string(), action.to_string()),
+        ("Version".to_string(), version.to_string()),
+    ];
+    flatten(&tree, String::new(), &mut params);
+    Ok(params)
+}
+
+/// Appends the Query parameters of `tree` below `prefix` to `out`.
+pub fn flatten(tree: &Value, prefix: String, out: &mut Vec<(String, String)>) {
+    match tree {
+        Value::Null => {}
+        Value::Bool(b) => out.push((prefix, b.to_string())),
+        Value::Number(n) => out.push((prefix, n.to_string())),
+        Value::String(s) => out.push((prefix, s.clone())),
+        Value::Array(items) if items.is_empty() => out.push((prefix, String::new())),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                flatten(item, format!("{prefix}.member.{}", i + 1), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, value) in map {
+                let name = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                flatten(value, name, out);
+            }
+        }
+    }
+}
+
+/// Rebuilds the tree of a decoded form: dotted keys become structures, `member.N` lists (in index
+/// order, gaps closed), values stay text. `Action`, `Version` and signing parameters are left in;
+/// shapes ignore them. A key deeper than [`MAX_KEY_SEGMENTS`] or with an empty segment is refused.
+pub fn pairs_to_tree(pairs: &[(String, String)]) -> Result<Value, String> {
+    let mut root = Map::new();
+    for (key, value) in pairs {
+        let segments: Vec<&str> = key.split('.').collect();
+        if segments.len() > MAX_KEY_SEGMENTS {
+            return Err(format!(
+                "parameter name too deeply nested: {}",
+                shorten(key)
+            ));
+        }
+        if segments.iter().any(|s| s.is_empty()) {
+            return Err(format!("malformed parameter name: {}", shorten(key)));
+        }
+        insert(&mut root, &segments, value);
+    }
+    Ok(listify(Value::Object(root)))
+}
+
+fn insert(map: &mut Map<String, Value>, segments: &[&str], value: &str) {
+    let Some((first, rest)) = segments.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        // A structure already built under this name wins over a bare `Name=` (the empty list).
+        if !matches!(map.get(*first), Some(Value::Object(_))) {
+            map.insert(first.to_string(), Value::String(value.to_string()));
+        }
+        return;
+    }
+    let slot = map
+        .entry(first.to_string())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    if let Value::Object(child) = slot {
+        insert(child, rest, value);
+    }
+}
+
+/// Turns every `{ "member": { "1": a, "2": b } }` into `[a, b]`.
+fn listify(tree: Value) -> Value {
+    match tree {
+        Value::Object(map) => {
+            if let (1, Some(Value::Object(members))) = (map.len(), map.get("member")) {
+                let mut indexed: Vec<(u64, Value)> = members
+                    .iter()
+                    .filter_map(|(k, v)| k.parse::<u64>().ok().map(|i| (i, v.clone())))
+                    .collect();
+                indexed.sort_by_key(|(i, _)| *i);
+                return Value::Array(indexed.into_iter().map(|(_, v)| listify(v)).collect());
+            }
+            Value::Object(map.into_iter().map(|(k, v)| (k, listify(v))).collect())
+        }
+        other => other,
+    }
+}
+
+fn shorten(text: &str) -> String {
+    let mut s: String = text.chars().take(80).collect();
+    if s.len() < text.len() {
+        s.push_str("...");
+    }
+    s
+}
+
+/// Percent-encodes for the Query protocol: everything but `A-Z a-z 0-9 - _ . ~`, space as `%20`.
+pub fn encode_component(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, QUERY_SET).to_string()
+}
+
+const QUERY_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Encodes parameters as `k=v&k=v`, in the given order.
+pub fn encode_pairs(pairs: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&encode_component(k));
+        out.push('=');
+        out.push_str(&encode_component(v));
+    }
+    out
+}
+
+/// Decodes `application/x-www-form-urlencoded` text (`+` is a space). Invalid UTF-8 is an error.
+pub fn decode_pairs(text: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let mut pairs = Vec::new();
+    for part in text.split(|b| *b == b'&') {
+        if part.is_empty() {
+            continue;
+        }
+        let (k, v) = match part.iter().position(|b| *b == b'=') {
+            Some(i) => (&part[..i], &part[i + 1..]),
+            None => (part, &part[part.len()..]),
+        };
+        pairs.push((decode_component(k)?, decode_component(v)?));
+    }
+    Ok(pairs)
+}
+
+fn decode_component(raw: &[u8]) -> Result<String, String> {
+    let plus_as_space: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
+    String::from_utf8(bytes).map_err(|_| "form parameter is not valid UTF-8".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Serialize)]
+    struct Tag {
+        #[serde(rename = "Key")]
+        key: String,
+        #[serde(rename = "PropagateAtLaunch")]
+        propagate: bool,
+    }
+
+    #[derive(Serialize)]
+    struct Input {
+        #[serde(rename = "AutoScalingGroupName")]
+        name: String,
+        #[serde(rename = "MinSize")]
+        min: i32,
+        #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
+        zones: Option<Vec<String>>,
+        #[serde(rename = "LoadBalancerNames", skip_serializing_if = "Option::is_none")]
+        balancers: Option<Vec<String>>,
+        #[serde(rename = "Tags")]
+        tags: Vec<Tag>,
+        #[serde(rename = "Cooldown", skip_serializing_if = "Option::is_none")]
+        cooldown: Option<i32>,
+    }
+
+    #[test]
+    fn flattens_like_botocore() {
+        let input = Input {
+            name: "g 1".into(),
+            min: 2,
+            zones: Some(vec!["us-east-1a".into(), "us-east-1b".into()]),
+            balancers: Some(vec![]),
+            tags: vec![Tag {
+                key: "env".into(),
+                propagate: true,
+            }],
+            cooldown: None,
+        };
+        let params = to_params("CreateAutoScalingGroup", "2011-01-01", &input).unwrap();
+        let text = encode_pairs(&params);
+        assert_eq!(
+            text,
+            "Action=CreateAutoScalingGroup&Version=2011-01-01&AutoScalingGroupName=g%201&MinSize=2\
+             &AvailabilityZones.member.1=us-east-1a&AvailabilityZones.member.2=us-east-1b\
+             &LoadBalancerNames=&Tags.member.1.Key=env&Tags.member.1.PropagateAtLaunch=true"
+        );
+    }
+
+    #[test]
+    fn rebuilds_the_tree() {
+        let pairs = decode_pairs(
+            b"Action=X&Tags.member.2.Key=b&Tags.member.1.Key=a+b&Zones.member.10=z10&Zones.member.9=z9&Empty=",
+        )
+        .unwrap();
+        let tree = pairs_to_tree(&pairs).unwrap();
+        assert_eq!(
+            tree,
+            json!({"Action": "X", "Tags": [{"Key": "a b"}, {"Key": "b"}], "Zones": ["z9", "z10"], "Empty": ""})
+        );
+    }
+
+    #[test]
+    fn refuses_hostile_keys() {
+        let deep = vec![("a.".repeat(40) + "b", "v".to_string())];
+        assert!(pairs_to_tree(&deep).unwrap_err().contains("deeply"));
+        assert!(pairs_to_tree(&[("a..b".into(), "v".into())]).is_err());
+        assert!(decode_pairs(b"a=%ff%fe").is_err());
+        assert_eq!(
+            decode_pairs(b"a=%zz&&b").unwrap(),
+            vec![("a".into(), "%zz".into()), ("b".into(), "".into())]
+        );
+    }
+}

@@ -6,6 +6,8 @@
 
 pub mod form;
 pub mod sign;
+pub mod timestamp;
+pub mod tree;
 pub mod xml;
 
 use http::Method;

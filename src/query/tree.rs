@@ -1,0 +1,454 @@
+//! The text tree every Query payload passes through, and a lenient serde deserializer over it.
+//!
+//! Form parameters (`Tags.member.1.Key=k`) and XML replies (`<Tags><member><Key>k</Key>...`) both
+//! become a [`serde_json::Value`] whose leaves are strings: objects for structures, arrays for
+//! `member` lists. [`from_tree`] then fills a shape struct, reading numbers and booleans from their
+//! text (`True`, `false`, ` 3 `), an empty text as an empty list or structure, and ignoring members
+//! it does not know. Going the other way, `serde_json::to_value` of a shape gives the same tree with
+//! typed leaves, which the form and XML writers flatten. One tree, so client and server, request and
+//! reply, cannot read the same shape two ways.
+
+use std::fmt;
+
+use serde::Deserializer;
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+};
+
+use serde_json::Value;
+
+/// Why a tree did not fit a shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeError(pub String);
+
+impl fmt::Display for TreeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TreeError {}
+
+impl de::Error for TreeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        TreeError(msg.to_string())
+    }
+}
+
+/// Fills a shape of type `T` from a text tree.
+pub fn from_tree<T: DeserializeOwned>(tree: &Value) -> Result<T, TreeError> {
+    T::deserialize(TreeDeserializer(tree))
+}
+
+/// A scalar that can be read from its text form: numbers, booleans and timestamps.
+pub trait ScalarText: Sized {
+    /// Parses the (trimmed, non-empty) text.
+    fn from_text(text: &str) -> Option<Self>;
+    /// Converts a JSON number, for trees that came from `serde_json::to_value`.
+    fn from_f64(_n: f64) -> Option<Self> {
+        None
+    }
+    /// Converts a JSON boolean.
+    fn from_bool(_b: bool) -> Option<Self> {
+        None
+    }
+}
+
+macro_rules! scalar_number {
+    ($($ty:ty),*) => {$(
+        impl ScalarText for $ty {
+            fn from_text(text: &str) -> Option<Self> {
+                text.parse().ok()
+            }
+            fn from_f64(n: f64) -> Option<Self> {
+                let v = n as $ty;
+                (v as f64 == n).then_some(v)
+            }
+        }
+    )*};
+}
+scalar_number!(i32, i64, f64);
+
+impl ScalarText for bool {
+    fn from_text(text: &str) -> Option<Self> {
+        if text.eq_ignore_ascii_case("true") {
+            Some(true)
+        } else if text.eq_ignore_ascii_case("false") {
+            Some(false)
+        } else {
+            None
+        }
+    }
+    fn from_bool(b: bool) -> Option<Self> {
+        Some(b)
+    }
+}
+
+/// Reads an optional number, boolean or timestamp, taking an empty text (`<Cooldown/>`) as absent.
+///
+/// Used through `#[serde(deserialize_with = "opt_scalar")]` on the generated shapes; works with any
+/// deserializer (the text tree, or plain JSON).
+pub fn opt_scalar<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: ScalarText,
+{
+    struct OptScalar<T>(std::marker::PhantomData<T>);
+
+    impl<T: ScalarText> OptScalar<T> {
+        fn bad<E: de::Error>(&self, shown: &dyn fmt::Debug) -> E {
+            E::custom(format!(
+                "expected {}, found {shown:?}",
+                std::any::type_name::<T>()
+                    .rsplit("::")
+                    .next()
+                    .unwrap_or("a value")
+            ))
+        }
+    }
+
+    impl<'de, T: ScalarText> Visitor<'de> for OptScalar<T> {
+        type Value = Option<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a number, boolean or timestamp, or nothing")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            let text = v.trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            T::from_text(text).map(Some).ok_or_else(|| self.bad(&v))
+        }
+
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            T::from_bool(v).map(Some).ok_or_else(|| self.bad(&v))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            T::from_f64(v as f64).map(Some).ok_or_else(|| self.bad(&v))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            T::from_f64(v as f64).map(Some).ok_or_else(|| self.bad(&v))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            T::from_f64(v).map(Some).ok_or_else(|| self.bad(&v))
+        }
+    }
+
+    deserializer.deserialize_any(OptScalar(std::marker::PhantomData))
+}
+
+/// A serde deserializer over a borrowed text tree.
+#[derive(Clone, Copy)]
+pub struct TreeDeserializer<'a>(pub &'a Value);
+
+impl<'a> TreeDeserializer<'a> {
+    fn text(&self) -> Option<&'a str> {
+        match self.0 {
+            Value::String(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        match self.0 {
+            Value::Null => "nothing",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a text",
+            Value::Array(_) => "a list",
+            Value::Object(_) => "a structure",
+        }
+    }
+
+    fn parse<T: std::str::FromStr>(&self, what: &str) -> Result<T, TreeError> {
+        let text = match self.0 {
+            Value::String(s) => s.trim().to_string(),
+            Value::Number(n) => n.to_string(),
+            _ => {
+                return Err(TreeError(format!(
+                    "expected {what}, found {}",
+                    self.describe()
+                )));
+            }
+        };
+        text.parse()
+            .map_err(|_| TreeError(format!("expected {what}, found {text:?}")))
+    }
+}
+
+macro_rules! parse_number {
+    ($($method:ident $visit:ident $ty:ty),*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+            visitor.$visit(self.parse::<$ty>(stringify!($ty))?)
+        }
+    )*};
+}
+
+impl<'de, 'a: 'de> Deserializer<'de> for TreeDeserializer<'a> {
+    type Error = TreeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        match self.0 {
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(b) => visitor.visit_bool(*b),
+            Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    visitor.visit_i64(i)
+                } else if let Some(u) = n.as_u64() {
+                    visitor.visit_u64(u)
+                } else {
+                    visitor.visit_f64(n.as_f64().unwrap_or(f64::NAN))
+                }
+            }
+            Value::String(s) => visitor.visit_borrowed_str(s),
+            Value::Array(items) => visitor.visit_seq(Items(items.iter())),
+            Value::Object(map) => visitor.visit_map(Members {
+                iter: map.iter(),
+                value: None,
+            }),
+        }
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        match self.0 {
+            Value::Bool(b) => visitor.visit_bool(*b),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => visitor.visit_bool(true),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => visitor.visit_bool(false),
+            other => Err(TreeError(format!("expected true or false, found {other}"))),
+        }
+    }
+
+    parse_number!(
+        deserialize_i8 visit_i8 i8, deserialize_i16 visit_i16 i16, deserialize_i32 visit_i32 i32,
+        deserialize_i64 visit_i64 i64, deserialize_u8 visit_u8 u8, deserialize_u16 visit_u16 u16,
+        deserialize_u32 visit_u32 u32, deserialize_u64 visit_u64 u64, deserialize_f32 visit_f32 f32,
+        deserialize_f64 visit_f64 f64
+    );
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        match self.0 {
+            Value::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        match self.0 {
+            Value::Array(items) => visitor.visit_seq(Items(items.iter())),
+            Value::Null => visitor.visit_seq(Items([].iter())),
+            Value::String(s) if s.trim().is_empty() => visitor.visit_seq(Items([].iter())),
+            // A lone `<member>` some writers leave unwrapped, or an object keyed by index.
+            Value::Object(map) => match map.get("member") {
+                Some(Value::Array(items)) => visitor.visit_seq(Items(items.iter())),
+                Some(one) => visitor.visit_seq(Items(std::slice::from_ref(one).iter())),
+                None => Err(TreeError(
+                    "expected a list of members, found a structure".into(),
+                )),
+            },
+            other => Err(TreeError(format!("expected a list, found {other}"))),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        match self.0 {
+            Value::Object(map) => visitor.visit_map(Members {
+                iter: map.iter(),
+                value: None,
+            }),
+            Value::Null => visitor.visit_map(de::value::MapDeserializer::new(std::iter::empty::<(
+                &str,
+                &str,
+            )>())),
+            Value::String(s) if s.trim().is_empty() => visitor.visit_map(
+                de::value::MapDeserializer::new(std::iter::empty::<(&str, &str)>()),
+            ),
+            _ => Err(TreeError(format!(
+                "expected a structure, found {}",
+                self.describe()
+            ))),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, TreeError> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        match self.0 {
+            Value::String(s) => visitor.visit_borrowed_str(s),
+            Value::Number(n) => visitor.visit_string(n.to_string()),
+            Value::Bool(b) => visitor.visit_string(b.to_string()),
+            Value::Null => visitor.visit_borrowed_str(""),
+            _ => Err(TreeError(format!(
+                "expected a text, found {}",
+                self.describe()
+            ))),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, TreeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, TreeError> {
+        match self.text() {
+            Some(s) => visitor.visit_enum(s.into_deserializer()),
+            None => Err(TreeError(format!(
+                "expected a name, found {}",
+                self.describe()
+            ))),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bytes byte_buf unit_struct tuple tuple_struct identifier
+    }
+}
+
+struct Items<'a>(std::slice::Iter<'a, Value>);
+
+impl<'de, 'a: 'de> SeqAccess<'de> for Items<'a> {
+    type Error = TreeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, TreeError> {
+        match self.0.next() {
+            Some(v) => seed.deserialize(TreeDeserializer(v)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
+struct Members<'a> {
+    iter: serde_json::map::Iter<'a>,
+    value: Option<&'a Value>,
+}
+
+impl<'de, 'a: 'de> MapAccess<'de> for Members<'a> {
+    type Error = TreeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, TreeError> {
+        match self.iter.next() {
+            Some((k, v)) => {
+                self.value = Some(v);
+                seed.deserialize(de::value::BorrowedStrDeserializer::new(k.as_str()))
+                    .map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, TreeError> {
+        let value = self.value.take().unwrap_or(&Value::Null);
+        seed.deserialize(TreeDeserializer(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Debug, Deserialize, PartialEq, Default)]
+    struct Sample {
+        #[serde(rename = "Name")]
+        name: String,
+        #[serde(rename = "Size", default, deserialize_with = "opt_scalar")]
+        size: Option<i32>,
+        #[serde(rename = "On", default, deserialize_with = "opt_scalar")]
+        on: Option<bool>,
+        #[serde(rename = "Zones", default)]
+        zones: Option<Vec<String>>,
+        #[serde(rename = "Note", default)]
+        note: Option<String>,
+    }
+
+    #[test]
+    fn reads_text_leaves_liberally() {
+        let tree = json!({"Name": "g", "Size": " 3 ", "On": "True", "Zones": ["a", "b"], "Extra": {"x": "y"}});
+        let s: Sample = from_tree(&tree).unwrap();
+        assert_eq!(s.size, Some(3));
+        assert_eq!(s.on, Some(true));
+        assert_eq!(s.zones, Some(vec!["a".to_string(), "b".to_string()]));
+    }
+
+    #[test]
+    fn empty_text_is_absent_scalar_but_empty_list() {
+        let tree = json!({"Name": "g", "Size": "", "On": "", "Zones": "", "Note": ""});
+        let s: Sample = from_tree(&tree).unwrap();
+        assert_eq!(s.size, None);
+        assert_eq!(s.on, None);
+        assert_eq!(s.zones, Some(vec![]));
+        assert_eq!(s.note, Some(String::new()));
+    }
+
+    #[test]
+    fn bad_number_names_the_text() {
+        let tree = json!({"Name": "g", "Size": "lots"});
+        let err = from_tree::<Sample>(&tree).unwrap_err();
+        assert!(err.0.contains("lots"), "{err}");
+    }
+
+    #[test]
+    fn missing_required_member_is_an_error() {
+        let err = from_tree::<Sample>(&json!({})).unwrap_err();
+        assert!(err.0.contains("Name"), "{err}");
+    }
+}
