@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The one test command: installs the Python peers (moto, boto3, boto 2, requests, the AWS CLI) into
+# local venvs, starts moto on a free loopback port, runs every Rust test (unit, integration, interop)
+# with the peers named in the environment, and stops moto. Any peer that fails to install or start
+# fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+py=${PYTHON:-python3}
+
+venv="$root/.venv"
+cli_venv="$root/.venv-awscli"
+stamp_want="moto==5.2.5 boto3==1.44.8 botocore==1.44.8 Flask==3.1.3 flask-cors==6.0.5 Werkzeug==3.1.9 boto==2.49.0 requests"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.phantom-stamp" 2>/dev/null)" != "$stamp_want" ]; then
+  echo "== installing test peers into $venv"
+  rm -rf "$venv"
+  "$py" -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check $stamp_want
+  echo "$stamp_want" > "$venv/.phantom-stamp"
+fi
+if [ ! -x "$cli_venv/bin/aws" ]; then
+  echo "== installing the AWS CLI v1 into $cli_venv"
+  rm -rf "$cli_venv"
+  "$py" -m venv "$cli_venv"
+  "$cli_venv/bin/pip" install -q --disable-pip-version-check awscli
+fi
+
+port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log=$(mktemp)
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+moto_pid=$!
+stop_moto() {
+  kill "$moto_pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$moto_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$moto_pid" 2>/dev/null || true
+  rm -f "$log"
+}
+trap stop_moto EXIT
+for _ in $(seq 100); do
+  if curl -sf "http://127.0.0.1:$port/moto-api/" >/dev/null; then break; fi
+  if ! kill -0 "$moto_pid" 2>/dev/null; then echo "moto failed to start:"; cat "$log"; exit 1; fi
+  sleep 0.2
+done
+curl -sf "http://127.0.0.1:$port/moto-api/" >/dev/null || { echo "moto did not answer on port $port"; cat "$log"; exit 1; }
+echo "== moto is up on 127.0.0.1:$port"
+
+export PHANTOM_TEST_MOTO_URL="http://127.0.0.1:$port"
+export PHANTOM_TEST_PYTHON="$venv/bin/python"
+export PHANTOM_TEST_AWS="$cli_venv/bin/aws"
+cargo test --locked --all-targets "$@"
