@@ -2,3 +2,8 @@
 //! operation.
 
 pub mod types;
+pub mod client;
+pub mod operations;
+
+pub use client::{Client, Response};
+pub use operations::{NoOutput, Operation, Paginated};

@@ -12,17 +12,11 @@ use serde_json::{Map, Value};
 /// The deepest key (`A.B.member.1.C` has 5 segments) accepted when decoding a form.
 pub const MAX_KEY_SEGMENTS: usize = 16;
 
-/// Serializes `input` into Query parameters, after `Action` and `Version`.
-pub fn to_params<T: Serialize>(
-    action: &str,
-    version: &str,
-    input: &T,
-) -> Result<Vec<(String, String)>, String> {
-    let tree = serde_json::to_value(input).map_err(|e| format!("cannot encode {action}: {e}"))?;
-    let mut params = vec![
-        ("Action".to_string(), action.to_string()),
-        ("Version".to_string(), version.to_string()),
-    ];
+/// Serializes a request shape into Query parameters, in model member order (the transport puts
+/// `Action` and `Version` first).
+pub fn to_params<T: Serialize>(input: &T) -> Result<Vec<(String, String)>, String> {
+    let tree = serde_json::to_value(input).map_err(|e| format!("cannot encode the request: {e}"))?;
+    let mut params = Vec::new();
     flatten(&tree, String::new(), &mut params);
     Ok(params)
 }
@@ -214,11 +208,11 @@ mod tests {
             }],
             cooldown: None,
         };
-        let params = to_params("CreateAutoScalingGroup", "2011-01-01", &input).unwrap();
+        let params = to_params(&input).unwrap();
         let text = encode_pairs(&params);
         assert_eq!(
             text,
-            "Action=CreateAutoScalingGroup&Version=2011-01-01&AutoScalingGroupName=g%201&MinSize=2\
+            "AutoScalingGroupName=g%201&MinSize=2\
              &AvailabilityZones.member.1=us-east-1a&AvailabilityZones.member.2=us-east-1b\
              &LoadBalancerNames=&Tags.member.1.Key=env&Tags.member.1.PropagateAtLaunch=true"
         );

@@ -6,6 +6,7 @@
 
 pub mod form;
 pub mod sign;
+pub mod transport;
 pub mod timestamp;
 pub mod tree;
 pub mod xml;

@@ -290,8 +290,8 @@ pub fn parse_error_body(status: u16, reason: Option<&str>, body: &[u8]) -> Error
     let trimmed = text.trim_start();
     if let Some(rest) = trimmed.strip_prefix(&status_text) {
         let mut lines = rest.lines();
-        let code = lines.next().unwrap_or("").trim();
-        if is_code(code) {
+        let code = lines.next().unwrap_or("").trim().replace(' ', "");
+        if is_code(&code) {
             let message = lines
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
