@@ -7,6 +7,7 @@
 
 pub mod credentials;
 pub mod error;
+pub mod profile;
 pub mod query;
 
 pub use credentials::{Credentials, Secret};
