@@ -5,6 +5,7 @@
 //! - [`query`]: the Query protocol (form encoding, XML replies and errors, signing, transport);
 //! - [`credentials`]: keys and where to send requests;
 
+pub mod config;
 pub mod credentials;
 pub mod error;
 pub mod profile;
