@@ -6,8 +6,10 @@
 //! - [`credentials`]: keys and where to send requests;
 
 pub mod autoscaling;
+pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod profile;
 pub mod query;
 
 pub use credentials::{Credentials, Secret};
