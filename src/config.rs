@@ -48,6 +48,41 @@ impl fmt::Display for Dialect {
     }
 }
 
+impl Dialect {
+    /// The launch configuration name to create: Phantom names one per site, `NAME@SITE`.
+    pub fn launch_configuration_name(&self, name: &str, site: Option<&str>) -> String {
+        match (self, site) {
+            (Dialect::Phantom, Some(site)) if !name.contains('@') => format!("{name}@{site}"),
+            _ => name.to_string(),
+        }
+    }
+
+    /// The name to show for a launch configuration: Phantom's `NAME@SITE` shows as `NAME`.
+    pub fn display_launch_configuration_name<'a>(&self, name: &'a str) -> &'a str {
+        match self {
+            Dialect::Phantom => name.split('@').next().unwrap_or(name),
+            Dialect::Aws => name,
+        }
+    }
+
+    /// Whether `lc create` needs a site (Phantom deploys an image per site).
+    pub fn requires_site(&self) -> bool {
+        matches!(self, Dialect::Phantom)
+    }
+
+    /// Whether deleting a domain also terminates its instances by default. Phantom always did; AWS
+    /// refuses to delete a group with instances unless asked to force it.
+    pub fn force_delete_by_default(&self) -> bool {
+        matches!(self, Dialect::Phantom)
+    }
+
+    /// Whether the server has `UpdateAutoScalingGroup` (Phantom has ten actions and not this one;
+    /// its SetDesiredCapacity sets the n-preserving size, min and max included).
+    pub fn has_update_group(&self) -> bool {
+        matches!(self, Dialect::Aws)
+    }
+}
+
 /// Which request signature to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SignatureChoice {

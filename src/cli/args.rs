@@ -1,0 +1,376 @@
+//! The command line's grammar: every flag and subcommand, documented where it is defined.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::duration::parse_duration;
+use crate::config::{Dialect, SignatureChoice};
+
+/// Drive AWS Auto Scaling, Nimbus Phantom, Eucalyptus or moto the way the Phantom boto scripts did.
+#[derive(Debug, Parser)]
+#[command(
+    name = "phantom",
+    version,
+    about,
+    after_help = "Examples:\n  phantom demo\n  phantom lc create testlc1 hello-phantom.gz hotel\n  phantom domain create testDomain1 testlc1 1\n  phantom domain list\n\nKeys come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, EC2_ACCESS_KEY/EC2_SECRET_KEY, \
+--hotel-conf, or ~/.aws/credentials; never from the command line."
+)]
+pub struct Cli {
+    /// Options for every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How output is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Lines like the seed's scripts print.
+    Text,
+    /// Stable JSON with the API's field names.
+    Json,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Endpoint URL (else PHANTOM_URL, AWS_ENDPOINT_URL, the profile, or AWS's endpoint for the region).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Region (else AWS_REGION, AWS_DEFAULT_REGION, the profile, us-east-1).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Profile in ~/.aws/credentials and ~/.aws/config (else AWS_PROFILE, default).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Server dialect: aws (AWS, moto, Eucalyptus) or phantom (Nimbus Phantom conventions, SigV2).
+    #[arg(long, global = true, value_parser = parse_dialect)]
+    pub dialect: Option<Dialect>,
+    /// Signature version, overriding the dialect's default (phantom: v2, aws: v4).
+    #[arg(long, global = true, value_parser = parse_signature)]
+    pub signature: Option<SignatureChoice>,
+    /// A FutureGrid hotel.conf or cloud.properties holding vws.repository.s3id / s3key (else PHANTOM_HOTEL_CONF).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub hotel_conf: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Trace every request and reply on stderr (signatures, tokens and secrets redacted).
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// Attempts per call, the first included (else AWS_MAX_ATTEMPTS, 3).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: Option<u32>,
+    /// Time allowed to connect, like 500ms or 10s.
+    #[arg(long, global = true, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
+    pub connect_timeout: Duration,
+    /// Time allowed between reads of a reply.
+    #[arg(long, global = true, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
+    pub read_timeout: Duration,
+    /// Time allowed for one call, retries included.
+    #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
+    pub deadline: Option<Duration>,
+    /// Largest reply accepted, in bytes.
+    #[arg(long, global = true, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
+    pub max_reply_bytes: usize,
+    /// Trust the CA certificates in this PEM file too (else AWS_CA_BUNDLE).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Do not verify TLS certificates (prints a warning; for test servers only).
+    #[arg(long, global = true)]
+    pub no_verify_ssl: bool,
+}
+
+fn parse_dialect(s: &str) -> Result<Dialect, String> {
+    s.parse().map_err(|e: crate::Error| e.to_string())
+}
+
+fn parse_signature(s: &str) -> Result<SignatureChoice, String> {
+    s.parse().map_err(|e: crate::Error| e.to_string())
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Launch configurations: create, list, delete.
+    #[command(subcommand)]
+    Lc(LcCommand),
+    /// Domains (Auto Scaling groups): create, list, alter the n-preserving size, delete.
+    #[command(subcommand)]
+    Domain(DomainCommand),
+    /// Instances in domains: list, terminate.
+    #[command(subcommand)]
+    Instances(InstancesCommand),
+    /// Tags on domains: list, set, delete.
+    #[command(subcommand)]
+    Tags(TagsCommand),
+    /// Show a domain's scaling activities, newest first.
+    #[command(after_help = "Example:\n  phantom activities testDomain1")]
+    Activities(ActivitiesArgs),
+    /// Wait for a condition.
+    #[command(subcommand)]
+    Wait(WaitCommand),
+    /// Run the built-in Auto Scaling endpoint on this machine.
+    #[command(after_help = "Example:\n  phantom serve --listen 127.0.0.1:8445 --state ./phantom.db --credentials ~/.aws/credentials")]
+    Serve(ServeArgs),
+    /// Run the seed's sample session against a built-in endpoint started for the occasion.
+    #[command(after_help = "Example:\n  phantom demo")]
+    Demo(DemoArgs),
+}
+
+/// `phantom lc ...`
+#[derive(Debug, Subcommand)]
+pub enum LcCommand {
+    /// Create a launch configuration (Phantom: NAME@SITE, one per site).
+    #[command(after_help = "Example:\n  phantom lc create testlc1 hello-phantom.gz hotel")]
+    Create(LcCreateArgs),
+    /// List launch configuration names (Phantom: without @site).
+    #[command(after_help = "Example:\n  phantom lc list")]
+    List(NamesArgs),
+    /// Delete a launch configuration (Phantom: every NAME@SITE).
+    #[command(after_help = "Example:\n  phantom lc delete testlc1")]
+    Delete(NameArgs),
+}
+
+/// Arguments of `lc create`.
+#[derive(Debug, Args)]
+pub struct LcCreateArgs {
+    /// Launch configuration name.
+    pub name: String,
+    /// Image (AMI id, or a Phantom image name like hello-phantom.gz).
+    pub image: String,
+    /// Phantom site (hotel, sierra, foxtrot, alamo, ...); required by Phantom, ignored by AWS.
+    pub site: Option<String>,
+    /// Instance type.
+    #[arg(long, default_value = "m1.small")]
+    pub instance_type: String,
+    /// Key pair name.
+    #[arg(long)]
+    pub key_name: Option<String>,
+    /// Security groups, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub security_groups: Vec<String>,
+    /// File whose contents become the user data (sent base64-encoded).
+    #[arg(long, value_name = "FILE")]
+    pub user_data_file: Option<PathBuf>,
+}
+
+/// A list of names (all when empty).
+#[derive(Debug, Args)]
+pub struct NamesArgs {
+    /// Names to show (all when none).
+    pub names: Vec<String>,
+}
+
+/// One name.
+#[derive(Debug, Args)]
+pub struct NameArgs {
+    /// The name.
+    pub name: String,
+}
+
+/// `phantom domain ...`
+#[derive(Debug, Subcommand)]
+pub enum DomainCommand {
+    /// Create a domain of SIZE instances from a launch configuration (n-preserving: min = max = SIZE).
+    #[command(after_help = "Example:\n  phantom domain create testDomain1 testlc1 1 --wait")]
+    Create(DomainCreateArgs),
+    /// List domains with their instances.
+    #[command(after_help = "Example:\n  phantom domain list")]
+    List(NamesArgs),
+    /// Change a domain's n-preserving size.
+    #[command(after_help = "Example:\n  phantom domain alter testDomain1 3")]
+    Alter(DomainAlterArgs),
+    /// Delete a domain (Phantom: with its instances; AWS: add --force when it has instances).
+    #[command(after_help = "Example:\n  phantom domain delete testDomain1")]
+    Delete(DomainDeleteArgs),
+}
+
+/// Arguments of `domain create`.
+#[derive(Debug, Args)]
+pub struct DomainCreateArgs {
+    /// Domain (group) name.
+    pub name: String,
+    /// Launch configuration name.
+    pub lc: String,
+    /// Number of instances to keep.
+    #[arg(value_parser = clap::value_parser!(i32).range(0..))]
+    pub size: i32,
+    /// Availability zones, comma-separated (Phantom: the launch configuration's sites; AWS: <region>a).
+    #[arg(long, value_delimiter = ',')]
+    pub zones: Vec<String>,
+    /// Minimum size (default SIZE).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(0..))]
+    pub min: Option<i32>,
+    /// Maximum size (default SIZE).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(0..))]
+    pub max: Option<i32>,
+    /// Tags KEY=VALUE, e.g. PHANTOM_DEFINITION=multi_site_n_preserving (repeatable).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Wait until SIZE instances are InService.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits.
+    #[arg(long, value_parser = parse_duration, default_value = "10m")]
+    pub timeout: Duration,
+}
+
+/// Arguments of `domain alter`.
+#[derive(Debug, Args)]
+pub struct DomainAlterArgs {
+    /// Domain name.
+    pub name: String,
+    /// The new size.
+    #[arg(value_parser = clap::value_parser!(i32).range(0..))]
+    pub size: i32,
+}
+
+/// Arguments of `domain delete`.
+#[derive(Debug, Args)]
+pub struct DomainDeleteArgs {
+    /// Domain name.
+    pub name: String,
+    /// Delete even if it still has instances (they are terminated).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `phantom instances ...`
+#[derive(Debug, Subcommand)]
+pub enum InstancesCommand {
+    /// List instances (all, or the given ids).
+    #[command(after_help = "Example:\n  phantom instances list")]
+    List(IdsArgs),
+    /// Terminate an instance; its domain replaces it unless --decrement.
+    #[command(after_help = "Example:\n  phantom instances terminate i-0123456789abcdef0 --decrement")]
+    Terminate(TerminateArgs),
+}
+
+/// Instance ids.
+#[derive(Debug, Args)]
+pub struct IdsArgs {
+    /// Instance ids (all when none).
+    pub ids: Vec<String>,
+}
+
+/// Arguments of `instances terminate`.
+#[derive(Debug, Args)]
+pub struct TerminateArgs {
+    /// Instance id.
+    pub id: String,
+    /// Lower the domain's size by one instead of replacing the instance.
+    #[arg(long)]
+    pub decrement: bool,
+}
+
+/// `phantom tags ...`
+#[derive(Debug, Subcommand)]
+pub enum TagsCommand {
+    /// List tags (all, or one domain's).
+    #[command(after_help = "Example:\n  phantom tags list --domain testDomain1")]
+    List(TagsListArgs),
+    /// Create or update tags on a domain.
+    #[command(after_help = "Example:\n  phantom tags set testDomain1 owner=alice PHANTOM_DEFINITION=single_site_n_preserving")]
+    Set(TagsSetArgs),
+    /// Delete tags from a domain.
+    #[command(after_help = "Example:\n  phantom tags delete testDomain1 owner")]
+    Delete(TagsDeleteArgs),
+}
+
+/// Arguments of `tags list`.
+#[derive(Debug, Args)]
+pub struct TagsListArgs {
+    /// Only this domain's tags.
+    #[arg(long)]
+    pub domain: Option<String>,
+}
+
+/// Arguments of `tags set`.
+#[derive(Debug, Args)]
+pub struct TagsSetArgs {
+    /// Domain name.
+    pub domain: String,
+    /// Tags as KEY=VALUE.
+    #[arg(required = true, value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Propagate the tags to instances at launch.
+    #[arg(long)]
+    pub propagate: bool,
+}
+
+/// Arguments of `tags delete`.
+#[derive(Debug, Args)]
+pub struct TagsDeleteArgs {
+    /// Domain name.
+    pub domain: String,
+    /// Tag keys.
+    #[arg(required = true)]
+    pub keys: Vec<String>,
+}
+
+/// Arguments of `activities`.
+#[derive(Debug, Args)]
+pub struct ActivitiesArgs {
+    /// Domain name.
+    pub name: String,
+    /// Show at most this many.
+    #[arg(long)]
+    pub max: Option<usize>,
+}
+
+/// `phantom wait ...`
+#[derive(Debug, Subcommand)]
+pub enum WaitCommand {
+    /// Wait until a domain has its desired number of instances InService.
+    #[command(after_help = "Example:\n  phantom wait in-service testDomain1 --timeout 5m")]
+    InService(WaitArgs),
+}
+
+/// Arguments of `wait in-service`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Domain name.
+    pub name: String,
+    /// How long to wait.
+    #[arg(long, value_parser = parse_duration, default_value = "10m")]
+    pub timeout: Duration,
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8445")]
+    pub listen: std::net::SocketAddr,
+    /// SQLite file holding the state (in memory when not given).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Accepted keys, in the ~/.aws/credentials format (else one key is generated and printed).
+    #[arg(long, value_name = "FILE")]
+    pub credentials: Option<PathBuf>,
+    /// Accept unsigned requests (every caller is one anonymous user).
+    #[arg(long)]
+    pub no_auth: bool,
+    /// Phantom sites, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "hotel,sierra,foxtrot,alamo")]
+    pub sites: Vec<String>,
+    /// Time a new instance spends Pending before InService.
+    #[arg(long, value_parser = parse_duration, default_value = "2s")]
+    pub launch_delay: Duration,
+    /// Time a terminated instance spends Terminating before it is gone.
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub terminate_delay: Duration,
+}
+
+/// Arguments of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Time a new instance spends Pending in the demo's endpoint.
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub launch_delay: Duration,
+}

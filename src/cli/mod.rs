@@ -1,0 +1,65 @@
+//! The `phantom` command: flags and subcommands (clap), turned into client calls, printed the way
+//! the seed's scripts printed, or as JSON.
+//!
+//! [`run`] is the whole program: parse, resolve configuration, run one command, print, and map any
+//! error to one line on stderr and an exit code. `main` only calls it. The demo calls it too, with
+//! its own environment, so that what it shows is exactly what a user would get.
+
+mod args;
+mod duration;
+mod output;
+mod query_cmds;
+mod wait;
+
+use std::io::Write;
+
+use clap::Parser;
+
+pub use args::{Cli, Command};
+pub use duration::parse_duration;
+
+use crate::config::{Environment, ProcessEnvironment};
+use crate::error::Error;
+
+/// Runs the program with the process's arguments and environment; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("phantom: error: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    runtime.block_on(run(cli, &ProcessEnvironment))
+}
+
+/// Runs one parsed command line against `env`; prints results and errors; returns the exit code.
+pub async fn run(cli: Cli, env: &dyn Environment) -> i32 {
+    match dispatch(cli, env).await {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = std::io::stdout().flush();
+            eprintln!("phantom: error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+async fn dispatch(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
+    match cli.command {
+        Command::Serve(opts) => crate::cli::query_cmds::serve(opts).await,
+        Command::Demo(opts) => crate::cli::query_cmds::demo(opts).await,
+        command => {
+            let ctx = query_cmds::Context::new(&cli.global, env)?;
+            query_cmds::execute(&ctx, command).await
+        }
+    }
+}
