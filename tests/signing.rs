@@ -1010,3 +1010,95 @@ fn suite_authorization_through_sign_v4() {
         assert!(raw.verify_with(&suite_lookup, suite_time()).is_ok());
     }
 }
+
+#[test]
+fn default_ports_are_neither_sent_nor_signed() {
+    let creds = Credentials::new(USER2_KEY, USER2_SECRET);
+    for version in ALL_VERSIONS {
+        let mut req = round_trip_request(Method::GET, Some(80));
+        let raw = sign_rt(&req, &version, &creds);
+        assert_eq!(raw.header("Host"), Some("127.0.0.1"), "{version:?}");
+        assert!(raw.verify_with(&phantom_lookup, capture_time()).is_ok());
+        req.port = Some(8080);
+        let raw = sign_rt(&req, &version, &creds);
+        assert_eq!(raw.header("Host"), Some("127.0.0.1:8080"), "{version:?}");
+    }
+}
+
+/// Method, query, headers, body.
+type GarbageCase = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static [u8])>,
+    &'static [u8],
+);
+
+#[test]
+fn garbage_is_refused_without_panicking() {
+    let now = capture_time();
+    let cases: Vec<GarbageCase> = vec![
+        ("GET", "", vec![], b""),
+        ("GET", "AWSAccessKeyId=AK", vec![], b""),
+        ("GET", "AWSAccessKeyId=AK&SignatureVersion=2&SignatureMethod=HmacMD5", vec![], b""),
+        (
+            "GET",
+            "AWSAccessKeyId=AK&SignatureVersion=2&SignatureMethod=HmacSHA256&Signature=%%%&Timestamp=x",
+            vec![],
+            b"",
+        ),
+        (
+            "GET",
+            "AWSAccessKeyId=AK&AWSAccessKeyId=AK2&SignatureVersion=2",
+            vec![],
+            b"",
+        ),
+        ("POST", "", vec![("content-type", b"application/x-www-form-urlencoded")], b"AWSAccessKeyId=\xff\xfe&=&&="),
+        ("GET", "", vec![("authorization", b"AWS4-HMAC-SHA256 Credential=/,,,")], b""),
+        ("GET", "", vec![("authorization", b"Basic dXNlcjpwdw==")], b""),
+        (
+            "GET",
+            "",
+            vec![
+                ("authorization", b"AWS4-HMAC-SHA256 Credential=AK/20261127/r/s/aws4_request,SignedHeaders=host;x-amz-date,Signature=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
+                ("x-amz-date", b"not-a-date"),
+            ],
+            b"",
+        ),
+        (
+            "GET",
+            "",
+            vec![
+                ("authorization", b"AWS4-HMAC-SHA256 Credential=AK/20261127/r/s/aws4_request,SignedHeaders=host;x-missing,Signature=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
+                ("x-amz-date", b"20261127T232959Z"),
+            ],
+            b"",
+        ),
+    ];
+    let lookup = |k: &str| (k == "AK").then(|| Secret::new("s"));
+    for (method, query, headers, body) in cases {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.append(
+                HeaderName::from_static(k),
+                HeaderValue::from_bytes(v).unwrap(),
+            );
+        }
+        let r = verify(
+            &Method::from_bytes(method.as_bytes()).unwrap(),
+            "h:1",
+            "/",
+            query,
+            &map,
+            body,
+            &lookup,
+            now,
+        );
+        assert!(
+            matches!(
+                r,
+                Err(VerifyError::Missing | VerifyError::Malformed(_) | VerifyError::UnknownKey(_))
+            ),
+            "{query:?}: {r:?}"
+        );
+    }
+}

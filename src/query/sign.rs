@@ -142,12 +142,21 @@ fn sorted(params: &[(String, String)]) -> Vec<(String, String)> {
     p
 }
 
+/// The `Host` the HTTP client will send: the port is left out when it is the scheme's default
+/// (URL parsers drop it), so that is what must be signed.
+fn effective_host_header(req: &QueryRequest) -> String {
+    match (req.scheme.as_str(), req.port) {
+        ("http", Some(80)) | ("https", Some(443)) => req.host.clone(),
+        _ => req.host_header(),
+    }
+}
+
 /// `scheme://host[:port]path` for a request (no query).
 fn base_url(req: &QueryRequest) -> String {
     format!(
         "{}://{}{}",
         req.scheme,
-        req.host_header(),
+        effective_host_header(req),
         encode_path(req.path.as_bytes())
     )
 }

@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use super::{
-    FORM_CONTENT_TYPE, HmacAlgorithm, SigningParams, join_encoded, sorted, url_with_query,
+    FORM_CONTENT_TYPE, HmacAlgorithm, SigningParams, effective_host_header, encode_path,
+    join_encoded, sorted, url_with_query,
 };
 use crate::error::Error;
 use crate::query::{QueryRequest, SignedRequest};
@@ -98,7 +99,13 @@ pub(super) fn sign(
     if let Some(token) = creds.session_token() {
         all.push(("SecurityToken".into(), token.expose().to_string()));
     }
-    let sts = string_to_sign(req.method.as_str(), &req.host_header(), &req.path, &all);
+    // The host and path exactly as they will be sent.
+    let sts = string_to_sign(
+        req.method.as_str(),
+        &effective_host_header(req),
+        &encode_path(req.path.as_bytes()),
+        &all,
+    );
     let mac = hmac(
         alg,
         creds.secret_access_key().expose().as_bytes(),

@@ -13,8 +13,8 @@ use time::macros::format_description;
 
 use super::verify::VerifyError;
 use super::{
-    FORM_CONTENT_TYPE, SigningParams, encode_bytes, encode_path, join_encoded, sorted,
-    url_with_query,
+    FORM_CONTENT_TYPE, SigningParams, effective_host_header, encode_bytes, encode_path,
+    join_encoded, sorted, url_with_query,
 };
 use crate::error::Error;
 use crate::query::{QueryRequest, SignedRequest};
@@ -143,15 +143,6 @@ pub fn canonical_request_v4(
     ))
 }
 
-/// The `Host` the HTTP client will send: the port is left out when it is the scheme's default
-/// (URL parsers drop it).
-fn effective_host(req: &QueryRequest) -> String {
-    match (req.scheme.as_str(), req.port) {
-        ("http", Some(80)) | ("https", Some(443)) => req.host.clone(),
-        _ => req.host_header(),
-    }
-}
-
 /// AWS-standard SigV4 through `aws-sigv4`: parameters in the given order (query for `GET`, form
 /// body for `POST`); signs `host` (with port when sent), `content-type` (POST), `x-amz-date`
 /// and `x-amz-security-token` (when there is a session token).
@@ -167,7 +158,7 @@ pub(super) fn sign_standard(
     } else {
         (url_with_query(req, ""), encoded.into_bytes())
     };
-    let host = effective_host(req);
+    let host = effective_host_header(req);
     let mut to_sign: Vec<(&str, &str)> = vec![("host", host.as_str())];
     if !is_get {
         to_sign.push(("content-type", FORM_CONTENT_TYPE));
