@@ -79,6 +79,9 @@ pub enum Error {
     /// A request could not be signed or built.
     #[error("signing: {0}")]
     Signing(String),
+    /// A named thing (domain, launch configuration) does not exist.
+    #[error("no such {0}")]
+    NotFound(String),
     /// A local input/output failure (reading a profile or user-data file, ...).
     #[error("{context}: {source}")]
     Io {
@@ -125,7 +128,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Service(e) if e.status >= 500 => 5,
-            Error::Service(_) => 1,
+            Error::Service(_) | Error::NotFound(_) => 1,
             Error::Config(_) | Error::Signing(_) | Error::Io { .. } => 2,
             Error::Transport { .. } | Error::Timeout { .. } => 3,
             Error::Parse { .. } => 4,

@@ -3,9 +3,12 @@
 //!
 //! Map of the crate:
 //! - [`query`]: the Query protocol (form encoding, XML replies and errors, signing, transport);
-//! - [`credentials`]: keys and where to send requests;
+//! - [`autoscaling`]: the service's shapes and [`autoscaling::Client`], one async method per operation;
+//! - [`credentials`] and [`config`]: keys, and where and how to send requests;
+//! - [`cli`]: the `phantom` command.
 
 pub mod autoscaling;
+pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod error;

@@ -1,2 +1,5 @@
 //! The `phantom` command: hands over to the CLI.
-fn main() {}
+
+fn main() {
+    std::process::exit(phantom_autoscale::cli::main());
+}

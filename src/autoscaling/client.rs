@@ -43,7 +43,9 @@ macro_rules! methods {
 impl Client {
     /// A client over a configured transport.
     pub fn new(config: TransportConfig) -> Result<Self> {
-        Ok(Client { transport: Transport::new(config)? })
+        Ok(Client {
+            transport: Transport::new(config)?,
+        })
     }
 
     /// The transport (configuration, connection pool).
@@ -70,13 +72,20 @@ impl Client {
 
     /// Every page of a Describe call, following `NextToken` until the server stops giving one.
     /// A server that repeats a token is reported, not followed forever.
-    pub fn pages<O: Paginated + 'static>(&self, input: O) -> impl Stream<Item = Result<O::Output>> + '_ {
+    pub fn pages<O: Paginated + 'static>(
+        &self,
+        input: O,
+    ) -> impl Stream<Item = Result<O::Output>> + '_ {
         struct State<O> {
             input: O,
             last_token: Option<String>,
             done: bool,
         }
-        let start = State { input, last_token: None, done: false };
+        let start = State {
+            input,
+            last_token: None,
+            done: false,
+        };
         stream::unfold(start, move |mut state| async move {
             if state.done {
                 return None;
@@ -95,7 +104,9 @@ impl Client {
                         operation: O::NAME.to_string(),
                         status: 200,
                         request_id: page.request_id,
-                        message: format!("the server returned the same NextToken twice ({token:?}); stopping"),
+                        message: format!(
+                            "the server returned the same NextToken twice ({token:?}); stopping"
+                        ),
                     };
                     return Some((Err(err), state));
                 }
@@ -110,20 +121,26 @@ impl Client {
     }
 
     /// Every item of a Describe call across pages, fetched a page at a time.
-    pub fn items<O: Paginated + 'static>(&self, input: O) -> impl Stream<Item = Result<O::Item>> + '_ {
+    pub fn items<O: Paginated + 'static>(
+        &self,
+        input: O,
+    ) -> impl Stream<Item = Result<O::Item>> + '_ {
         let pages = Box::pin(self.pages(input));
-        stream::unfold((pages, VecDeque::new()), |(mut pages, mut buffer)| async move {
-            use futures_util::StreamExt;
-            loop {
-                if let Some(item) = buffer.pop_front() {
-                    return Some((Ok(item), (pages, buffer)));
+        stream::unfold(
+            (pages, VecDeque::new()),
+            |(mut pages, mut buffer)| async move {
+                use futures_util::StreamExt;
+                loop {
+                    if let Some(item) = buffer.pop_front() {
+                        return Some((Ok(item), (pages, buffer)));
+                    }
+                    match pages.next().await? {
+                        Ok(page) => buffer.extend(O::into_items(page)),
+                        Err(e) => return Some((Err(e), (pages, buffer))),
+                    }
                 }
-                match pages.next().await? {
-                    Ok(page) => buffer.extend(O::into_items(page)),
-                    Err(e) => return Some((Err(e), (pages, buffer))),
-                }
-            }
-        })
+            },
+        )
     }
 
     methods! {
@@ -157,4 +174,3 @@ impl Client {
         describe_scaling_activities(DescribeScalingActivitiesInput);
     }
 }
-

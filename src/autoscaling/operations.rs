@@ -74,8 +74,28 @@ operation!(DeleteTagsInput => "DeleteTags", NoOutput);
 operation!(DescribeTagsInput => "DescribeTags", DescribeTagsOutput);
 operation!(DescribeScalingActivitiesInput => "DescribeScalingActivities", DescribeScalingActivitiesOutput);
 
-paginated!(DescribeLaunchConfigurationsInput, DescribeLaunchConfigurationsOutput, LaunchConfiguration, launch_configurations);
-paginated!(DescribeAutoScalingGroupsInput, DescribeAutoScalingGroupsOutput, AutoScalingGroup, auto_scaling_groups);
-paginated!(DescribeAutoScalingInstancesInput, DescribeAutoScalingInstancesOutput, AutoScalingInstanceDetails, auto_scaling_instances);
+paginated!(
+    DescribeLaunchConfigurationsInput,
+    DescribeLaunchConfigurationsOutput,
+    LaunchConfiguration,
+    launch_configurations
+);
+paginated!(
+    DescribeAutoScalingGroupsInput,
+    DescribeAutoScalingGroupsOutput,
+    AutoScalingGroup,
+    auto_scaling_groups
+);
+paginated!(
+    DescribeAutoScalingInstancesInput,
+    DescribeAutoScalingInstancesOutput,
+    AutoScalingInstanceDetails,
+    auto_scaling_instances
+);
 paginated!(DescribeTagsInput, DescribeTagsOutput, TagDescription, tags);
-paginated!(DescribeScalingActivitiesInput, DescribeScalingActivitiesOutput, Activity, activities);
+paginated!(
+    DescribeScalingActivitiesInput,
+    DescribeScalingActivitiesOutput,
+    Activity,
+    activities
+);

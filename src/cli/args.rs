@@ -115,7 +115,9 @@ pub enum Command {
     #[command(subcommand)]
     Wait(WaitCommand),
     /// Run the built-in Auto Scaling endpoint on this machine.
-    #[command(after_help = "Example:\n  phantom serve --listen 127.0.0.1:8445 --state ./phantom.db --credentials ~/.aws/credentials")]
+    #[command(
+        after_help = "Example:\n  phantom serve --listen 127.0.0.1:8445 --state ./phantom.db --credentials ~/.aws/credentials"
+    )]
     Serve(ServeArgs),
     /// Run the seed's sample session against a built-in endpoint started for the occasion.
     #[command(after_help = "Example:\n  phantom demo")]
@@ -247,7 +249,9 @@ pub enum InstancesCommand {
     #[command(after_help = "Example:\n  phantom instances list")]
     List(IdsArgs),
     /// Terminate an instance; its domain replaces it unless --decrement.
-    #[command(after_help = "Example:\n  phantom instances terminate i-0123456789abcdef0 --decrement")]
+    #[command(
+        after_help = "Example:\n  phantom instances terminate i-0123456789abcdef0 --decrement"
+    )]
     Terminate(TerminateArgs),
 }
 
@@ -275,7 +279,9 @@ pub enum TagsCommand {
     #[command(after_help = "Example:\n  phantom tags list --domain testDomain1")]
     List(TagsListArgs),
     /// Create or update tags on a domain.
-    #[command(after_help = "Example:\n  phantom tags set testDomain1 owner=alice PHANTOM_DEFINITION=single_site_n_preserving")]
+    #[command(
+        after_help = "Example:\n  phantom tags set testDomain1 owner=alice PHANTOM_DEFINITION=single_site_n_preserving"
+    )]
     Set(TagsSetArgs),
     /// Delete tags from a domain.
     #[command(after_help = "Example:\n  phantom tags delete testDomain1 owner")]
@@ -357,7 +363,11 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_auth: bool,
     /// Phantom sites, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "hotel,sierra,foxtrot,alamo")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "hotel,sierra,foxtrot,alamo"
+    )]
     pub sites: Vec<String>,
     /// Time a new instance spends Pending before InService.
     #[arg(long, value_parser = parse_duration, default_value = "2s")]

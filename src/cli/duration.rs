@@ -17,7 +17,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "s" | "sec" | "secs" => value,
         "m" | "min" => value * 60.0,
         "h" => value * 3600.0,
-        _ => return Err(format!("invalid duration unit in `{text}` (use ms, s, m or h)")),
+        _ => {
+            return Err(format!(
+                "invalid duration unit in `{text}` (use ms, s, m or h)"
+            ));
+        }
     };
     if !seconds.is_finite() || !(0.0..=31_536_000.0).contains(&seconds) {
         return Err(format!("duration `{text}` is out of range"));

@@ -15,7 +15,8 @@ pub const MAX_KEY_SEGMENTS: usize = 16;
 /// Serializes a request shape into Query parameters, in model member order (the transport puts
 /// `Action` and `Version` first).
 pub fn to_params<T: Serialize>(input: &T) -> Result<Vec<(String, String)>, String> {
-    let tree = serde_json::to_value(input).map_err(|e| format!("cannot encode the request: {e}"))?;
+    let tree =
+        serde_json::to_value(input).map_err(|e| format!("cannot encode the request: {e}"))?;
     let mut params = Vec::new();
     flatten(&tree, String::new(), &mut params);
     Ok(params)

@@ -6,8 +6,8 @@
 
 pub mod form;
 pub mod sign;
-pub mod transport;
 pub mod timestamp;
+pub mod transport;
 pub mod tree;
 pub mod xml;
 
@@ -43,7 +43,8 @@ impl QueryRequest {
 
 /// A request ready to send: method, complete URL (query string included for `GET`), the headers
 /// the signer added (`Authorization`, `X-Amz-Date`, `Content-Type`, ...), and the body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` redacts signatures and session tokens.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignedRequest {
     /// The HTTP method.
     pub method: Method,
@@ -53,4 +54,23 @@ pub struct SignedRequest {
     pub headers: Vec<(String, String)>,
     /// The body (empty for `GET`).
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for SignedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), transport::redact_header(k, v)))
+            .collect();
+        f.debug_struct("SignedRequest")
+            .field("method", &self.method)
+            .field("url", &transport::redact_query(&self.url))
+            .field("headers", &headers)
+            .field(
+                "body",
+                &transport::redact_query(&String::from_utf8_lossy(&self.body)),
+            )
+            .finish()
+    }
 }

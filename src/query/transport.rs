@@ -31,14 +31,20 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 3, base_delay: Duration::from_secs(1), max_delay: Duration::from_secs(20) }
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(20),
+        }
     }
 }
 
 impl RetryPolicy {
     /// The delay before retry number `retry` (1-based): `rand(0,1) * min(base * 2^(retry-1), max)`.
     pub fn delay(&self, retry: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(1u32 << retry.saturating_sub(1).min(20));
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << retry.saturating_sub(1).min(20));
         exp.min(self.max_delay).mul_f64(fastrand::f64())
     }
 }
@@ -129,7 +135,9 @@ struct Inner {
 
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Transport").field("config", &self.inner.config).finish()
+        f.debug_struct("Transport")
+            .field("config", &self.inner.config)
+            .finish()
     }
 }
 
@@ -171,7 +179,9 @@ impl Transport {
         let http = builder
             .build()
             .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
-        Ok(Transport { inner: Arc::new(Inner { config, http }) })
+        Ok(Transport {
+            inner: Arc::new(Inner { config, http }),
+        })
     }
 
     /// The configuration in use.
@@ -181,7 +191,11 @@ impl Transport {
 
     /// Calls `operation` with `params` (without `Action`/`Version`, which are added), retrying as
     /// the policy allows; returns the result tree and the request id.
-    pub async fn call(&self, operation: &str, params: Vec<(String, String)>) -> Result<(Value, Option<String>)> {
+    pub async fn call(
+        &self,
+        operation: &str,
+        params: Vec<(String, String)>,
+    ) -> Result<(Value, Option<String>)> {
         let config = &self.inner.config;
         let started = Instant::now();
         let mut all = Vec::with_capacity(params.len() + 2);
@@ -215,10 +229,11 @@ impl Transport {
                         config.retry.max_attempts,
                         delay.as_millis()
                     ));
-                    if let Some(d) = config.deadline {
-                        if started.elapsed() + delay >= d {
-                            return Err(err);
-                        }
+                    if config
+                        .deadline
+                        .is_some_and(|d| started.elapsed() + delay >= d)
+                    {
+                        return Err(err);
                     }
                     tokio::time::sleep(delay).await;
                     attempt += 1;
@@ -267,7 +282,12 @@ impl Transport {
                     operation: operation.to_string(),
                     status: raw.status,
                     request_id: raw.request_id,
-                    message: format!("{message}; body starts: {}", xml::snippet(&String::from_utf8_lossy(&raw.body[..raw.body.len().min(300)]))),
+                    message: format!(
+                        "{message}; body starts: {}",
+                        xml::snippet(&String::from_utf8_lossy(
+                            &raw.body[..raw.body.len().min(300)]
+                        ))
+                    ),
                 }),
             };
         }
@@ -286,7 +306,9 @@ impl Transport {
     fn retryable(&self, attempt: Attempt) -> Result<Attempt> {
         match attempt {
             Attempt::Retry(Error::Service(e), after) => {
-                if matches!(e.status, 500 | 502 | 503 | 504) || THROTTLING_CODES.contains(&e.code.as_str()) {
+                if matches!(e.status, 500 | 502 | 503 | 504)
+                    || THROTTLING_CODES.contains(&e.code.as_str())
+                {
                     Ok(Attempt::Retry(Error::Service(e), after))
                 } else {
                     Err(Error::Service(e))
@@ -319,7 +341,12 @@ impl Transport {
             ),
             None => Ok(SignedRequest {
                 method: Method::POST,
-                url: format!("{}://{}{}", request.scheme, request.host_header(), request.path),
+                url: format!(
+                    "{}://{}{}",
+                    request.scheme,
+                    request.host_header(),
+                    request.path
+                ),
                 headers: vec![(
                     "Content-Type".into(),
                     "application/x-www-form-urlencoded; charset=utf-8".into(),
@@ -341,7 +368,12 @@ impl Transport {
                 Error::Timeout {
                     operation: operation.to_string(),
                     elapsed_ms: config.read_timeout.max(config.connect_timeout).as_millis(),
-                    what: if e.is_connect() { "connect timeout" } else { "read timeout" }.into(),
+                    what: if e.is_connect() {
+                        "connect timeout"
+                    } else {
+                        "read timeout"
+                    }
+                    .into(),
                 }
             } else {
                 Error::Transport {
@@ -363,10 +395,11 @@ impl Transport {
             .or_else(|| response.headers().get("x-amz-request-id"))
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        if let Some(len) = response.content_length() {
-            if len > config.max_body_bytes as u64 {
-                return Err(self.too_large(operation, status, request_id));
-            }
+        if response
+            .content_length()
+            .is_some_and(|len| len > config.max_body_bytes as u64)
+        {
+            return Err(self.too_large(operation, status, request_id));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
@@ -375,7 +408,12 @@ impl Transport {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(RawReply { status, reason, request_id, body })
+        Ok(RawReply {
+            status,
+            reason,
+            request_id,
+            body,
+        })
     }
 
     fn too_large(&self, operation: &str, status: u16, request_id: Option<String>) -> Error {
@@ -405,7 +443,10 @@ impl Transport {
         for (name, value) in &signed.headers {
             text.push_str(&format!("> {name}: {}\n", redact_header(name, value)));
         }
-        text.push_str(&format!("> {}\n", redact_query(&String::from_utf8_lossy(&signed.body))));
+        text.push_str(&format!(
+            "> {}\n",
+            redact_query(&String::from_utf8_lossy(&signed.body))
+        ));
         self.trace(text.trim_end());
     }
 
@@ -417,7 +458,10 @@ impl Transport {
         self.trace(&format!(
             "< HTTP {}{} request-id {}\n< {}",
             raw.status,
-            raw.reason.as_deref().map(|r| format!(" {r}")).unwrap_or_default(),
+            raw.reason
+                .as_deref()
+                .map(|r| format!(" {r}"))
+                .unwrap_or_default(),
             raw.request_id.as_deref().unwrap_or("-"),
             body.trim_end()
         ));
@@ -436,7 +480,14 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
 }
 
 /// Parameters whose values never appear in a trace.
-const SECRET_PARAMS: &[&str] = &["Signature", "SecurityToken", "X-Amz-Signature", "X-Amz-Security-Token", "password", "token"];
+const SECRET_PARAMS: &[&str] = &[
+    "Signature",
+    "SecurityToken",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+    "password",
+    "token",
+];
 
 /// Redacts secret parameters in a URL or form body.
 pub fn redact_query(text: &str) -> String {
@@ -492,7 +543,10 @@ mod tests {
         let url = "http://h/?AWSAccessKeyId=AK&Signature=c2VjcmV0&SecurityToken=tok&Action=X";
         let shown = redact_query(url);
         assert!(shown.contains("AWSAccessKeyId=AK") && shown.contains("Action=X"));
-        assert!(!shown.contains("c2VjcmV0") && !shown.contains("tok&"), "{shown}");
+        assert!(
+            !shown.contains("c2VjcmV0") && !shown.contains("tok&"),
+            "{shown}"
+        );
         let auth = "AWS4-HMAC-SHA256 Credential=AK/20261127/us-east-1/autoscaling/aws4_request, SignedHeaders=host, Signature=abcdef";
         assert!(!redact_header("Authorization", auth).contains("abcdef"));
         assert_eq!(redact_header("X-Amz-Security-Token", "tok"), "**redacted**");

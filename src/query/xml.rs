@@ -298,7 +298,7 @@ pub fn parse_error_body(status: u16, reason: Option<&str>, body: &[u8]) -> Error
                 .collect::<Vec<_>>()
                 .join(" ");
             return ErrorDetails {
-                code: code.into(),
+                code,
                 message,
                 ..Default::default()
             };

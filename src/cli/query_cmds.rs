@@ -1,0 +1,534 @@
+//! The commands over the Query API: each parses its arguments into a request shape, calls the
+//! client, and prints the reply the way the seed's scripts did (or as JSON).
+//!
+//! Where Phantom and AWS differ (launch configurations per site, forced deletes, resizing), the
+//! [`Dialect`] value decides, through its methods in `config`.
+
+use std::time::Duration;
+
+use base64::Engine;
+use futures_util::StreamExt;
+use serde_json::json;
+
+use super::args::*;
+use super::output::Printer;
+use super::wait;
+use crate::autoscaling::Client;
+use crate::autoscaling::types::*;
+use crate::config::{ConfigInputs, Dialect, Environment, ResolvedConfig, SignatureChoice, resolve};
+use crate::error::Error;
+use crate::query::sign::{HmacAlgorithm, SignatureVersion};
+use crate::query::transport::{RetryPolicy, TransportConfig};
+
+/// The most names AWS accepts in one Describe call.
+const NAMES_PER_CALL: usize = 50;
+
+/// Everything a command needs: the client, the dialect and the output format.
+pub struct Context {
+    /// The Auto Scaling client.
+    pub client: Client,
+    /// The resolved configuration.
+    pub config: ResolvedConfig,
+    /// Output format.
+    pub format: OutputFormat,
+}
+
+impl Context {
+    /// Resolves flags, environment and profile files into a ready client.
+    pub fn new(global: &GlobalArgs, env: &dyn Environment) -> Result<Self, Error> {
+        let inputs = ConfigInputs {
+            endpoint_url: global.endpoint_url.clone(),
+            region: global.region.clone(),
+            profile: global.profile.clone(),
+            dialect: global.dialect,
+            signature: global.signature,
+            hotel_conf: global.hotel_conf.clone(),
+        };
+        let config = resolve(&inputs, env)?;
+        let transport = transport_config(global, env, &config)?;
+        Ok(Context {
+            client: Client::new(transport)?,
+            config,
+            format: global.output,
+        })
+    }
+
+    fn dialect(&self) -> Dialect {
+        self.config.dialect
+    }
+
+    fn printer(&self) -> Printer {
+        Printer::new(self.format, self.dialect())
+    }
+}
+
+/// Builds the transport settings from flags, environment and the resolved configuration.
+pub fn transport_config(
+    global: &GlobalArgs,
+    env: &dyn Environment,
+    config: &ResolvedConfig,
+) -> Result<TransportConfig, Error> {
+    let mut t = TransportConfig::new(config.endpoint.clone(), config.region.clone());
+    t.signature = match (config.signature, config.dialect) {
+        (SignatureChoice::V2, _) => SignatureVersion::V2(HmacAlgorithm::Sha256),
+        (SignatureChoice::V4, Dialect::Phantom) => SignatureVersion::PhantomV4,
+        (SignatureChoice::V4, Dialect::Aws) => SignatureVersion::V4,
+    };
+    t.credentials = config.credentials.clone();
+    let max_attempts = match global.max_attempts {
+        Some(n) => n,
+        None => match env.var("AWS_MAX_ATTEMPTS").filter(|v| !v.trim().is_empty()) {
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=20).contains(n))
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "AWS_MAX_ATTEMPTS must be a number from 1 to 20, not `{v}`"
+                    ))
+                })?,
+            None => 3,
+        },
+    };
+    t.retry = RetryPolicy {
+        max_attempts,
+        ..RetryPolicy::default()
+    };
+    if let Some(ms) = env
+        .var("PHANTOM_RETRY_BASE_MS")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        t.retry.base_delay = Duration::from_millis(ms);
+    }
+    t.connect_timeout = global.connect_timeout;
+    t.read_timeout = global.read_timeout;
+    t.deadline = global.deadline;
+    t.max_body_bytes = global.max_reply_bytes;
+    t.debug = global.debug;
+    t.verify_tls = !global.no_verify_ssl;
+    if global.no_verify_ssl {
+        eprintln!("phantom: warning: TLS certificates are not verified (--no-verify-ssl)");
+    }
+    let bundle = global.ca_bundle.clone().or_else(|| {
+        env.var("AWS_CA_BUNDLE")
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+    });
+    if let Some(path) = bundle {
+        let pem = std::fs::read(&path).map_err(|e| Error::Io {
+            context: format!("reading CA bundle {}", path.display()),
+            source: e,
+        })?;
+        t.ca_bundle = Some(pem);
+    }
+    if global.debug {
+        eprintln!("[debug] {}", config);
+    }
+    Ok(t)
+}
+
+/// Runs one Query API command.
+pub async fn execute(ctx: &Context, command: Command) -> Result<(), Error> {
+    match command {
+        Command::Lc(LcCommand::Create(a)) => lc_create(ctx, a).await,
+        Command::Lc(LcCommand::List(a)) => lc_list(ctx, a).await,
+        Command::Lc(LcCommand::Delete(a)) => lc_delete(ctx, a).await,
+        Command::Domain(DomainCommand::Create(a)) => domain_create(ctx, a).await,
+        Command::Domain(DomainCommand::List(a)) => domain_list(ctx, a).await,
+        Command::Domain(DomainCommand::Alter(a)) => domain_alter(ctx, a).await,
+        Command::Domain(DomainCommand::Delete(a)) => domain_delete(ctx, a).await,
+        Command::Instances(InstancesCommand::List(a)) => instances_list(ctx, a).await,
+        Command::Instances(InstancesCommand::Terminate(a)) => instances_terminate(ctx, a).await,
+        Command::Tags(TagsCommand::List(a)) => tags_list(ctx, a).await,
+        Command::Tags(TagsCommand::Set(a)) => tags_set(ctx, a).await,
+        Command::Tags(TagsCommand::Delete(a)) => tags_delete(ctx, a).await,
+        Command::Activities(a) => activities(ctx, a).await,
+        Command::Wait(WaitCommand::InService(a)) => {
+            wait::in_service(&ctx.client, &a.name, a.timeout)
+                .await
+                .map(|_| ())
+        }
+        Command::Serve(_) | Command::Demo(_) => {
+            Err(Error::Config("not a Query API command".into()))
+        }
+    }
+}
+
+async fn lc_create(ctx: &Context, a: LcCreateArgs) -> Result<(), Error> {
+    let dialect = ctx.dialect();
+    if dialect.requires_site() && a.site.is_none() && !a.name.contains('@') {
+        return Err(Error::Config(format!(
+            "Phantom launch configurations are per site: phantom lc create {} {} SITE",
+            a.name, a.image
+        )));
+    }
+    let name = dialect.launch_configuration_name(&a.name, a.site.as_deref());
+    let user_data = match &a.user_data_file {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Error::Io {
+                context: format!("reading user data {}", path.display()),
+                source: e,
+            })?;
+            Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+        }
+        None => None,
+    };
+    let input = CreateLaunchConfigurationInput {
+        launch_configuration_name: name.clone(),
+        image_id: Some(a.image),
+        instance_type: Some(a.instance_type),
+        key_name: a.key_name,
+        security_groups: (!a.security_groups.is_empty()).then_some(a.security_groups),
+        user_data,
+        ..Default::default()
+    };
+    let reply = ctx.client.send(&input).await?;
+    ctx.printer()
+        .json(&json!({"LaunchConfigurationName": name, "RequestId": reply.request_id}))
+}
+
+async fn lc_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
+    let dialect = ctx.dialect();
+    // Phantom names are NAME@SITE: filter by the shown name, client side.
+    let server_filter = match dialect {
+        Dialect::Aws if !a.names.is_empty() => Some(a.names.clone()),
+        _ => None,
+    };
+    let mut printer = ctx.printer();
+    printer.begin_list("LaunchConfigurations")?;
+    let mut shown: Vec<String> = Vec::new();
+    for chunk in chunks(server_filter) {
+        let input = DescribeLaunchConfigurationsInput {
+            launch_configuration_names: chunk,
+            ..Default::default()
+        };
+        let mut items = Box::pin(ctx.client.items(input));
+        while let Some(lc) = items.next().await {
+            let lc = lc?;
+            let full = lc.launch_configuration_name.clone().unwrap_or_default();
+            let name = dialect.display_launch_configuration_name(&full).to_string();
+            if !a.names.is_empty() && !a.names.contains(&name) && !a.names.contains(&full) {
+                continue;
+            }
+            if printer.is_json() {
+                printer.list_item(&lc)?;
+            } else if !shown.contains(&name) {
+                printer.line(&name)?;
+                shown.push(name);
+            }
+        }
+    }
+    printer.end_list()
+}
+
+/// Splits an optional name list into calls of at most 50 names; `None` is one call for all.
+fn chunks(names: Option<Vec<String>>) -> Vec<Option<Vec<String>>> {
+    match names {
+        None => vec![None],
+        Some(names) => names
+            .chunks(NAMES_PER_CALL)
+            .map(|c| Some(c.to_vec()))
+            .collect(),
+    }
+}
+
+/// Every launch configuration whose shown name is `name` (Phantom: `name@site` for each site).
+async fn launch_configurations_named(
+    ctx: &Context,
+    name: &str,
+) -> Result<Vec<LaunchConfiguration>, Error> {
+    let dialect = ctx.dialect();
+    let mut found = Vec::new();
+    let mut items = Box::pin(
+        ctx.client
+            .items(DescribeLaunchConfigurationsInput::default()),
+    );
+    while let Some(lc) = items.next().await {
+        let lc = lc?;
+        let full = lc.launch_configuration_name.as_deref().unwrap_or_default();
+        if full == name || dialect.display_launch_configuration_name(full) == name {
+            found.push(lc);
+        }
+    }
+    Ok(found)
+}
+
+async fn lc_delete(ctx: &Context, a: NameArgs) -> Result<(), Error> {
+    let names: Vec<String> = match ctx.dialect() {
+        Dialect::Aws => vec![a.name.clone()],
+        Dialect::Phantom => {
+            let found = launch_configurations_named(ctx, &a.name).await?;
+            if found.is_empty() {
+                return Err(Error::NotFound(format!("launch configuration {}", a.name)));
+            }
+            found
+                .into_iter()
+                .filter_map(|lc| lc.launch_configuration_name)
+                .collect()
+        }
+    };
+    for name in &names {
+        let input = DeleteLaunchConfigurationInput {
+            launch_configuration_name: name.clone(),
+        };
+        ctx.client.send(&input).await?;
+    }
+    ctx.printer().json(&json!({"Deleted": names}))
+}
+
+fn parse_tags(group: &str, tags: &[String], propagate: bool) -> Result<Vec<Tag>, Error> {
+    tags.iter()
+        .map(|t| {
+            let (key, value) = t
+                .split_once('=')
+                .ok_or_else(|| Error::Config(format!("tag `{t}` is not KEY=VALUE")))?;
+            if key.is_empty() {
+                return Err(Error::Config(format!("tag `{t}` has an empty key")));
+            }
+            Ok(Tag {
+                resource_id: Some(group.to_string()),
+                resource_type: Some("auto-scaling-group".into()),
+                key: Some(key.to_string()),
+                value: Some(value.to_string()),
+                propagate_at_launch: Some(propagate),
+            })
+        })
+        .collect()
+}
+
+async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> {
+    let zones = if !a.zones.is_empty() {
+        a.zones.clone()
+    } else {
+        match ctx.dialect() {
+            Dialect::Aws => vec![format!("{}a", ctx.config.region)],
+            Dialect::Phantom => {
+                let sites: Vec<String> = launch_configurations_named(ctx, &a.lc)
+                    .await?
+                    .into_iter()
+                    .filter_map(|lc| lc.launch_configuration_name)
+                    .filter_map(|n| n.split_once('@').map(|(_, site)| site.to_string()))
+                    .collect();
+                if sites.is_empty() {
+                    return Err(Error::NotFound(format!("launch configuration {}", a.lc)));
+                }
+                sites
+            }
+        }
+    };
+    let (min, max) = (a.min.unwrap_or(a.size), a.max.unwrap_or(a.size));
+    if !(min <= a.size && a.size <= max) {
+        return Err(Error::Config(format!(
+            "size {} must lie between --min {min} and --max {max}",
+            a.size
+        )));
+    }
+    let tags = parse_tags(&a.name, &a.tags, false)?;
+    let input = CreateAutoScalingGroupInput {
+        auto_scaling_group_name: a.name.clone(),
+        launch_configuration_name: Some(a.lc.clone()),
+        min_size: min,
+        max_size: max,
+        desired_capacity: Some(a.size),
+        availability_zones: Some(zones),
+        tags: (!tags.is_empty()).then_some(tags),
+        ..Default::default()
+    };
+    let reply = ctx.client.send(&input).await?;
+    let mut printer = ctx.printer();
+    printer.line(&format!("using LaunchConfiguration:{}", a.lc))?;
+    printer.json(&json!({
+        "AutoScalingGroupName": a.name,
+        "LaunchConfigurationName": a.lc,
+        "DesiredCapacity": a.size,
+        "RequestId": reply.request_id,
+    }))?;
+    printer.flush()?;
+    if a.wait {
+        wait::in_service(&ctx.client, &a.name, a.timeout).await?;
+    }
+    Ok(())
+}
+
+async fn domain_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
+    let mut printer = ctx.printer();
+    printer.begin_list("AutoScalingGroups")?;
+    let filter = (!a.names.is_empty()).then_some(a.names);
+    for chunk in chunks(filter) {
+        let input = DescribeAutoScalingGroupsInput {
+            auto_scaling_group_names: chunk,
+            ..Default::default()
+        };
+        let mut items = Box::pin(ctx.client.items(input));
+        while let Some(group) = items.next().await {
+            printer.domain(&group?)?;
+        }
+    }
+    printer.end_list()
+}
+
+/// Fetches one group by name, or says it does not exist.
+pub async fn describe_group(client: &Client, name: &str) -> Result<AutoScalingGroup, Error> {
+    let input = DescribeAutoScalingGroupsInput {
+        auto_scaling_group_names: Some(vec![name.to_string()]),
+        ..Default::default()
+    };
+    let out = client.describe_auto_scaling_groups(&input).await?;
+    out.auto_scaling_groups
+        .unwrap_or_default()
+        .into_iter()
+        .find(|g| g.auto_scaling_group_name.as_deref() == Some(name))
+        .ok_or_else(|| Error::NotFound(format!("domain {name}")))
+}
+
+async fn domain_alter(ctx: &Context, a: DomainAlterArgs) -> Result<(), Error> {
+    let n_preserving = if ctx.dialect().has_update_group() {
+        let group = describe_group(&ctx.client, &a.name).await?;
+        group.min_size == group.max_size
+    } else {
+        false
+    };
+    if n_preserving {
+        let input = UpdateAutoScalingGroupInput {
+            auto_scaling_group_name: a.name.clone(),
+            min_size: Some(a.size),
+            max_size: Some(a.size),
+            desired_capacity: Some(a.size),
+            ..Default::default()
+        };
+        ctx.client.send(&input).await?;
+    } else {
+        let input = SetDesiredCapacityInput {
+            auto_scaling_group_name: a.name.clone(),
+            desired_capacity: a.size,
+            ..Default::default()
+        };
+        ctx.client.send(&input).await?;
+    }
+    ctx.printer()
+        .json(&json!({"AutoScalingGroupName": a.name, "DesiredCapacity": a.size}))
+}
+
+async fn domain_delete(ctx: &Context, a: DomainDeleteArgs) -> Result<(), Error> {
+    let force = a.force || ctx.dialect().force_delete_by_default();
+    let input = DeleteAutoScalingGroupInput {
+        auto_scaling_group_name: a.name.clone(),
+        force_delete: force.then_some(true),
+    };
+    ctx.client.send(&input).await?;
+    let mut printer = ctx.printer();
+    printer.line(&format!("deleting {}", a.name))?;
+    printer.json(&json!({"Deleted": a.name}))
+}
+
+async fn instances_list(ctx: &Context, a: IdsArgs) -> Result<(), Error> {
+    let mut printer = ctx.printer();
+    printer.begin_list("AutoScalingInstances")?;
+    let filter = (!a.ids.is_empty()).then_some(a.ids);
+    for chunk in chunks(filter) {
+        let input = DescribeAutoScalingInstancesInput {
+            instance_ids: chunk,
+            ..Default::default()
+        };
+        let mut items = Box::pin(ctx.client.items(input));
+        while let Some(instance) = items.next().await {
+            printer.instance(&instance?)?;
+        }
+    }
+    printer.end_list()
+}
+
+async fn instances_terminate(ctx: &Context, a: TerminateArgs) -> Result<(), Error> {
+    let input = TerminateInstanceInAutoScalingGroupInput {
+        instance_id: a.id.clone(),
+        should_decrement_desired_capacity: a.decrement,
+    };
+    let out = ctx
+        .client
+        .terminate_instance_in_auto_scaling_group(&input)
+        .await?;
+    let mut printer = ctx.printer();
+    match &out.activity {
+        Some(activity) => printer.line(
+            activity
+                .description
+                .as_deref()
+                .unwrap_or(&format!("terminating {}", a.id)),
+        )?,
+        None => printer.line(&format!("terminating {}", a.id))?,
+    }
+    printer.json(&out)
+}
+
+async fn tags_list(ctx: &Context, a: TagsListArgs) -> Result<(), Error> {
+    let filters = a.domain.map(|d| {
+        vec![Filter {
+            name: Some("auto-scaling-group".into()),
+            values: Some(vec![d]),
+        }]
+    });
+    let mut printer = ctx.printer();
+    printer.begin_list("Tags")?;
+    let mut items = Box::pin(ctx.client.items(DescribeTagsInput {
+        filters,
+        ..Default::default()
+    }));
+    while let Some(tag) = items.next().await {
+        printer.tag(&tag?)?;
+    }
+    printer.end_list()
+}
+
+async fn tags_set(ctx: &Context, a: TagsSetArgs) -> Result<(), Error> {
+    let tags = parse_tags(&a.domain, &a.tags, a.propagate)?;
+    ctx.client
+        .send(&CreateOrUpdateTagsInput { tags: tags.clone() })
+        .await?;
+    ctx.printer().json(&json!({"Tags": tags}))
+}
+
+async fn tags_delete(ctx: &Context, a: TagsDeleteArgs) -> Result<(), Error> {
+    let tags: Vec<Tag> = a
+        .keys
+        .iter()
+        .map(|k| Tag {
+            resource_id: Some(a.domain.clone()),
+            resource_type: Some("auto-scaling-group".into()),
+            key: Some(k.clone()),
+            ..Default::default()
+        })
+        .collect();
+    ctx.client
+        .send(&DeleteTagsInput { tags: tags.clone() })
+        .await?;
+    ctx.printer().json(&json!({"Deleted": tags}))
+}
+
+async fn activities(ctx: &Context, a: ActivitiesArgs) -> Result<(), Error> {
+    let input = DescribeScalingActivitiesInput {
+        auto_scaling_group_name: Some(a.name.clone()),
+        ..Default::default()
+    };
+    let mut printer = ctx.printer();
+    printer.begin_list("Activities")?;
+    let mut items = Box::pin(ctx.client.items(input).take(a.max.unwrap_or(usize::MAX)));
+    while let Some(activity) = items.next().await {
+        printer.activity(&activity?)?;
+    }
+    printer.end_list()
+}
+
+/// `phantom serve`.
+pub async fn serve(_opts: ServeArgs) -> Result<(), Error> {
+    Err(Error::Config(
+        "the built-in endpoint is not part of this build yet".into(),
+    ))
+}
+
+/// `phantom demo`.
+pub async fn demo(_opts: DemoArgs) -> Result<(), Error> {
+    Err(Error::Config(
+        "the demo needs the built-in endpoint, not part of this build yet".into(),
+    ))
+}
