@@ -9,6 +9,7 @@ pub mod autoscaling;
 pub mod credentials;
 pub mod error;
 pub mod query;
+pub mod server;
 
 pub use credentials::{Credentials, Secret};
 pub use error::{Error, Result, ServiceError};
