@@ -11,8 +11,7 @@ use std::time::SystemTime;
 
 use http::{HeaderMap, Method};
 
-use self::pending_sign as sign;
-use self::pending_sign::VerifyError;
+use crate::query::sign::{self, VerifyError};
 use crate::server::fault::ApiError;
 use crate::server::keys::KeyRing;
 
@@ -121,50 +120,5 @@ fn reject(e: VerifyError) -> ApiError {
              clock.",
         ),
         VerifyError::Malformed(why) => ApiError::auth(400, "IncompleteSignature", why),
-    }
-}
-
-/// Stand-in for `crate::query::sign::verify` until the signing work lands: same signature, refuses
-/// every signed request as unverifiable, and reports unsigned ones as missing authentication.
-mod pending_sign {
-    use super::*;
-    use crate::credentials::Secret;
-
-    pub enum VerifyError {
-        Missing,
-        #[allow(dead_code)]
-        UnknownKey(String),
-        #[allow(dead_code)]
-        SignatureMismatch,
-        #[allow(dead_code)]
-        Expired,
-        Malformed(String),
-    }
-
-    pub struct Verified {
-        pub access_key_id: String,
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub fn verify(
-        _method: &Method,
-        _host: &str,
-        _path: &str,
-        query: &str,
-        headers: &HeaderMap,
-        body: &[u8],
-        _lookup: &dyn Fn(&str) -> Option<Secret>,
-        _now: SystemTime,
-    ) -> Result<Verified, VerifyError> {
-        let signed = headers.contains_key(http::header::AUTHORIZATION)
-            || query.contains("Signature")
-            || body.windows(9).any(|w| w == b"Signature");
-        if signed {
-            Err(VerifyError::Malformed(
-                "signature verification is not built in yet".into(),
-            ))
-        } else {
-            Err(VerifyError::Missing)
-        }
     }
 }
