@@ -30,6 +30,7 @@ pub mod credentials;
 pub mod error;
 pub mod profile;
 pub mod query;
+pub mod server;
 
 pub use credentials::{Credentials, Secret};
 pub use error::{Error, Result, ServiceError};

@@ -7,6 +7,7 @@
 
 mod args;
 mod duration;
+mod local;
 mod output;
 mod query_cmds;
 mod wait;
@@ -57,10 +58,18 @@ pub async fn run(cli: Cli, env: &dyn Environment) -> i32 {
     }
 }
 
+/// [`run`] behind a box, for the demo, which runs commands from inside a command.
+pub(crate) fn run_boxed<'a>(
+    cli: Cli,
+    env: &'a dyn Environment,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = i32> + 'a>> {
+    Box::pin(run(cli, env))
+}
+
 async fn dispatch(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
     match cli.command {
-        Command::Serve(opts) => crate::cli::query_cmds::serve(opts).await,
-        Command::Demo(opts) => crate::cli::query_cmds::demo(opts).await,
+        Command::Serve(opts) => local::serve(opts).await,
+        Command::Demo(opts) => local::demo(opts).await,
         command => {
             let ctx = query_cmds::Context::new(&cli.global, env)?;
             query_cmds::execute(&ctx, command).await

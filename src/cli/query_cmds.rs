@@ -521,17 +521,3 @@ async fn activities(ctx: &Context, a: ActivitiesArgs) -> Result<(), Error> {
     }
     printer.end_list()
 }
-
-/// `phantom serve`.
-pub async fn serve(_opts: ServeArgs) -> Result<(), Error> {
-    Err(Error::Config(
-        "the built-in endpoint is not part of this build yet".into(),
-    ))
-}
-
-/// `phantom demo`.
-pub async fn demo(_opts: DemoArgs) -> Result<(), Error> {
-    Err(Error::Config(
-        "the demo needs the built-in endpoint, not part of this build yet".into(),
-    ))
-}
