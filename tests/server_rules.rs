@@ -277,6 +277,25 @@ async fn desired_capacity_must_lie_within_min_and_max() {
     let g = group(&c, "g").await.unwrap();
     assert_eq!((g.max_size, g.desired_capacity), (Some(4), Some(4)));
     assert_eq!(g.instances.unwrap().len(), 4);
+    // A huge capacity is refused before anything is launched.
+    create_group(&c, "huge", "lc", 0, i32::MAX, i32::MAX)
+        .await
+        .fails(400, "LimitExceeded");
+    c.call(
+        "UpdateAutoScalingGroup",
+        &[("AutoScalingGroupName", "g"), ("MaxSize", "2000000000")],
+    )
+    .await
+    .done();
+    c.call(
+        "SetDesiredCapacity",
+        &[
+            ("AutoScalingGroupName", "g"),
+            ("DesiredCapacity", "2000000000"),
+        ],
+    )
+    .await
+    .fails(400, "LimitExceeded");
     server.shutdown().await;
 }
 
@@ -781,5 +800,18 @@ async fn tags_are_created_updated_filtered_and_deleted() {
     .done();
     let all: DescribeTagsOutput = c.call("DescribeTags", &[]).await.ok();
     assert_eq!(all.tags.unwrap().len(), 1);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_oversized_body_gets_an_xml_error() {
+    let server = start_open().await;
+    let c = Client::new(&server);
+    let mut body = b"Action=DescribeTags&Pad=".to_vec();
+    body.resize(3 * 1024 * 1024, b'x');
+    let a = c
+        .raw("POST", "/", body, Some("application/x-www-form-urlencoded"))
+        .await;
+    a.fails(413, "RequestEntityTooLarge");
     server.shutdown().await;
 }

@@ -96,29 +96,29 @@ fn claimed_key(headers: &HeaderMap, params: &[(String, String)]) -> Option<Strin
 
 fn reject(e: VerifyError) -> ApiError {
     match e {
-        VerifyError::Missing => ApiError::auth(
+        VerifyError::Missing => ApiError::with_status(
             403,
             "MissingAuthenticationToken",
             "Request is missing Authentication Token",
         ),
-        VerifyError::UnknownKey(_) => ApiError::auth(
+        VerifyError::UnknownKey(_) => ApiError::with_status(
             403,
             "InvalidClientTokenId",
             "The security token included in the request is invalid.",
         ),
-        VerifyError::SignatureMismatch => ApiError::auth(
+        VerifyError::SignatureMismatch => ApiError::with_status(
             403,
             "SignatureDoesNotMatch",
             "The request signature we calculated does not match the signature you provided. \
              Check your AWS Secret Access Key and signing method. Consult the service \
              documentation for details.",
         ),
-        VerifyError::Expired => ApiError::auth(
+        VerifyError::Expired => ApiError::with_status(
             400,
             "RequestExpired",
             "Request has expired: its timestamp is more than 15 minutes away from the server's \
              clock.",
         ),
-        VerifyError::Malformed(why) => ApiError::auth(400, "IncompleteSignature", why),
+        VerifyError::Malformed(why) => ApiError::with_status(400, "IncompleteSignature", why),
     }
 }

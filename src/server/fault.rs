@@ -43,6 +43,11 @@ impl ApiError {
         Self::new(400, "ResourceInUse", message)
     }
 
+    /// `LimitExceeded` (400): the request would pass a limit of this endpoint.
+    pub fn limit_exceeded(message: impl Into<String>) -> Self {
+        Self::new(400, "LimitExceeded", message)
+    }
+
     /// `MissingParameter` (400): a required parameter is absent.
     pub fn missing_parameter(name: &str) -> Self {
         Self::new(
@@ -69,8 +74,9 @@ impl ApiError {
         Self::new(400, "MalformedQueryString", message)
     }
 
-    /// An authentication failure with its own status and code (403 `SignatureDoesNotMatch`, ...).
-    pub fn auth(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with its own status and code: authentication failures (403
+    /// `SignatureDoesNotMatch`, ...), 404 for other paths, 405 for other methods, 413.
+    pub fn with_status(status: u16, code: &'static str, message: impl Into<String>) -> Self {
         Self::new(status, code, message)
     }
 

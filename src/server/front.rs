@@ -15,6 +15,7 @@ use std::time::SystemTime;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -51,9 +52,24 @@ async fn query(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let request_id = new_uuid();
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let status = e.status().as_u16();
+            let code = if status == 413 {
+                "RequestEntityTooLarge"
+            } else {
+                "MalformedQueryString"
+            };
+            return error_reply(
+                &ApiError::with_status(status, code, e.body_text()),
+                &request_id,
+            );
+        }
+    };
     match answer(app, &method, &uri, &headers, &body).await {
         Ok((action, result)) => xml(
             StatusCode::OK,
@@ -72,7 +88,7 @@ async fn answer(
     body: &[u8],
 ) -> Result<(String, Option<Value>), ApiError> {
     if method != Method::GET && method != Method::POST {
-        return Err(ApiError::auth(
+        return Err(ApiError::with_status(
             405,
             "UnsupportedHttpVerb",
             format!("The HTTP method {method} is not supported; use GET or POST."),
@@ -121,7 +137,7 @@ async fn answer(
 
 async fn unknown_path(uri: Uri) -> Response {
     let request_id = new_uuid();
-    let e = ApiError::auth(
+    let e = ApiError::with_status(
         404,
         "NotFound",
         format!(

@@ -33,6 +33,21 @@ pub const PHANTOM_DEFINITIONS: &[&str] = &[
     "test",
 ];
 
+/// The most instances one group may hold: a guard against a request that would make the endpoint
+/// launch millions of rows in one transaction (AWS has per-account limits of the same kind).
+pub const MAX_DESIRED_CAPACITY: i64 = 1000;
+
+/// Refuses a desired capacity above [`MAX_DESIRED_CAPACITY`] with `LimitExceeded`.
+fn check_limit(desired: i64) -> Result<(), ApiError> {
+    if desired > MAX_DESIRED_CAPACITY {
+        return Err(ApiError::limit_exceeded(format!(
+            "Desired capacity {desired} exceeds this endpoint's limit of \
+             {MAX_DESIRED_CAPACITY} instances per group."
+        )));
+    }
+    Ok(())
+}
+
 /// A stored group.
 pub struct GroupRow {
     /// The group's name.
@@ -160,7 +175,7 @@ fn check_sizes(min: i64, max: i64, desired: i64) -> Result<(), ApiError> {
              size:{max}"
         )));
     }
-    Ok(())
+    check_limit(desired)
 }
 
 fn check_tags(tags: &[Tag]) -> Result<(), ApiError> {
@@ -408,6 +423,7 @@ pub fn set_desired_capacity(
             group.min
         )));
     }
+    check_limit(desired)?;
     let before = group.desired;
     group.desired = desired;
     tx.execute(
