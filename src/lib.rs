@@ -4,6 +4,7 @@
 //! Map of the crate:
 //! - [`query`]: the Query protocol (form encoding, XML replies and errors, signing, transport);
 //! - [`autoscaling`]: the service's shapes and [`autoscaling::Client`], one async method per operation;
+//! - [`rest`]: Phantom's JSON REST API (`/api/dev`): token, sites, launch configurations, domains;
 //! - [`credentials`] and [`config`]: keys, and where and how to send requests;
 //! - [`cli`]: the `phantom` command.
 //!
@@ -30,6 +31,7 @@ pub mod credentials;
 pub mod error;
 pub mod profile;
 pub mod query;
+pub mod rest;
 
 pub use credentials::{Credentials, Secret};
 pub use error::{Error, Result, ServiceError};

@@ -9,6 +9,9 @@ mod args;
 mod duration;
 mod output;
 mod query_cmds;
+mod rest_args;
+mod rest_cmds;
+mod secret_input;
 mod wait;
 
 use std::io::Write;
@@ -17,6 +20,7 @@ use clap::Parser;
 
 pub use args::{Cli, Command};
 pub use duration::parse_duration;
+pub use rest_args::ApiChoice;
 
 use crate::config::{Environment, ProcessEnvironment};
 use crate::error::Error;
@@ -58,6 +62,9 @@ pub async fn run(cli: Cli, env: &dyn Environment) -> i32 {
 }
 
 async fn dispatch(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
+    if rest_cmds::selected(&cli.global, &cli.command, env)? {
+        return rest_cmds::execute(&cli.global, env, cli.command).await;
+    }
     match cli.command {
         Command::Serve(opts) => crate::cli::query_cmds::serve(opts).await,
         Command::Demo(opts) => crate::cli::query_cmds::demo(opts).await,
