@@ -5,7 +5,8 @@
 //! - [`types`]: the request and reply shapes (serde; unknown fields kept, key order ignored);
 //! - [`reply`]: status codes and bodies into values or [`crate::Error`]s (testable on recorded bytes);
 //! - [`client`]: [`Client`], one async method per call;
-//! - [`token_file`]: where the token is kept between commands (`USER_ID`/`TOKEN`, or a 0600 file).
+//! - [`token_file`]: where the token is kept between commands (`USER_ID`/`TOKEN`, or a 0600 file);
+//! - [`access`]: the built-in endpoint's side: users file, token issue and check, Basic auth.
 //!
 //! ```no_run
 //! use phantom_autoscale::config::Endpoint;
@@ -23,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod access;
 pub mod client;
 pub mod reply;
 pub mod token_file;
