@@ -26,6 +26,7 @@
 
 pub mod access;
 pub mod client;
+pub mod endpoint;
 pub mod reply;
 pub mod token_file;
 pub mod types;
