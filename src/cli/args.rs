@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::duration::parse_duration;
+use super::rest_args::{ApiChoice, CredentialsCommand, LoginArgs, SitesArgs};
 use crate::config::{Dialect, SignatureChoice};
 
 /// Drive AWS Auto Scaling, Nimbus Phantom, Eucalyptus or moto the way the Phantom boto scripts did.
@@ -98,6 +99,9 @@ pub struct GlobalArgs {
     /// Do not verify TLS certificates (prints a warning; for test servers only).
     #[arg(long, global = true)]
     pub no_verify_ssl: bool,
+    /// API: query or rest (else PHANTOM_API; else rest when the endpoint path ends in /api/dev).
+    #[arg(long, global = true, value_enum)]
+    pub api: Option<ApiChoice>,
 }
 
 fn parse_dialect(s: &str) -> Result<Dialect, String> {
@@ -137,6 +141,17 @@ pub enum Command {
     /// Run the seed's sample session against a built-in endpoint started for the occasion.
     #[command(after_help = "Example:\n  phantom demo")]
     Demo(DemoArgs),
+    /// Get a token for Phantom's REST API and save it (USER_ID and TOKEN, when set, win over it).
+    #[command(
+        after_help = "Example:\n  phantom login alice --endpoint-url https://phantom.nimbusproject.org/api/dev\n  printf '%s' \"$PASSWORD\" | phantom login alice --password-stdin"
+    )]
+    Login(LoginArgs),
+    /// List Phantom's cloud sites (REST API).
+    #[command(after_help = "Example:\n  phantom sites --details")]
+    Sites(SitesArgs),
+    /// Your credentials for Phantom's sites (REST API): list, show, add, update, remove.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
 }
 
 /// `phantom lc ...`

@@ -10,6 +10,9 @@ mod duration;
 mod local;
 mod output;
 mod query_cmds;
+mod rest_args;
+mod rest_cmds;
+mod secret_input;
 mod wait;
 
 use std::io::Write;
@@ -18,6 +21,7 @@ use clap::Parser;
 
 pub use args::{Cli, Command};
 pub use duration::parse_duration;
+pub use rest_args::ApiChoice;
 
 use crate::config::{Environment, ProcessEnvironment};
 use crate::error::Error;
@@ -67,6 +71,9 @@ pub(crate) fn run_boxed<'a>(
 }
 
 async fn dispatch(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
+    if rest_cmds::selected(&cli.global, &cli.command, env)? {
+        return rest_cmds::execute(&cli.global, env, cli.command).await;
+    }
     match cli.command {
         Command::Serve(opts) => local::serve(opts).await,
         Command::Demo(opts) => local::demo(opts).await,

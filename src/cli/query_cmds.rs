@@ -152,9 +152,11 @@ pub async fn execute(ctx: &Context, command: Command) -> Result<(), Error> {
                 .await
                 .map(|_| ())
         }
-        Command::Serve(_) | Command::Demo(_) => {
-            Err(Error::Config("not a Query API command".into()))
-        }
+        Command::Serve(_)
+        | Command::Demo(_)
+        | Command::Login(_)
+        | Command::Sites(_)
+        | Command::Credentials(_) => Err(Error::Config("not a Query API command".into())),
     }
 }
 
