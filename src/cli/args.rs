@@ -135,11 +135,11 @@ pub enum Command {
     Wait(WaitCommand),
     /// Run the built-in Auto Scaling endpoint on this machine.
     #[command(
-        after_help = "Example:\n  phantom serve --listen 127.0.0.1:8445 --state ./phantom.db --credentials ~/.aws/credentials"
+        after_help = "Example:\n  phantom serve --listen 127.0.0.1:8445 --state ./phantom.db --credentials ~/.aws/credentials --users ./users"
     )]
     Serve(ServeArgs),
     /// Run the seed's sample session against a built-in endpoint started for the occasion.
-    #[command(after_help = "Example:\n  phantom demo")]
+    #[command(after_help = "Examples:\n  phantom demo\n  phantom demo --api rest")]
     Demo(DemoArgs),
     /// Get a token for Phantom's REST API and save it (USER_ID and TOKEN, when set, win over it).
     #[command(
@@ -405,6 +405,13 @@ pub struct ServeArgs {
     /// Time a terminated instance spends Terminating before it is gone.
     #[arg(long, value_parser = parse_duration, default_value = "1s")]
     pub terminate_delay: Duration,
+    /// Users of the REST API at /api/dev: one `username:password[:ACCESSKEY]` a line, user ids in
+    /// file order from 1; ACCESSKEY makes the user share that Query key's objects.
+    #[arg(long, value_name = "FILE")]
+    pub users: Option<PathBuf>,
+    /// How long a REST token stays valid.
+    #[arg(long, value_parser = parse_duration, default_value = "168h", value_name = "DURATION")]
+    pub token_lifetime: Duration,
 }
 
 /// Arguments of `demo`.

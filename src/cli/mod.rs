@@ -76,7 +76,7 @@ async fn dispatch(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
     }
     match cli.command {
         Command::Serve(opts) => local::serve(opts).await,
-        Command::Demo(opts) => local::demo(opts).await,
+        Command::Demo(opts) => local::demo(opts, cli.global.api).await,
         command => {
             let ctx = query_cmds::Context::new(&cli.global, env)?;
             query_cmds::execute(&ctx, command).await

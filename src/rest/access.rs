@@ -107,6 +107,11 @@ impl Users {
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()
     }
+
+    /// How many users there are.
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
 }
 
 /// Compares two strings in time that depends only on their lengths.

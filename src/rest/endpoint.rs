@@ -33,6 +33,8 @@ pub enum Outcome {
     BadRequest(String),
     /// 404 with this text.
     NotFound(String),
+    /// 500 with this text: a fault of the endpoint (storage), never of the request.
+    Internal(String),
 }
 
 /// The calls of the REST API, for one authenticated user.
@@ -177,7 +179,7 @@ async fn handle(
         backend.call(&user, &method2, &path, json_body.as_ref(), &params)
     })
     .await
-    .unwrap_or_else(|_| Outcome::BadRequest("the call failed unexpectedly".into()));
+    .unwrap_or_else(|_| Outcome::Internal("the call failed unexpectedly".into()));
     let pretty = uri.query().is_some_and(|q| q.contains("pretty=true"));
     match outcome {
         Outcome::Ok(v) if pretty => {
@@ -207,6 +209,7 @@ async fn handle(
             r
         }
         Outcome::BadRequest(m) => text(StatusCode::BAD_REQUEST, m),
+        Outcome::Internal(m) => text(StatusCode::INTERNAL_SERVER_ERROR, m),
         Outcome::NotFound(m) => {
             let mut r = text(StatusCode::NOT_FOUND, m);
             r.headers_mut().insert(

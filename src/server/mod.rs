@@ -8,6 +8,8 @@
 //!   shape), grouped by resource;
 //! - [`lifecycle`]: instances Pending -> InService, Terminating -> gone, and scaling activities;
 //! - [`store`]: the SQLite database and its transactions;
+//! - `rest_api`: Phantom's REST API (`/api/dev`) as calls of the same handlers on the same store,
+//!   served beside the Query API by the HTTP layer of [`crate::rest::endpoint`];
 //! - [`paginate`], [`sites`], [`fault`]: NextToken/MaxRecords, `name@site`, the error value.
 //!
 //! ```no_run
@@ -26,6 +28,7 @@ pub mod keys;
 pub mod lifecycle;
 mod ops;
 pub mod paginate;
+mod rest_api;
 pub mod sites;
 pub mod store;
 
@@ -39,6 +42,8 @@ use tokio::task::JoinHandle;
 
 use crate::credentials::Credentials;
 use crate::error::Error;
+use crate::rest::access::{DEFAULT_TOKEN_LIFETIME, Tokens, Users};
+use crate::rest::endpoint::{self, RestApp};
 use crate::server::auth::AuthPolicy;
 use crate::server::front::App;
 use crate::server::keys::KeyRing;
@@ -69,6 +74,11 @@ pub struct ServeOptions {
     pub launch_delay: Duration,
     /// How long a terminated instance stays `Terminating` before it is gone.
     pub terminate_delay: Duration,
+    /// Users of the REST API at `/api/dev` (see [`Users`] for the file format). With none, the
+    /// REST API answers every call with 403 and no login succeeds.
+    pub users: Users,
+    /// How long a REST token from `POST /api/dev/token` stays valid (Phantom: 7 days).
+    pub token_lifetime: Duration,
 }
 
 impl Default for ServeOptions {
@@ -82,6 +92,8 @@ impl Default for ServeOptions {
             sites: DEFAULT_SITES.iter().map(|s| s.to_string()).collect(),
             launch_delay: Duration::from_secs(2),
             terminate_delay: Duration::from_secs(2),
+            users: Users::default(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
         }
     }
 }
@@ -172,13 +184,19 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
         context: "reading the listening address".into(),
         source,
     })?;
+    let store = Arc::new(store);
+    let rest = Arc::new(RestApp {
+        users: opts.users.clone(),
+        tokens: Tokens::new(opts.token_lifetime),
+        backend: Arc::new(rest_api::StoreBackend::new(store.clone(), settings.clone())),
+    });
     let app = Arc::new(App {
-        store: Arc::new(store),
+        store,
         auth,
         settings,
     });
     let (stop, stopped) = oneshot::channel::<()>();
-    let router = front::router(app);
+    let router = front::router(app).merge(endpoint::router(rest));
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router)
             .with_graceful_shutdown(async move {
@@ -201,11 +219,18 @@ pub async fn serve(opts: ServeOptions) -> Result<(), Error> {
         Some(p) => format!("state in {}", p.display()),
         None => "state in memory".to_string(),
     };
+    let users = opts.users.len();
     let server = start(opts).await?;
     println!(
         "phantom serve: listening on {} ({where_state})",
         server.url()
     );
+    if users > 0 {
+        println!(
+            "phantom serve: REST API at {}/api/dev for {users} user(s) of the users file",
+            server.url()
+        );
+    }
     if let Some(creds) = &server.generated_credentials {
         println!(
             "phantom serve: generated key, printed only this once and stored nowhere (copy it \

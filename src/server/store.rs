@@ -15,6 +15,13 @@
 //! power loss or kernel crash may roll back the last few commits, never tear one. For a local
 //! development endpoint that trade is right: FULL would make every write wait for the disk.
 //!
+//! The REST API (`/api/dev`) adds two tables of its own: `rest_cloud_params`, the per-site settings
+//! of a REST launch configuration that the Query shape has no member for (`max_vms`, `common`,
+//! `rank`, `contextualization_method`, `user_data`), keyed by the stored `name@site` launch
+//! configuration they go with; and `rest_site_credentials`, a user's keys for each site. Those keys
+//! are kept in clear because the REST API hands them back to their owner, as Phantom's did; they are
+//! never written anywhere else.
+//!
 //! Groups and launch configurations keep their static attributes as the JSON of the API shape
 //! itself (`LaunchConfiguration`, `AutoScalingGroup`), so what goes in is what comes out; the
 //! columns beside the JSON are what queries and rules need (names, sizes, the launch
@@ -82,6 +89,20 @@ CREATE TABLE IF NOT EXISTS activities (
     end_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS activities_by_group ON activities (owner, group_name);
+CREATE TABLE IF NOT EXISTS rest_cloud_params (
+    owner TEXT NOT NULL,
+    lc_name TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (owner, lc_name)
+);
+CREATE TABLE IF NOT EXISTS rest_site_credentials (
+    owner TEXT NOT NULL,
+    site TEXT NOT NULL,
+    access_key TEXT NOT NULL,
+    secret_key TEXT NOT NULL,
+    key_name TEXT NOT NULL,
+    PRIMARY KEY (owner, site)
+);
 ";
 
 /// The database, one connection behind a mutex.
