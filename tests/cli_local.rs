@@ -37,6 +37,44 @@ fn demo_prints_the_seed_session() {
     assert_eq!(rest, SEED_TRANSCRIPT);
 }
 
+/// The REST demo's session: ids are derived from the owner (`rest:demo`) and the name, so they are
+/// the same on every run.
+const REST_TRANSCRIPT: &str = "\
+$ phantom --api rest lc create testlc1 hello-phantom.gz hotel
+LC created with id qleHwPi3
+$ phantom --api rest lc list
+testlc1
+$ phantom --api rest domain create testDomain1 testlc1 1 --wait
+$ phantom --api rest domain list
+testDomain1
+\ttestlc1 : 1
+\tInstances:
+\t---------
+\t\thotel : 600-RUNNING
+$ phantom --api rest domain delete testDomain1
+deleting 80f73998-eb3e-84e7-a4b4-f864fb409bf8
+$ phantom --api rest lc delete testlc1
+";
+
+#[test]
+fn demo_over_rest_prints_the_seed_session() {
+    let r = phantom(&["demo", "--api", "rest", "--launch-delay", "300ms"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut lines = r.stdout.splitn(3, '\n');
+    let first = lines.next().unwrap();
+    assert!(
+        first.starts_with("# a built-in Phantom endpoint with the REST API at http://127.0.0.1:")
+            && first.ends_with("/api/dev (state in memory)"),
+        "{first}"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "# logged in as demo (user id 1) with POST /api/dev/token; the seed's session:"
+    );
+    assert_eq!(lines.next().unwrap(), REST_TRANSCRIPT);
+    assert_eq!(r.stderr, "");
+}
+
 /// `phantom serve` in a child process, stopped on drop.
 struct Serve {
     child: Child,
