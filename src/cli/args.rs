@@ -116,22 +116,34 @@ fn parse_signature(s: &str) -> Result<SignatureChoice, String> {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Launch configurations: create, list, delete.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom lc create testlc1 hello-phantom.gz hotel\n  phantom lc list"
+    )]
     Lc(LcCommand),
     /// Domains (Auto Scaling groups): create, list, alter the n-preserving size, delete.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom domain create testDomain1 testlc1 1\n  phantom domain alter testDomain1 3"
+    )]
     Domain(DomainCommand),
     /// Instances in domains: list, terminate.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  phantom instances list")]
     Instances(InstancesCommand),
     /// Tags on domains: list, set, delete.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom tags set testDomain1 owner=alice"
+    )]
     Tags(TagsCommand),
     /// Show a domain's scaling activities, newest first.
     #[command(after_help = "Example:\n  phantom activities testDomain1")]
     Activities(ActivitiesArgs),
     /// Wait for a condition.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom wait in-service testDomain1"
+    )]
     Wait(WaitCommand),
     /// Run the built-in Auto Scaling endpoint on this machine.
     #[command(
@@ -150,7 +162,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  phantom sites --details")]
     Sites(SitesArgs),
     /// Your credentials for Phantom's sites (REST API): list, show, add, update, remove.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  phantom credentials list")]
     Credentials(CredentialsCommand),
 }
 
