@@ -289,6 +289,42 @@ fn seed_session_over_rest_through_the_binary() {
     assert_eq!(run(&["domain", "list"]), "");
     assert_eq!(run(&["lc", "delete", "testlc1"]), "");
     assert_eq!(run(&["lc", "list"]), "");
+
+    // Site credentials: the secret key goes in from the environment and never comes out, not even
+    // in a --debug trace of the reply that carries it.
+    let site_secret = "site-secret-canary";
+    let mut with_secret = env.clone();
+    with_secret.push(("PHANTOM_SITE_SECRET_KEY".into(), site_secret.into()));
+    let secrets = [token.as_str(), ALICE_PASSWORD, site_secret];
+    let added = ok(
+        &[
+            "credentials",
+            "add",
+            "sierra",
+            "--access-key",
+            "AKSIERRA",
+            "--key-name",
+            "phantomkey",
+        ],
+        &with_secret,
+        &home,
+        &secrets,
+    );
+    assert_eq!(added, "credentials for sierra added\n");
+    let r = phantom(&["--debug", "credentials", "list"], &pairs(&env), &home, "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "sierra\tAKSIERRA\tphantomkey\n");
+    assert!(
+        r.stderr.contains("/api/dev/credentials/sites"),
+        "{}",
+        r.stderr
+    );
+    for s in secrets {
+        assert!(
+            !r.stdout.contains(s) && !r.stderr.contains(s),
+            "--debug showed a secret"
+        );
+    }
 }
 
 #[test]

@@ -737,6 +737,11 @@ fn lc_require(ctx: &Ctx<'_>, tx: &Transaction<'_>, id: &str) -> Result<LcView, A
         .ok_or_else(|| not_found(format!("Launch configuration {} not found", shorten(id))))
 }
 
+/// A member of a site's `cloud_params` (null when absent; never panics like `map[key]`).
+fn field<'a>(p: &'a Map<String, Value>, name: &str) -> &'a Value {
+    p.get(name).unwrap_or(&Value::Null)
+}
+
 /// The validated body of a launch configuration POST or PUT.
 struct LcBody {
     name: String,
@@ -791,11 +796,15 @@ fn lc_body(ctx: &Ctx<'_>, req: &Request<'_>) -> Result<LcBody, ApiError> {
                 missing.join(", ")
             )));
         }
-        let typed = p["image_id"].as_str().is_some_and(|s| !s.is_empty())
-            && p["instance_type"].as_str().is_some_and(|s| !s.is_empty())
-            && p["max_vms"].is_i64()
-            && p["common"].is_boolean()
-            && p["rank"].is_i64();
+        let typed = field(&p, "image_id")
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+            && field(&p, "instance_type")
+                .as_str()
+                .is_some_and(|s| !s.is_empty())
+            && field(&p, "max_vms").is_i64()
+            && field(&p, "common").is_boolean()
+            && field(&p, "rank").is_i64();
         if !typed {
             return Err(bad(format!(
                 "Bad parameters for {}: image_id and instance_type must be text, max_vms and \
@@ -835,8 +844,8 @@ fn create_site_lc(
         "CreateLaunchConfiguration",
         &CreateLaunchConfigurationInput {
             launch_configuration_name: stored.clone(),
-            image_id: p["image_id"].as_str().map(str::to_string),
-            instance_type: p["instance_type"].as_str().map(str::to_string),
+            image_id: field(p, "image_id").as_str().map(str::to_string),
+            instance_type: field(p, "instance_type").as_str().map(str::to_string),
             user_data,
             ..Default::default()
         },
@@ -853,7 +862,7 @@ fn write_rest_params(
 ) -> Result<(), ApiError> {
     let mut doc = Map::new();
     for f in ["max_vms", "common", "rank"] {
-        doc.insert(f.into(), p[f].clone());
+        doc.insert(f.into(), field(p, f).clone());
     }
     if let Some(m) = &body.contextualization_method {
         doc.insert("contextualization_method".into(), m.clone());
@@ -908,8 +917,8 @@ fn lc_update(ctx: &Ctx<'_>, tx: &Transaction<'_>, req: &Request<'_>, id: &str) -
     for old in &current.sites {
         let new = body.sites.iter().find(|(s, _)| *s == old.site);
         let same = new.is_some_and(|(_, p)| {
-            p["image_id"].as_str() == Some(old.image_id.as_str())
-                && p["instance_type"].as_str() == Some(old.instance_type.as_str())
+            field(p, "image_id").as_str() == Some(old.image_id.as_str())
+                && field(p, "instance_type").as_str() == Some(old.instance_type.as_str())
         });
         match new {
             Some((_, p)) if same => write_rest_params(ctx, tx, &body, &old.stored, p)?,
@@ -919,8 +928,8 @@ fn lc_update(ctx: &Ctx<'_>, tx: &Transaction<'_>, req: &Request<'_>, id: &str) -
     for (site, p) in &body.sites {
         let kept = current.sites.iter().any(|old| {
             old.site == *site
-                && p["image_id"].as_str() == Some(old.image_id.as_str())
-                && p["instance_type"].as_str() == Some(old.instance_type.as_str())
+                && field(p, "image_id").as_str() == Some(old.image_id.as_str())
+                && field(p, "instance_type").as_str() == Some(old.instance_type.as_str())
         });
         if !kept {
             create_site_lc(ctx, tx, &body, &current.name, site, p)?;
