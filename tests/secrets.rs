@@ -382,17 +382,7 @@ fn tls_is_verified_and_ca_bundle_adds_a_ca() {
     let (url, served) = tls_server(&pki);
 
     // Default: the unknown CA is refused, clearly.
-    let run = phantom(
-        &[
-            "--endpoint-url",
-            &url,
-            "--max-attempts",
-            "1",
-            "domain",
-            "list",
-        ],
-        &[],
-    );
+    let run = phantom(&["--endpoint-url", &url, "--debug", "domain", "list"], &[]);
     assert_eq!(run.code, 3, "{run:?}");
     let line = run.stderr.lines().last().unwrap_or_default().to_string();
     assert!(
@@ -404,6 +394,15 @@ fn tls_is_verified_and_ca_bundle_adds_a_ca() {
     assert!(
         line.contains("certificate") && line.contains("UnknownIssuer"),
         "{line}"
+    );
+    assert!(
+        line.ends_with("(the server's TLS certificate was refused: trust its CA with --ca-bundle FILE or AWS_CA_BUNDLE)"),
+        "{line}"
+    );
+    assert!(
+        !run.stderr.contains("attempt 1 of 3 failed"),
+        "a refused certificate is not retried: {}",
+        run.stderr
     );
     assert_eq!(served.load(Ordering::SeqCst), 0);
 

@@ -161,6 +161,8 @@ struct SendFailure {
     error: Error,
     /// Whether the request may have reached the server (false only for connection failures).
     maybe_done: bool,
+    /// Whether another attempt could fare better (not after a refused certificate).
+    retry: bool,
 }
 
 /// What one attempt came to.
@@ -457,6 +459,7 @@ impl Transport {
             Err(SendFailure {
                 error: error @ (Error::Transport { .. } | Error::Timeout { .. }),
                 maybe_done,
+                retry: true,
             }) => {
                 return Ok(Attempt::Retry {
                     error,
@@ -568,13 +571,30 @@ impl Transport {
                     .into(),
                 }
             } else {
-                Error::Transport {
+                let mut message = describe_reqwest(&e);
+                let certificate = message.contains("certificate");
+                if certificate {
+                    message.push_str(
+                        " (the server's TLS certificate was refused: trust its CA with \
+                         --ca-bundle FILE or AWS_CA_BUNDLE)",
+                    );
+                }
+                let error = Error::Transport {
                     operation: operation.to_string(),
                     endpoint: config.endpoint.url(),
-                    message: describe_reqwest(&e),
-                }
+                    message,
+                };
+                return SendFailure {
+                    error,
+                    maybe_done,
+                    retry: !certificate,
+                };
             };
-            SendFailure { error, maybe_done }
+            SendFailure {
+                error,
+                maybe_done,
+                retry: true,
+            }
         };
         let mut response = request.send().await.map_err(transport_error)?;
         let status = response.status().as_u16();
@@ -596,6 +616,7 @@ impl Transport {
         let final_error = |error: Error| SendFailure {
             error,
             maybe_done: true,
+            retry: false,
         };
         if response
             .content_length()
