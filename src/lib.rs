@@ -6,6 +6,22 @@
 //! - [`autoscaling`]: the service's shapes and [`autoscaling::Client`], one async method per operation;
 //! - [`credentials`] and [`config`]: keys, and where and how to send requests;
 //! - [`cli`]: the `phantom` command.
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use phantom_autoscale::autoscaling::{Client, types::DescribeAutoScalingGroupsInput};
+//! use phantom_autoscale::{Credentials, config::Endpoint, query::transport::TransportConfig};
+//!
+//! # async fn example() -> phantom_autoscale::Result<()> {
+//! let mut config = TransportConfig::new(Endpoint::parse("http://127.0.0.1:8445/")?, "us-east-1");
+//! config.credentials = Some(Credentials::new("AKID", "secret"));
+//! let client = Client::new(config)?;
+//! let mut groups = Box::pin(client.items(DescribeAutoScalingGroupsInput::default()));
+//! while let Some(group) = groups.next().await {
+//!     println!("{:?}", group?.auto_scaling_group_name);
+//! }
+//! # Ok(()) }
+//! ```
 
 pub mod autoscaling;
 pub mod cli;

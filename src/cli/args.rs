@@ -35,6 +35,18 @@ pub enum OutputFormat {
     Json,
 }
 
+/// The HMAC of a SigV2 signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum SignatureMethod {
+    /// HMAC-SHA256 (what SigV2 servers expect today).
+    #[value(name = "HmacSHA256")]
+    HmacSHA256,
+    /// HMAC-SHA1 (older servers; Phantom accepts it).
+    #[value(name = "HmacSHA1")]
+    HmacSHA1,
+}
+
 /// Options shared by every command.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
@@ -53,6 +65,9 @@ pub struct GlobalArgs {
     /// Signature version, overriding the dialect's default (phantom: v2, aws: v4).
     #[arg(long, global = true, value_parser = parse_signature)]
     pub signature: Option<SignatureChoice>,
+    /// SigV2 hash: HmacSHA256 (default) or HmacSHA1, for old servers.
+    #[arg(long, global = true, value_enum, default_value_t = SignatureMethod::HmacSHA256)]
+    pub signature_method: SignatureMethod,
     /// A FutureGrid hotel.conf or cloud.properties holding vws.repository.s3id / s3key (else PHANTOM_HOTEL_CONF).
     #[arg(long, global = true, value_name = "FILE")]
     pub hotel_conf: Option<PathBuf>,

@@ -70,7 +70,10 @@ pub fn transport_config(
 ) -> Result<TransportConfig, Error> {
     let mut t = TransportConfig::new(config.endpoint.clone(), config.region.clone());
     t.signature = match (config.signature, config.dialect) {
-        (SignatureChoice::V2, _) => SignatureVersion::V2(HmacAlgorithm::Sha256),
+        (SignatureChoice::V2, _) => SignatureVersion::V2(match global.signature_method {
+            SignatureMethod::HmacSHA256 => HmacAlgorithm::Sha256,
+            SignatureMethod::HmacSHA1 => HmacAlgorithm::Sha1,
+        }),
         (SignatureChoice::V4, Dialect::Phantom) => SignatureVersion::PhantomV4,
         (SignatureChoice::V4, Dialect::Aws) => SignatureVersion::V4,
     };
