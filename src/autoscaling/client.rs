@@ -4,11 +4,20 @@
 //! Every method goes through [`Client::send`]: serialize the input shape to Query parameters, let
 //! the transport sign, send, retry and read the reply, and fill the output shape from the result
 //! tree. The methods below are one line each over it.
+//!
+//! Creates are not idempotent, so a retried Create needs care: when an attempt's reply was lost
+//! (the connection broke after sending, or the server answered 5xx) and a later attempt says
+//! `AlreadyExists`, the first attempt may well have done the work. [`Client::send`] then asks with
+//! a Describe whether what exists is what was asked for (a launch configuration's image and
+//! instance type; a group's launch configuration and sizes): if so the Create succeeded (noted
+//! under `--debug`), if not the `AlreadyExists` error says what differs.
 
+use std::any::Any;
 use std::collections::VecDeque;
 
 use futures_util::Stream;
 use futures_util::stream;
+use serde_json::Value;
 
 use super::operations::{Operation, Paginated};
 use super::types::*;
@@ -53,21 +62,132 @@ impl Client {
         &self.transport
     }
 
-    /// Sends any operation and returns its typed reply with the request id.
-    pub async fn send<O: Operation>(&self, input: &O) -> Result<Response<O::Output>> {
+    /// Sends any operation and returns its typed reply with the request id. A Create retried
+    /// after a lost reply and answered `AlreadyExists` is checked as the module docs say.
+    pub async fn send<O: Operation + 'static>(&self, input: &O) -> Result<Response<O::Output>> {
+        let params = form::to_params(input).map_err(Error::Signing)?;
+        let (outcome, report) = self.transport.call_with_report(O::NAME, params).await;
+        let (result, request_id) = match outcome {
+            Ok(reply) => reply,
+            Err(error) if report.outcome_unknown && error.code() == Some("AlreadyExists") => {
+                let request_id = self.settle_ambiguous_create(input, error).await?;
+                return Ok(Response {
+                    output: O::Output::default(),
+                    request_id,
+                });
+            }
+            Err(error) => return Err(error),
+        };
+        let output = decode::<O>(&result, &request_id)?;
+        Ok(Response { output, request_id })
+    }
+
+    /// Sends `input` without the ambiguous-Create check (for the check's own Describe calls).
+    async fn send_plain<O: Operation>(&self, input: &O) -> Result<O::Output> {
         let params = form::to_params(input).map_err(Error::Signing)?;
         let (result, request_id) = self.transport.call(O::NAME, params).await?;
-        let output = if result.is_null() {
-            O::Output::default()
-        } else {
-            tree::from_tree(&result).map_err(|e| Error::Parse {
-                operation: O::NAME.to_string(),
-                status: 200,
-                request_id: request_id.clone(),
-                message: format!("reply does not fit {}Result: {e}", O::NAME),
-            })?
+        decode::<O>(&result, &request_id)
+    }
+
+    /// Decides a Create that said `AlreadyExists` after an attempt whose reply was lost: `Ok`
+    /// (with the error's request id) when the existing thing matches the request, else the
+    /// error, saying what differs when it can.
+    async fn settle_ambiguous_create(
+        &self,
+        input: &dyn Any,
+        error: Error,
+    ) -> Result<Option<String>> {
+        let (kind, name, differences) =
+            if let Some(lc) = input.downcast_ref::<CreateLaunchConfigurationInput>() {
+                let name = lc.launch_configuration_name.clone();
+                let found = self
+                    .send_plain(&DescribeLaunchConfigurationsInput {
+                        launch_configuration_names: Some(vec![name.clone()]),
+                        ..Default::default()
+                    })
+                    .await?
+                    .launch_configurations
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|c| c.launch_configuration_name.as_deref() == Some(name.as_str()));
+                let Some(existing) = found else {
+                    return Err(error);
+                };
+                let mut differences = Vec::new();
+                differ(&mut differences, "image", &lc.image_id, &existing.image_id);
+                differ(
+                    &mut differences,
+                    "instance type",
+                    &lc.instance_type,
+                    &existing.instance_type,
+                );
+                ("launch configuration", name, differences)
+            } else if let Some(group) = input.downcast_ref::<CreateAutoScalingGroupInput>() {
+                let name = group.auto_scaling_group_name.clone();
+                let found = self
+                    .send_plain(&DescribeAutoScalingGroupsInput {
+                        auto_scaling_group_names: Some(vec![name.clone()]),
+                        ..Default::default()
+                    })
+                    .await?
+                    .auto_scaling_groups
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|g| g.auto_scaling_group_name.as_deref() == Some(name.as_str()));
+                let Some(existing) = found else {
+                    return Err(error);
+                };
+                let mut differences = Vec::new();
+                differ(
+                    &mut differences,
+                    "launch configuration",
+                    &group.launch_configuration_name,
+                    &existing.launch_configuration_name,
+                );
+                differ(
+                    &mut differences,
+                    "min size",
+                    &Some(group.min_size),
+                    &existing.min_size,
+                );
+                differ(
+                    &mut differences,
+                    "max size",
+                    &Some(group.max_size),
+                    &existing.max_size,
+                );
+                differ(
+                    &mut differences,
+                    "desired capacity",
+                    &group.desired_capacity,
+                    &existing.desired_capacity,
+                );
+                ("group", name, differences)
+            } else {
+                return Err(error);
+            };
+        let Error::Service(mut service) = error else {
+            return Err(error);
         };
-        Ok(Response { output, request_id })
+        if differences.is_empty() {
+            self.transport.debug_note(&format!(
+                "{}: an earlier attempt's reply was lost and the retry says {}; the existing \
+                 {kind} {name} matches the request, so the earlier attempt created it: success",
+                service.operation, service.code
+            ));
+            return Ok(service.request_id);
+        }
+        service.message = format!(
+            "{kind} {name} already exists and differs from this request: {}. An earlier attempt's \
+             reply was lost, so it may have been created by someone else; nothing was changed{}",
+            differences.join(", "),
+            if service.message.is_empty() {
+                String::new()
+            } else {
+                format!(" (server: {})", service.message)
+            }
+        );
+        Err(Error::Service(service))
     }
 
     /// Every page of a Describe call, following `NextToken` until the server stops giving one.
@@ -172,5 +292,36 @@ impl Client {
         describe_tags(DescribeTagsInput);
         /// Describes scaling activities (one page; see [`Client::items`]).
         describe_scaling_activities(DescribeScalingActivitiesInput);
+    }
+}
+
+/// Fills an operation's reply shape from its result tree (`Null`: an operation without output).
+fn decode<O: Operation>(result: &Value, request_id: &Option<String>) -> Result<O::Output> {
+    if result.is_null() {
+        return Ok(O::Output::default());
+    }
+    tree::from_tree(result).map_err(|e| Error::Parse {
+        operation: O::NAME.to_string(),
+        status: 200,
+        request_id: request_id.clone(),
+        message: format!("reply does not fit {}Result: {e}", O::NAME),
+    })
+}
+
+/// Notes `what` in `differences` when the request asked for a value and the existing thing has
+/// another one (a value the request left out is the server's choice, so it never differs).
+fn differ<T: PartialEq + std::fmt::Display>(
+    differences: &mut Vec<String>,
+    what: &str,
+    asked: &Option<T>,
+    existing: &Option<T>,
+) {
+    if let Some(asked) = asked
+        && existing.as_ref() != Some(asked)
+    {
+        let found = existing
+            .as_ref()
+            .map_or_else(|| "none".to_string(), ToString::to_string);
+        differences.push(format!("{what} {found} (asked {asked})"));
     }
 }

@@ -87,7 +87,7 @@ pub struct GlobalArgs {
     /// Time allowed between reads of a reply.
     #[arg(long, global = true, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
     pub read_timeout: Duration,
-    /// Time allowed for one call, retries included.
+    /// Time allowed for one call, retries included [default: (connect timeout + read timeout) x attempts, 6 min].
     #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
     pub deadline: Option<Duration>,
     /// Largest reply accepted, in bytes.

@@ -106,7 +106,14 @@ pub fn transport_config(
     }
     t.connect_timeout = global.connect_timeout;
     t.read_timeout = global.read_timeout;
-    t.deadline = global.deadline;
+    // Default deadline: every attempt may take its connect + read time (the transport's
+    // per-attempt limit), so a server that trickles bytes ends the call after 6 min by default.
+    t.deadline = Some(global.deadline.unwrap_or_else(|| {
+        global
+            .connect_timeout
+            .saturating_add(global.read_timeout)
+            .saturating_mul(max_attempts)
+    }));
     t.max_body_bytes = global.max_reply_bytes;
     t.debug = global.debug;
     t.verify_tls = !global.no_verify_ssl;

@@ -6,6 +6,7 @@
 
 use std::io::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use http::Method;
@@ -131,6 +132,8 @@ pub struct Transport {
 struct Inner {
     config: TransportConfig,
     http: reqwest::Client,
+    /// Server clock minus ours, in milliseconds, learnt from a clock-skew error.
+    clock_offset_ms: AtomicI64,
 }
 
 impl std::fmt::Debug for Transport {
@@ -146,12 +149,106 @@ struct RawReply {
     status: u16,
     reason: Option<String>,
     request_id: Option<String>,
+    /// The `Retry-After` header, as a delay from now.
+    retry_after: Option<Duration>,
+    /// The `Date` header: the server's clock.
+    date: Option<SystemTime>,
     body: Vec<u8>,
 }
 
+/// Why an attempt did not produce a reply.
+struct SendFailure {
+    error: Error,
+    /// Whether the request may have reached the server (false only for connection failures).
+    maybe_done: bool,
+    /// Whether another attempt could fare better (not after a refused certificate).
+    retry: bool,
+}
+
+/// What one attempt came to.
 enum Attempt {
+    /// A success reply: result tree and request id.
     Done(Value, Option<String>),
-    Retry(Error, Option<Duration>),
+    /// A failure the standard mode retries.
+    Retry {
+        error: Error,
+        /// The server's `Retry-After`, if it sent one.
+        retry_after: Option<Duration>,
+        /// Whether the server may have carried out the request (lost reply, 5xx).
+        maybe_done: bool,
+    },
+    /// The server refused the signature's time: retried once with the clock corrected.
+    Skewed {
+        error: Error,
+        server_time: Option<SystemTime>,
+    },
+}
+
+/// What happened during one [`Transport::call_with_report`], besides its result.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallReport {
+    /// Attempts made (clock-skew re-sends included).
+    pub attempts: u32,
+    /// Whether an attempt before the last one may have been carried out by the server although
+    /// its reply was lost: the connection broke or timed out after the request was sent, or the
+    /// server answered 5xx. A Create whose retry then says `AlreadyExists` is ambiguous.
+    pub outcome_unknown: bool,
+    /// Whether the signing clock was corrected from the server's `Date` during this call.
+    pub clock_corrected: bool,
+}
+
+/// Error codes that mean the request's signing time was refused.
+const SKEW_CODES: &[&str] = &[
+    "RequestExpired",
+    "RequestTimeTooSkewed",
+    "RequestInTheFuture",
+];
+
+/// Whether a service error says the request's signing time is too far from the server's clock.
+pub fn is_clock_skew_error(code: &str, message: &str) -> bool {
+    if SKEW_CODES.contains(&code) {
+        return true;
+    }
+    let signature_code = matches!(
+        code,
+        "InvalidSignatureException" | "SignatureDoesNotMatch" | "AuthFailure"
+    );
+    let lower = message.to_ascii_lowercase();
+    signature_code
+        && (lower.contains("expired")
+            || lower.contains("skew")
+            || lower.contains("in the future")
+            || lower.contains("earlier than")
+            || lower.contains("later than"))
+}
+
+/// Parses an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110's IMF-fixdate).
+pub fn parse_http_date(text: &str) -> Option<SystemTime> {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let t = time::PrimitiveDateTime::parse(text.trim(), format).ok()?;
+    let unix = t.assume_utc().unix_timestamp();
+    let secs = u64::try_from(unix).ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+}
+
+/// Parses `Retry-After`: a number of seconds, or an HTTP date (a date in the past means now).
+pub fn parse_retry_after(text: &str, now: SystemTime) -> Option<Duration> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Some(Duration::from_secs(secs.min(24 * 3600)));
+    }
+    let when = parse_http_date(text)?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// `a - b` in milliseconds, saturating.
+fn signed_millis(a: SystemTime, b: SystemTime) -> i64 {
+    match a.duration_since(b) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+    }
 }
 
 impl Transport {
@@ -180,13 +277,47 @@ impl Transport {
             .build()
             .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Transport {
-            inner: Arc::new(Inner { config, http }),
+            inner: Arc::new(Inner {
+                config,
+                http,
+                clock_offset_ms: AtomicI64::new(0),
+            }),
         })
     }
 
     /// The configuration in use.
     pub fn config(&self) -> &TransportConfig {
         &self.inner.config
+    }
+
+    /// How far the server's clock is ahead of ours, in milliseconds, as learnt from a clock-skew
+    /// error (0 until then). Requests are signed at `now + offset`.
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.inner.clock_offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// The time requests are signed with: now, corrected by the learnt clock offset.
+    pub fn signing_time(&self) -> SystemTime {
+        let offset = self.clock_offset_ms();
+        let now = SystemTime::now();
+        let magnitude = Duration::from_millis(offset.unsigned_abs());
+        if offset >= 0 {
+            now.checked_add(magnitude).unwrap_or(now)
+        } else {
+            now.checked_sub(magnitude).unwrap_or(now)
+        }
+    }
+
+    /// The longest one attempt may take: the connect timeout plus the read timeout. The read
+    /// timeout alone restarts with every byte, so a server trickling bytes would never trip it.
+    pub fn attempt_limit(&self) -> Duration {
+        let config = &self.inner.config;
+        config.connect_timeout.saturating_add(config.read_timeout)
+    }
+
+    /// Writes one line to the `--debug` trace (nothing when debugging is off).
+    pub fn debug_note(&self, line: &str) {
+        self.trace(line);
     }
 
     /// Calls `operation` with `params` (without `Action`/`Version`, which are added), retrying as
@@ -196,50 +327,118 @@ impl Transport {
         operation: &str,
         params: Vec<(String, String)>,
     ) -> Result<(Value, Option<String>)> {
+        self.call_with_report(operation, params).await.0
+    }
+
+    /// As [`Transport::call`], also saying how many attempts were made and whether an earlier
+    /// attempt's outcome is unknown (see [`CallReport`]).
+    ///
+    /// Retried, like the AWS SDKs' standard mode: connection failures, timeouts, HTTP 500, 502,
+    /// 503 and 504, and the [`THROTTLING_CODES`], after `Retry-After` when the server sent one
+    /// (capped at the policy's `max_delay`) or a jittered exponential backoff. Every attempt is
+    /// signed anew. A clock-skew error (see [`is_clock_skew_error`]) with a `Date` header is
+    /// re-sent once at once with the signing clock corrected, on top of the attempts. Nothing
+    /// else is retried. No attempt outlives [`Transport::attempt_limit`], and no call its deadline.
+    pub async fn call_with_report(
+        &self,
+        operation: &str,
+        params: Vec<(String, String)>,
+    ) -> (Result<(Value, Option<String>)>, CallReport) {
         let config = &self.inner.config;
         let started = Instant::now();
         let mut all = Vec::with_capacity(params.len() + 2);
         all.push(("Action".to_string(), operation.to_string()));
         all.push(("Version".to_string(), config.version.clone()));
         all.extend(params);
+        let mut report = CallReport::default();
+        // Attempts counted against the policy (a clock-skew re-send is not one of them).
         let mut attempt = 1;
         loop {
             let remaining = match config.deadline {
                 Some(d) => match d.checked_sub(started.elapsed()) {
                     Some(r) if !r.is_zero() => Some(r),
-                    _ => return Err(self.deadline_error(operation, started)),
+                    _ => return (Err(self.deadline_error(operation, started)), report),
                 },
                 None => None,
             };
-            let outcome = match remaining {
-                Some(r) => match tokio::time::timeout(r, self.attempt(operation, &all)).await {
-                    Ok(outcome) => outcome,
-                    Err(_) => return Err(self.deadline_error(operation, started)),
-                },
-                None => self.attempt(operation, &all).await,
+            let limit = self.attempt_limit();
+            let deadline_first = remaining.is_some_and(|r| r <= limit);
+            report.attempts += 1;
+            let attempt_started = Instant::now();
+            let outcome = match tokio::time::timeout(
+                remaining.map_or(limit, |r| r.min(limit)),
+                self.attempt(operation, &all),
+            )
+            .await
+            {
+                Ok(outcome) => outcome,
+                Err(_) if deadline_first => {
+                    return (Err(self.deadline_error(operation, started)), report);
+                }
+                Err(_) => Ok(Attempt::Retry {
+                    error: Error::Timeout {
+                        operation: operation.to_string(),
+                        elapsed_ms: attempt_started.elapsed().as_millis(),
+                        what: "attempt limit: connect timeout + read timeout; the reply \
+                               came too slowly"
+                            .into(),
+                    },
+                    retry_after: None,
+                    maybe_done: true,
+                }),
             };
             match outcome {
-                Ok(Attempt::Done(tree, request_id)) => return Ok((tree, request_id)),
-                Ok(Attempt::Retry(err, retry_after)) if attempt < config.retry.max_attempts => {
-                    let delay = retry_after
-                        .map(|d| d.min(config.retry.max_delay))
-                        .unwrap_or_else(|| config.retry.delay(attempt));
+                Ok(Attempt::Done(tree, request_id)) => return (Ok((tree, request_id)), report),
+                Ok(Attempt::Skewed { error, server_time }) => {
+                    let correction = server_time
+                        .map(|server| signed_millis(server, SystemTime::now()))
+                        .filter(|ms| ms.unsigned_abs() >= 1000);
+                    match correction {
+                        Some(ms) if !report.clock_corrected => {
+                            report.clock_corrected = true;
+                            let offset = ms.saturating_add(self.clock_offset_ms());
+                            self.inner.clock_offset_ms.store(offset, Ordering::Relaxed);
+                            self.trace(&format!(
+                                "clock skew: {error}; the server's clock is {:.1} s {} ours \
+                                 (Date header); re-signing with the corrected time and retrying once",
+                                offset.unsigned_abs() as f64 / 1000.0,
+                                if offset >= 0 { "ahead of" } else { "behind" }
+                            ));
+                        }
+                        _ => return (Err(error), report),
+                    }
+                }
+                Ok(Attempt::Retry {
+                    error,
+                    retry_after,
+                    maybe_done,
+                }) if attempt < config.retry.max_attempts => {
+                    report.outcome_unknown |= maybe_done;
+                    let delay = match retry_after {
+                        Some(after) => after.min(config.retry.max_delay),
+                        None => config.retry.delay(attempt),
+                    };
                     self.trace(&format!(
-                        "attempt {attempt} of {} failed ({err}); retrying in {} ms",
+                        "attempt {attempt} of {} failed ({error}); retrying in {} ms{}",
                         config.retry.max_attempts,
-                        delay.as_millis()
+                        delay.as_millis(),
+                        if retry_after.is_some() {
+                            " (Retry-After)"
+                        } else {
+                            ""
+                        }
                     ));
                     if config
                         .deadline
                         .is_some_and(|d| started.elapsed() + delay >= d)
                     {
-                        return Err(err);
+                        return (Err(error), report);
                     }
                     tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
-                Ok(Attempt::Retry(err, _)) => return Err(err),
-                Err(err) => return Err(err),
+                Ok(Attempt::Retry { error, .. }) => return (Err(error), report),
+                Err(error) => return (Err(error), report),
             }
         }
     }
@@ -248,7 +447,7 @@ impl Transport {
         Error::Timeout {
             operation: operation.to_string(),
             elapsed_ms: started.elapsed().as_millis(),
-            what: "overall deadline".into(),
+            what: "overall deadline; raise it with --deadline".into(),
         }
     }
 
@@ -257,65 +456,51 @@ impl Transport {
         self.trace_request(&signed);
         let raw = match self.send(operation, signed).await {
             Ok(raw) => raw,
-            Err(err @ (Error::Transport { .. } | Error::Timeout { .. })) => {
-                return Ok(Attempt::Retry(err, None));
+            Err(SendFailure {
+                error: error @ (Error::Transport { .. } | Error::Timeout { .. }),
+                maybe_done,
+                retry: true,
+            }) => {
+                return Ok(Attempt::Retry {
+                    error,
+                    retry_after: None,
+                    maybe_done,
+                });
             }
-            Err(err) => return Err(err),
+            Err(failure) => return Err(failure.error),
         };
         self.trace_reply(&raw);
-        if (200..300).contains(&raw.status) {
-            return match xml::parse_reply(operation, &raw.body) {
+        let details = if (200..300).contains(&raw.status) {
+            match xml::parse_reply(operation, &raw.body) {
                 Ok(Reply::Success { result, request_id }) => {
-                    Ok(Attempt::Done(result, request_id.or(raw.request_id)))
+                    return Ok(Attempt::Done(result, request_id.or(raw.request_id)));
                 }
-                Ok(Reply::Error(details)) => {
-                    let err = Error::service(
-                        operation,
-                        raw.status,
-                        details.code,
-                        details.message,
-                        details.request_id.or(raw.request_id),
-                    );
-                    Ok(Attempt::Retry(err, None)).and_then(|a| self.retryable(a))
+                Ok(Reply::Error(details)) => details,
+                Err(message) => {
+                    return Err(Error::Parse {
+                        operation: operation.to_string(),
+                        status: raw.status,
+                        request_id: raw.request_id,
+                        message: format!(
+                            "{message}; body starts: {}",
+                            xml::snippet(&String::from_utf8_lossy(
+                                &raw.body[..raw.body.len().min(300)]
+                            ))
+                        ),
+                    });
                 }
-                Err(message) => Err(Error::Parse {
-                    operation: operation.to_string(),
-                    status: raw.status,
-                    request_id: raw.request_id,
-                    message: format!(
-                        "{message}; body starts: {}",
-                        xml::snippet(&String::from_utf8_lossy(
-                            &raw.body[..raw.body.len().min(300)]
-                        ))
-                    ),
-                }),
-            };
-        }
-        let details = xml::parse_error_body(raw.status, raw.reason.as_deref(), &raw.body);
-        let err = Error::service(
+            }
+        } else {
+            xml::parse_error_body(raw.status, raw.reason.as_deref(), &raw.body)
+        };
+        let error = Error::service(
             operation,
             raw.status,
             details.code,
             details.message,
             details.request_id.or(raw.request_id),
         );
-        self.retryable(Attempt::Retry(err, None))
-    }
-
-    /// Keeps `Retry` only for errors the standard mode retries; everything else is final.
-    fn retryable(&self, attempt: Attempt) -> Result<Attempt> {
-        match attempt {
-            Attempt::Retry(Error::Service(e), after) => {
-                if matches!(e.status, 500 | 502 | 503 | 504)
-                    || THROTTLING_CODES.contains(&e.code.as_str())
-                {
-                    Ok(Attempt::Retry(Error::Service(e), after))
-                } else {
-                    Err(Error::Service(e))
-                }
-            }
-            other => Ok(other),
-        }
+        classify(error, raw.retry_after, raw.date)
     }
 
     fn sign(&self, params: &[(String, String)]) -> Result<SignedRequest> {
@@ -336,7 +521,7 @@ impl Transport {
                     credentials,
                     region: &config.region,
                     service: &config.service,
-                    time: SystemTime::now(),
+                    time: self.signing_time(),
                 },
             ),
             None => Ok(SignedRequest {
@@ -356,31 +541,59 @@ impl Transport {
         }
     }
 
-    async fn send(&self, operation: &str, signed: SignedRequest) -> Result<RawReply> {
+    async fn send(
+        &self,
+        operation: &str,
+        signed: SignedRequest,
+    ) -> std::result::Result<RawReply, SendFailure> {
         let config = &self.inner.config;
         let mut request = self.inner.http.request(signed.method.clone(), &signed.url);
         for (name, value) in &signed.headers {
             request = request.header(name.as_str(), value.as_str());
         }
         request = request.header("Accept", "text/xml").body(signed.body);
-        let transport_error = |e: reqwest::Error| -> Error {
-            if e.is_timeout() {
+        let transport_error = |e: reqwest::Error| -> SendFailure {
+            let maybe_done = !e.is_connect();
+            let error = if e.is_timeout() {
                 Error::Timeout {
                     operation: operation.to_string(),
-                    elapsed_ms: config.read_timeout.max(config.connect_timeout).as_millis(),
-                    what: if e.is_connect() {
-                        "connect timeout"
+                    elapsed_ms: if e.is_connect() {
+                        config.connect_timeout
                     } else {
-                        "read timeout"
+                        config.read_timeout
+                    }
+                    .as_millis(),
+                    what: if e.is_connect() {
+                        "connect timeout; raise it with --connect-timeout"
+                    } else {
+                        "read timeout: the server stopped sending; raise it with --read-timeout"
                     }
                     .into(),
                 }
             } else {
-                Error::Transport {
+                let mut message = describe_reqwest(&e);
+                let certificate = message.contains("certificate");
+                if certificate {
+                    message.push_str(
+                        " (the server's TLS certificate was refused: trust its CA with \
+                         --ca-bundle FILE or AWS_CA_BUNDLE)",
+                    );
+                }
+                let error = Error::Transport {
                     operation: operation.to_string(),
                     endpoint: config.endpoint.url(),
-                    message: describe_reqwest(&e),
-                }
+                    message,
+                };
+                return SendFailure {
+                    error,
+                    maybe_done,
+                    retry: !certificate,
+                };
+            };
+            SendFailure {
+                error,
+                maybe_done,
+                retry: true,
             }
         };
         let mut response = request.send().await.map_err(transport_error)?;
@@ -389,22 +602,32 @@ impl Transport {
             .extensions()
             .get::<hyper::ext::ReasonPhrase>()
             .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
-        let request_id = response
-            .headers()
-            .get("x-amzn-requestid")
-            .or_else(|| response.headers().get("x-amz-request-id"))
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let request_id = header("x-amzn-requestid").or_else(|| header("x-amz-request-id"));
+        let retry_after =
+            header("retry-after").and_then(|v| parse_retry_after(&v, SystemTime::now()));
+        let date = header("date").and_then(|v| parse_http_date(&v));
+        let final_error = |error: Error| SendFailure {
+            error,
+            maybe_done: true,
+            retry: false,
+        };
         if response
             .content_length()
             .is_some_and(|len| len > config.max_body_bytes as u64)
         {
-            return Err(self.too_large(operation, status, request_id));
+            return Err(final_error(self.too_large(operation, status, request_id)));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
             if body.len() + chunk.len() > config.max_body_bytes {
-                return Err(self.too_large(operation, status, request_id));
+                return Err(final_error(self.too_large(operation, status, request_id)));
             }
             body.extend_from_slice(&chunk);
         }
@@ -412,6 +635,8 @@ impl Transport {
             status,
             reason,
             request_id,
+            retry_after,
+            date,
             body,
         })
     }
@@ -466,6 +691,36 @@ impl Transport {
             body.trim_end()
         ));
     }
+}
+
+/// Decides what a service error means for the call: retried (HTTP 500, 502, 503, 504 and the
+/// throttling codes), re-signed with a corrected clock (clock-skew codes), or final (the rest).
+fn classify(
+    error: Error,
+    retry_after: Option<Duration>,
+    server_time: Option<SystemTime>,
+) -> Result<Attempt> {
+    let Error::Service(e) = &error else {
+        return Err(error);
+    };
+    if matches!(e.status, 500 | 502 | 503 | 504) {
+        return Ok(Attempt::Retry {
+            error,
+            retry_after,
+            maybe_done: true,
+        });
+    }
+    if THROTTLING_CODES.contains(&e.code.as_str()) {
+        return Ok(Attempt::Retry {
+            error,
+            retry_after,
+            maybe_done: false,
+        });
+    }
+    if is_clock_skew_error(&e.code, &e.message) {
+        return Ok(Attempt::Skewed { error, server_time });
+    }
+    Err(error)
 }
 
 fn describe_reqwest(e: &reqwest::Error) -> String {
@@ -536,6 +791,111 @@ mod tests {
         let first: Vec<Duration> = (0..50).map(|_| policy.delay(1)).collect();
         assert!(first.iter().all(|d| *d <= Duration::from_secs(1)));
         assert!(first.iter().any(|d| *d != first[0]), "no jitter");
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // 06 Nov 1994 08:49:37
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:42 GMT", now),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        for bad in ["", "soon", "-1", "1.5", "Sun, 06 Nov 1994 08:49:42 PST"] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
+        }
+        assert_eq!(
+            parse_retry_after("99999999999", now),
+            Some(Duration::from_secs(24 * 3600))
+        );
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(now),
+            "IMF-fixdate"
+        );
+    }
+
+    #[test]
+    fn clock_skew_errors_are_recognised() {
+        assert!(is_clock_skew_error(
+            "RequestExpired",
+            "Request has expired."
+        ));
+        assert!(is_clock_skew_error("RequestTimeTooSkewed", ""));
+        assert!(is_clock_skew_error(
+            "InvalidSignatureException",
+            "Signature expired: 20130524T000000Z is now earlier than 20130524T000500Z"
+        ));
+        assert!(is_clock_skew_error(
+            "SignatureDoesNotMatch",
+            "Signature not yet current: 20300101T000000Z is still later than 20260101T000500Z"
+        ));
+        assert!(!is_clock_skew_error(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match"
+        ));
+        assert!(!is_clock_skew_error("ValidationError", "expired"));
+    }
+
+    #[test]
+    fn only_5xx_and_throttling_are_retried() {
+        let err = |status, code: &str| Error::service("X", status, code, "", None);
+        for status in [500, 502, 503, 504] {
+            let a = classify(err(status, "InternalFailure"), None, None).unwrap();
+            assert!(matches!(
+                a,
+                Attempt::Retry {
+                    maybe_done: true,
+                    ..
+                }
+            ));
+        }
+        let a = classify(err(400, "Throttling"), Some(Duration::from_secs(2)), None).unwrap();
+        assert!(matches!(
+            a,
+            Attempt::Retry { maybe_done: false, retry_after: Some(d), .. } if d == Duration::from_secs(2)
+        ));
+        for (status, code) in [
+            (400, "ValidationError"),
+            (403, "AccessDenied"),
+            (501, "NotImplemented"),
+            (404, "NotFound"),
+            (429, "TooManyRequests"),
+        ] {
+            assert!(
+                classify(err(status, code), None, None).is_err(),
+                "{status} {code}"
+            );
+        }
+        assert!(matches!(
+            classify(err(400, "RequestExpired"), None, None).unwrap(),
+            Attempt::Skewed { .. }
+        ));
+    }
+
+    #[test]
+    fn signing_time_follows_the_learnt_offset() {
+        let endpoint = crate::config::Endpoint::parse("http://127.0.0.1:1").unwrap();
+        let transport = Transport::new(TransportConfig::new(endpoint, "us-east-1")).unwrap();
+        transport
+            .inner
+            .clock_offset_ms
+            .store(-3_600_000, Ordering::Relaxed);
+        let behind = SystemTime::now()
+            .duration_since(transport.signing_time())
+            .unwrap();
+        assert!(behind >= Duration::from_secs(3599) && behind <= Duration::from_secs(3601));
+        assert_eq!(
+            transport.attempt_limit(),
+            Duration::from_secs(120),
+            "connect + read"
+        );
     }
 
     #[test]
