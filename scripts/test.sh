@@ -47,4 +47,6 @@ echo "== moto is up on 127.0.0.1:$port"
 export PHANTOM_TEST_MOTO_URL="http://127.0.0.1:$port"
 export PHANTOM_TEST_PYTHON="$venv/bin/python"
 export PHANTOM_TEST_AWS="$cli_venv/bin/aws"
-cargo test --locked --all-targets "$@"
+# Unit, integration and interop tests; examples are built (benchmarks are not tests: see BENCHMARKS.md).
+cargo test --locked --lib --bins --tests --examples "$@"
+cargo test --locked --doc

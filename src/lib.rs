@@ -4,7 +4,10 @@
 //! Map of the crate:
 //! - [`query`]: the Query protocol (form encoding, XML replies and errors, signing, transport);
 //! - [`autoscaling`]: the service's shapes and [`autoscaling::Client`], one async method per operation;
+//! - [`rest`]: Phantom's JSON REST API (`/api/dev`): token, sites, launch configurations, domains;
 //! - [`credentials`] and [`config`]: keys, and where and how to send requests;
+//! - [`rest`]: Phantom's JSON REST API (`/api/dev`) client;
+//! - [`server`]: the built-in endpoint behind `phantom serve` and `phantom demo`;
 //! - [`cli`]: the `phantom` command.
 //!
 //! ```no_run
@@ -30,6 +33,8 @@ pub mod credentials;
 pub mod error;
 pub mod profile;
 pub mod query;
+pub mod rest;
+pub mod server;
 
 pub use credentials::{Credentials, Secret};
 pub use error::{Error, Result, ServiceError};

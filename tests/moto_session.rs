@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Moto, Run, moto_url, phantom, python, unique};
+use common::peers::{Moto, Run, moto_url, phantom, python, unique};
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::Client;
 use phantom_autoscale::autoscaling::types::*;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::duration::parse_duration;
+use super::rest_args::{ApiChoice, CredentialsCommand, LoginArgs, SitesArgs};
 use crate::config::{Dialect, SignatureChoice};
 
 /// Drive AWS Auto Scaling, Nimbus Phantom, Eucalyptus or moto the way the Phantom boto scripts did.
@@ -98,6 +99,9 @@ pub struct GlobalArgs {
     /// Do not verify TLS certificates (prints a warning; for test servers only).
     #[arg(long, global = true)]
     pub no_verify_ssl: bool,
+    /// API: query or rest (else PHANTOM_API; else rest when the endpoint path ends in /api/dev).
+    #[arg(long, global = true, value_enum)]
+    pub api: Option<ApiChoice>,
 }
 
 fn parse_dialect(s: &str) -> Result<Dialect, String> {
@@ -112,31 +116,54 @@ fn parse_signature(s: &str) -> Result<SignatureChoice, String> {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Launch configurations: create, list, delete.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom lc create testlc1 hello-phantom.gz hotel\n  phantom lc list"
+    )]
     Lc(LcCommand),
     /// Domains (Auto Scaling groups): create, list, alter the n-preserving size, delete.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom domain create testDomain1 testlc1 1\n  phantom domain alter testDomain1 3"
+    )]
     Domain(DomainCommand),
     /// Instances in domains: list, terminate.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  phantom instances list")]
     Instances(InstancesCommand),
     /// Tags on domains: list, set, delete.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom tags set testDomain1 owner=alice"
+    )]
     Tags(TagsCommand),
     /// Show a domain's scaling activities, newest first.
     #[command(after_help = "Example:\n  phantom activities testDomain1")]
     Activities(ActivitiesArgs),
     /// Wait for a condition.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom wait in-service testDomain1"
+    )]
     Wait(WaitCommand),
     /// Run the built-in Auto Scaling endpoint on this machine.
     #[command(
-        after_help = "Example:\n  phantom serve --listen 127.0.0.1:8445 --state ./phantom.db --credentials ~/.aws/credentials"
+        after_help = "Example:\n  phantom serve --listen 127.0.0.1:8445 --state ./phantom.db --credentials ~/.aws/credentials --users ./users"
     )]
     Serve(ServeArgs),
     /// Run the seed's sample session against a built-in endpoint started for the occasion.
-    #[command(after_help = "Example:\n  phantom demo")]
+    #[command(after_help = "Examples:\n  phantom demo\n  phantom demo --api rest")]
     Demo(DemoArgs),
+    /// Get a token for Phantom's REST API and save it (USER_ID and TOKEN, when set, win over it).
+    #[command(
+        after_help = "Example:\n  phantom login alice --endpoint-url https://phantom.nimbusproject.org/api/dev\n  printf '%s' \"$PASSWORD\" | phantom login alice --password-stdin"
+    )]
+    Login(LoginArgs),
+    /// List Phantom's cloud sites (REST API).
+    #[command(after_help = "Example:\n  phantom sites --details")]
+    Sites(SitesArgs),
+    /// Your credentials for Phantom's sites (REST API): list, show, add, update, remove.
+    #[command(subcommand, after_help = "Example:\n  phantom credentials list")]
+    Credentials(CredentialsCommand),
 }
 
 /// `phantom lc ...`
@@ -390,6 +417,13 @@ pub struct ServeArgs {
     /// Time a terminated instance spends Terminating before it is gone.
     #[arg(long, value_parser = parse_duration, default_value = "1s")]
     pub terminate_delay: Duration,
+    /// Users of the REST API at /api/dev: one `username:password[:ACCESSKEY]` a line, user ids in
+    /// file order from 1; ACCESSKEY makes the user share that Query key's objects.
+    #[arg(long, value_name = "FILE")]
+    pub users: Option<PathBuf>,
+    /// How long a REST token stays valid.
+    #[arg(long, value_parser = parse_duration, default_value = "168h", value_name = "DURATION")]
+    pub token_lifetime: Duration,
 }
 
 /// Arguments of `demo`.

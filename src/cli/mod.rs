@@ -7,8 +7,12 @@
 
 mod args;
 mod duration;
+mod local;
 mod output;
 mod query_cmds;
+mod rest_args;
+mod rest_cmds;
+mod secret_input;
 mod wait;
 
 use std::io::Write;
@@ -17,6 +21,7 @@ use clap::Parser;
 
 pub use args::{Cli, Command};
 pub use duration::parse_duration;
+pub use rest_args::ApiChoice;
 
 use crate::config::{Environment, ProcessEnvironment};
 use crate::error::Error;
@@ -57,10 +62,21 @@ pub async fn run(cli: Cli, env: &dyn Environment) -> i32 {
     }
 }
 
+/// [`run`] behind a box, for the demo, which runs commands from inside a command.
+pub(crate) fn run_boxed<'a>(
+    cli: Cli,
+    env: &'a dyn Environment,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = i32> + 'a>> {
+    Box::pin(run(cli, env))
+}
+
 async fn dispatch(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
+    if rest_cmds::selected(&cli.global, &cli.command, env)? {
+        return rest_cmds::execute(&cli.global, env, cli.command).await;
+    }
     match cli.command {
-        Command::Serve(opts) => crate::cli::query_cmds::serve(opts).await,
-        Command::Demo(opts) => crate::cli::query_cmds::demo(opts).await,
+        Command::Serve(opts) => local::serve(opts).await,
+        Command::Demo(opts) => local::demo(opts, cli.global.api).await,
         command => {
             let ctx = query_cmds::Context::new(&cli.global, env)?;
             query_cmds::execute(&ctx, command).await

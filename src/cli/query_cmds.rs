@@ -159,9 +159,11 @@ pub async fn execute(ctx: &Context, command: Command) -> Result<(), Error> {
                 .await
                 .map(|_| ())
         }
-        Command::Serve(_) | Command::Demo(_) => {
-            Err(Error::Config("not a Query API command".into()))
-        }
+        Command::Serve(_)
+        | Command::Demo(_)
+        | Command::Login(_)
+        | Command::Sites(_)
+        | Command::Credentials(_) => Err(Error::Config("not a Query API command".into())),
     }
 }
 
@@ -527,18 +529,4 @@ async fn activities(ctx: &Context, a: ActivitiesArgs) -> Result<(), Error> {
         printer.activity(&activity?)?;
     }
     printer.end_list()
-}
-
-/// `phantom serve`.
-pub async fn serve(_opts: ServeArgs) -> Result<(), Error> {
-    Err(Error::Config(
-        "the built-in endpoint is not part of this build yet".into(),
-    ))
-}
-
-/// `phantom demo`.
-pub async fn demo(_opts: DemoArgs) -> Result<(), Error> {
-    Err(Error::Config(
-        "the demo needs the built-in endpoint, not part of this build yet".into(),
-    ))
 }

@@ -1,133 +1,348 @@
-//! Shared helpers for the integration tests: running the real `phantom` binary with a clean
-//! environment, and reaching the peers that `scripts/test.sh` installs (moto, Python clients).
+//! Shared helpers for the server tests: start an in-process endpoint, send Query requests over real
+//! HTTP (signed with the library's signer, or unsigned), and read replies into the API shapes.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+pub mod peers;
 
-/// What a run of the binary gave.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+use std::time::{Duration, Instant, SystemTime};
+
+use phantom_autoscale::Credentials;
+use phantom_autoscale::autoscaling::types::*;
+use phantom_autoscale::query::QueryRequest;
+use phantom_autoscale::query::form::encode_pairs;
+use phantom_autoscale::query::sign::{SignatureVersion, SigningParams, sign};
+use phantom_autoscale::query::tree::from_tree;
+use phantom_autoscale::query::xml::{Reply, parse_error_body, parse_reply};
+use phantom_autoscale::server::{RunningServer, ServeOptions, start};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Options for a test server: no auth, short delays.
+pub fn open_options() -> ServeOptions {
+    ServeOptions {
+        no_auth: true,
+        launch_delay: Duration::from_millis(300),
+        terminate_delay: Duration::from_millis(300),
+        ..ServeOptions::default()
+    }
 }
 
-impl Run {
-    fn from(output: Output) -> Run {
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+/// Starts an unauthenticated server with short delays.
+pub async fn start_open() -> RunningServer {
+    start(open_options()).await.expect("server starts")
+}
+
+/// What came back.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: String,
+    /// `x-amzn-RequestId`.
+    pub request_id: Option<String>,
+    /// The raw body.
+    pub body: String,
+    /// The Result tree (success) or `Null`.
+    pub result: Value,
+    /// The error code and message (error).
+    pub error: Option<(String, String)>,
+}
+
+impl Answer {
+    /// The error code, panicking with the body when the call succeeded.
+    pub fn code(&self) -> &str {
+        match &self.error {
+            Some((code, _)) => code,
+            None => panic!("expected an error, got HTTP {}: {}", self.status, self.body),
         }
     }
-}
 
-/// A scratch directory, removed on drop.
-pub struct TempDir(pub PathBuf);
+    /// Asserts success and reads the Result into a shape.
+    pub fn ok<T: DeserializeOwned>(&self) -> T {
+        assert!(
+            self.status == 200 && self.error.is_none(),
+            "expected success, got HTTP {}: {}",
+            self.status,
+            self.body
+        );
+        from_tree(&self.result).unwrap_or_else(|e| panic!("reply shape: {e}: {}", self.body))
+    }
 
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "phantom-test-{tag}-{}-{}",
-            std::process::id(),
-            fastrand::u64(..)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
+    /// Asserts success of an operation without output.
+    pub fn done(&self) {
+        assert!(
+            self.status == 200 && self.error.is_none(),
+            "expected success, got HTTP {}: {}",
+            self.status,
+            self.body
+        );
+    }
+
+    /// Asserts an error with this status and code.
+    pub fn fails(&self, status: u16, code: &str) {
+        assert_eq!(
+            (self.status, self.code()),
+            (status, code),
+            "body: {}",
+            self.body
+        );
+        assert_eq!(self.content_type, "text/xml", "{}", self.body);
+        assert!(self.body.contains("<ErrorResponse"), "{}", self.body);
     }
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// How a client signs.
+#[derive(Clone)]
+pub enum Signing {
+    /// Unsigned.
+    None,
+    /// Signed with this version and key.
+    With(SignatureVersion, Credentials),
 }
 
-/// Runs `phantom` with only the given environment (plus PATH and a scratch HOME).
-pub fn phantom(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let home = TempDir::new("home");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_phantom"));
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", &home.0);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    Run::from(cmd.stdin(Stdio::null()).output().expect("run phantom"))
+/// A Query client for tests.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    port: u16,
+    signing: Signing,
+    /// Region put in a SigV4 scope.
+    pub region: String,
+    /// Service put in a SigV4 scope.
+    pub service: String,
+    /// Shift of the signing clock (for expiry tests), seconds; negative is the past.
+    pub skew_secs: i64,
 }
 
-/// A peer installed by scripts/test.sh; a missing one fails the test (peers are never skipped).
-pub fn peer(var: &str) -> String {
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => v,
-        _ => panic!(
-            "{var} is not set: run the tests with ./scripts/test.sh, which installs and starts the peers"
-        ),
-    }
-}
-
-/// The shared moto server started by scripts/test.sh.
-pub fn moto_url() -> String {
-    peer("PHANTOM_TEST_MOTO_URL")
-}
-
-/// The test venv's Python.
-pub fn python() -> String {
-    peer("PHANTOM_TEST_PYTHON")
-}
-
-/// A free loopback port.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A moto server of this test's own (for tests that change its global settings), stopped on drop.
-pub struct Moto {
-    pub url: String,
-    child: Child,
-}
-
-impl Moto {
-    pub fn start(env: &[(&str, &str)]) -> Moto {
-        let python = PathBuf::from(python());
-        let server = python.parent().unwrap().join("moto_server");
-        let port = free_port();
-        let mut cmd = Command::new(server);
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        for (k, v) in env {
-            cmd.env(k, v);
+impl Client {
+    /// An unsigned client of `server`.
+    pub fn new(server: &RunningServer) -> Self {
+        Client {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("http client"),
+            port: server.addr.port(),
+            signing: Signing::None,
+            region: "us-east-1".into(),
+            service: "autoscaling".into(),
+            skew_secs: 0,
         }
-        let child = cmd.spawn().expect("start moto_server");
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto did not start on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
+    }
+
+    /// The same client signing with `version` and `creds`.
+    pub fn signed(&self, version: SignatureVersion, creds: &Credentials) -> Self {
+        Client {
+            signing: Signing::With(version, creds.clone()),
+            ..self.clone()
         }
-        Moto { url, child }
+    }
+
+    /// Base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    /// POSTs `action` with `params`.
+    pub async fn call(&self, action: &str, params: &[(&str, &str)]) -> Answer {
+        self.send(http::Method::POST, action, params).await
+    }
+
+    /// GETs `action` with `params`.
+    pub async fn get(&self, action: &str, params: &[(&str, &str)]) -> Answer {
+        self.send(http::Method::GET, action, params).await
+    }
+
+    async fn send(&self, method: http::Method, action: &str, params: &[(&str, &str)]) -> Answer {
+        let mut pairs = vec![
+            ("Action".to_string(), action.to_string()),
+            ("Version".to_string(), "2011-01-01".to_string()),
+        ];
+        pairs.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let req = QueryRequest {
+            method: method.clone(),
+            scheme: "http".into(),
+            host: "127.0.0.1".into(),
+            port: Some(self.port),
+            path: "/".into(),
+            params: pairs.clone(),
+        };
+        let (url, headers, body) = match &self.signing {
+            Signing::None => {
+                let text = encode_pairs(&pairs);
+                if method == http::Method::GET {
+                    (format!("{}?{text}", self.url()), vec![], Vec::new())
+                } else {
+                    (
+                        self.url(),
+                        vec![(
+                            "Content-Type".to_string(),
+                            "application/x-www-form-urlencoded; charset=utf-8".to_string(),
+                        )],
+                        text.into_bytes(),
+                    )
+                }
+            }
+            Signing::With(version, creds) => {
+                let time = if self.skew_secs >= 0 {
+                    SystemTime::now() + Duration::from_secs(self.skew_secs as u64)
+                } else {
+                    SystemTime::now() - Duration::from_secs((-self.skew_secs) as u64)
+                };
+                let params = SigningParams {
+                    credentials: creds,
+                    region: &self.region,
+                    service: &self.service,
+                    time,
+                };
+                let signed = sign(&req, version, &params).expect("signs");
+                (signed.url, signed.headers, signed.body)
+            }
+        };
+        let mut builder = self.http.request(method, &url);
+        for (k, v) in headers {
+            builder = builder.header(k, v);
+        }
+        let response = builder.body(body).send().await.expect("request sent");
+        read(action, response).await
+    }
+
+    /// Sends a raw request (any method, query string, body, content type).
+    pub async fn raw(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: Vec<u8>,
+        content_type: Option<&str>,
+    ) -> Answer {
+        let method = http::Method::from_bytes(method.as_bytes()).expect("method");
+        let url = format!("http://127.0.0.1:{}{path_and_query}", self.port);
+        let mut builder = self.http.request(method, url).body(body);
+        if let Some(ct) = content_type {
+            builder = builder.header("Content-Type", ct);
+        }
+        let response = builder.send().await.expect("request sent");
+        read("", response).await
     }
 }
 
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+async fn read(action: &str, response: reqwest::Response) -> Answer {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let request_id = response
+        .headers()
+        .get("x-amzn-requestid")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let bytes = response.bytes().await.expect("body");
+    let body = String::from_utf8_lossy(&bytes).to_string();
+    let (result, error) = if status == 200 {
+        match parse_reply(action, &bytes) {
+            Ok(Reply::Success { result, .. }) => (result, None),
+            Ok(Reply::Error(e)) => (Value::Null, Some((e.code, e.message))),
+            Err(e) => panic!("unreadable reply: {e}: {body}"),
+        }
+    } else {
+        let e = parse_error_body(status, None, &bytes);
+        (Value::Null, Some((e.code, e.message)))
+    };
+    Answer {
+        status,
+        content_type,
+        request_id,
+        body,
+        result,
+        error,
     }
 }
 
-/// A name no other test uses.
-pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}-{:x}", std::process::id(), fastrand::u32(..))
+/// Creates a launch configuration.
+pub async fn create_lc(c: &Client, name: &str) -> Answer {
+    c.call(
+        "CreateLaunchConfiguration",
+        &[
+            ("LaunchConfigurationName", name),
+            ("ImageId", "ami-12345678"),
+            ("InstanceType", "m1.small"),
+        ],
+    )
+    .await
+}
+
+/// Creates a group of `min..max` with `desired` instances.
+pub async fn create_group(
+    c: &Client,
+    name: &str,
+    lc: &str,
+    min: i32,
+    max: i32,
+    desired: i32,
+) -> Answer {
+    let (min, max, desired) = (min.to_string(), max.to_string(), desired.to_string());
+    c.call(
+        "CreateAutoScalingGroup",
+        &[
+            ("AutoScalingGroupName", name),
+            ("LaunchConfigurationName", lc),
+            ("MinSize", &min),
+            ("MaxSize", &max),
+            ("DesiredCapacity", &desired),
+        ],
+    )
+    .await
+}
+
+/// Describes one group.
+pub async fn group(c: &Client, name: &str) -> Option<AutoScalingGroup> {
+    let out: DescribeAutoScalingGroupsOutput = c
+        .call(
+            "DescribeAutoScalingGroups",
+            &[("AutoScalingGroupNames.member.1", name)],
+        )
+        .await
+        .ok();
+    out.auto_scaling_groups
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+}
+
+/// Polls until `check` holds on the group, or panics after `limit`.
+pub async fn wait_group(
+    c: &Client,
+    name: &str,
+    limit: Duration,
+    check: impl Fn(&AutoScalingGroup) -> bool,
+) -> AutoScalingGroup {
+    let deadline = Instant::now() + limit;
+    loop {
+        let g = group(c, name).await.expect("group exists");
+        if check(&g) {
+            return g;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting on {name}: {g:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The lifecycle states of a group's instances, sorted.
+pub fn states(g: &AutoScalingGroup) -> Vec<String> {
+    let mut s: Vec<String> = g
+        .instances
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|i| i.lifecycle_state)
+        .collect();
+    s.sort();
+    s
 }

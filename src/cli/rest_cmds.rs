@@ -1,0 +1,576 @@
+//! The commands over Phantom's REST API (`/api/dev`), printed as the seed's REST scripts print
+//! (`lc_create.py`, `lc_list.py`, `domain_list.py`, `domain_delete.py`), or with `--output json`
+//! as the server's JSON objects.
+//!
+//! A command runs here when `--api rest` is given, when `PHANTOM_API=rest`, or when the endpoint's
+//! path ends in `/api/dev` (and `--api query` was not given); `login`, `sites` and `credentials`
+//! always do. Names are resolved to ids the way the seed's scripts do it: list, find by name, act
+//! by id. The token comes from `USER_ID` + `TOKEN`, else the token file `phantom login` wrote.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::args::*;
+use super::rest_args::*;
+use super::secret_input;
+use crate::config::{ConfigInputs, Environment, resolve};
+use crate::error::Error;
+use crate::rest::token_file::{find_token, save, token_file_path};
+use crate::rest::{
+    Client, CloudParams, Domain, DomainInput, Instance, LaunchConfiguration,
+    LaunchConfigurationInput, RestConfig, SiteCredentialsInput, is_rest_endpoint,
+};
+
+/// The lifecycle state of a running Phantom instance.
+const RUNNING: &str = "600-RUNNING";
+
+/// Whether `command` runs over the REST API (see the module comment for the rule).
+pub fn selected(
+    global: &GlobalArgs,
+    command: &Command,
+    env: &dyn Environment,
+) -> Result<bool, Error> {
+    match command {
+        Command::Serve(_) | Command::Demo(_) => return Ok(false),
+        Command::Login(_) | Command::Sites(_) | Command::Credentials(_) => return Ok(true),
+        _ => {}
+    }
+    if let Some(api) = global.api {
+        return Ok(api == ApiChoice::Rest);
+    }
+    if let Some(value) = env.var("PHANTOM_API").filter(|v| !v.trim().is_empty()) {
+        return match value.trim().to_ascii_lowercase().as_str() {
+            "rest" => Ok(true),
+            "query" => Ok(false),
+            _ => Err(Error::Config(format!(
+                "PHANTOM_API is `{}`; expected `query` or `rest`",
+                value.chars().take(40).collect::<String>()
+            ))),
+        };
+    }
+    let config = resolve(&config_inputs(global), env)?;
+    Ok(is_rest_endpoint(&config.endpoint))
+}
+
+fn config_inputs(global: &GlobalArgs) -> ConfigInputs {
+    ConfigInputs {
+        endpoint_url: global.endpoint_url.clone(),
+        region: global.region.clone(),
+        profile: global.profile.clone(),
+        dialect: global.dialect,
+        signature: global.signature,
+        hotel_conf: global.hotel_conf.clone(),
+    }
+}
+
+/// The REST client settings from the global flags and the environment.
+pub fn rest_config(global: &GlobalArgs, env: &dyn Environment) -> Result<RestConfig, Error> {
+    let resolved = resolve(&config_inputs(global), env)?;
+    let host = resolved.endpoint.host.as_str();
+    if host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn") {
+        return Err(Error::Config(
+            "the REST API needs Phantom's URL: --endpoint-url or PHANTOM_URL, e.g. \
+             https://phantom.nimbusproject.org/api/dev"
+                .into(),
+        ));
+    }
+    let mut config = RestConfig::new(&resolved.endpoint);
+    config.connect_timeout = global.connect_timeout;
+    config.read_timeout = global.read_timeout;
+    config.deadline = global.deadline;
+    config.max_body_bytes = global.max_reply_bytes;
+    config.debug = global.debug;
+    config.verify_tls = !global.no_verify_ssl;
+    if global.no_verify_ssl {
+        eprintln!("phantom: warning: TLS certificates are not verified (--no-verify-ssl)");
+    }
+    let bundle = global.ca_bundle.clone().or_else(|| {
+        env.var("AWS_CA_BUNDLE")
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+    });
+    if let Some(path) = bundle {
+        config.ca_bundle = Some(std::fs::read(&path).map_err(|e| Error::Io {
+            context: format!("reading CA bundle {}", path.display()),
+            source: e,
+        })?);
+    }
+    if global.debug {
+        eprintln!("[debug] REST API at {}", config.base_url);
+    }
+    Ok(config)
+}
+
+/// A ready client and the output format.
+struct Context {
+    client: Client,
+    json: bool,
+}
+
+/// Runs one command over the REST API.
+pub async fn execute(
+    global: &GlobalArgs,
+    env: &dyn Environment,
+    command: Command,
+) -> Result<(), Error> {
+    let config = rest_config(global, env)?;
+    let json = global.output == OutputFormat::Json;
+    if let Command::Login(a) = command {
+        return login(Client::new(config)?, env, a, json).await;
+    }
+    let (token, source) = find_token(env)?.ok_or_else(|| {
+        Error::Config(
+            "no REST token: run `phantom login USER` first, or set USER_ID and TOKEN".into(),
+        )
+    })?;
+    if global.debug {
+        eprintln!("[debug] REST token of user {} from {source}", token.user_id);
+    }
+    let ctx = Context {
+        client: Client::new(config)?.with_token(token),
+        json,
+    };
+    match command {
+        Command::Lc(LcCommand::Create(a)) => lc_create(&ctx, a).await,
+        Command::Lc(LcCommand::List(a)) => lc_list(&ctx, a).await,
+        Command::Lc(LcCommand::Delete(a)) => lc_delete(&ctx, a).await,
+        Command::Domain(DomainCommand::Create(a)) => domain_create(&ctx, a).await,
+        Command::Domain(DomainCommand::List(a)) => domain_list(&ctx, a).await,
+        Command::Domain(DomainCommand::Alter(a)) => domain_alter(&ctx, a).await,
+        Command::Domain(DomainCommand::Delete(a)) => domain_delete(&ctx, a).await,
+        Command::Instances(InstancesCommand::List(a)) => instances_list(&ctx, a).await,
+        Command::Instances(InstancesCommand::Terminate(a)) => instances_terminate(&ctx, a).await,
+        Command::Sites(a) => sites(&ctx, a).await,
+        Command::Credentials(c) => credentials(&ctx, env, c).await,
+        Command::Tags(_) | Command::Activities(_) | Command::Wait(_) => Err(Error::Config(
+            "tags, activities and wait are Query API commands; Phantom's REST API has no such \
+             call (use --api query)"
+                .into(),
+        )),
+        Command::Login(_) | Command::Serve(_) | Command::Demo(_) => {
+            Err(Error::Config("not a REST API command".into()))
+        }
+    }
+}
+
+fn io_error(e: io::Error) -> Error {
+    Error::Io {
+        context: "writing to stdout".into(),
+        source: e,
+    }
+}
+
+/// Prints text lines (text mode).
+fn print_lines(lines: &[String]) -> Result<(), Error> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for line in lines {
+        writeln!(out, "{line}").map_err(io_error)?;
+    }
+    out.flush().map_err(io_error)
+}
+
+/// Prints a JSON value, pretty (JSON mode).
+fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), Error> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| io_error(e.into()))?;
+    writeln!(out).map_err(io_error)?;
+    out.flush().map_err(io_error)
+}
+
+async fn login(
+    client: Client,
+    env: &dyn Environment,
+    a: LoginArgs,
+    json: bool,
+) -> Result<(), Error> {
+    let password = if a.password_stdin {
+        secret_input::from_stdin("password")?
+    } else if secret_input::stdin_is_terminal() {
+        secret_input::prompt(&format!("Password for {}: ", a.user))?
+    } else {
+        return Err(Error::Config(
+            "no terminal to ask for the password on; pipe it in with --password-stdin".into(),
+        ));
+    };
+    let token = client.login(&a.user, &password).await?;
+    let path = token_file_path(env).ok_or_else(|| {
+        Error::Config("no place for the token file: set PHANTOM_TOKEN_FILE or HOME".into())
+    })?;
+    save(&path, &token)?;
+    if json {
+        print_json(&json!({"user": token.user_id, "token_file": path.display().to_string()}))
+    } else {
+        print_lines(&[format!(
+            "Logged in as {} (user id {}); token saved to {}",
+            a.user,
+            token.user_id,
+            path.display()
+        )])
+    }
+}
+
+fn unsupported(what: &str) -> Error {
+    Error::Config(format!("{what} is not available over Phantom's REST API"))
+}
+
+async fn lc_create(ctx: &Context, a: LcCreateArgs) -> Result<(), Error> {
+    if a.key_name.is_some() {
+        return Err(unsupported(
+            "--key-name (the site credentials' key name is used)",
+        ));
+    }
+    if !a.security_groups.is_empty() {
+        return Err(unsupported("--security-groups"));
+    }
+    let site = a.site.ok_or_else(|| {
+        Error::Config(format!(
+            "Phantom launch configurations name their site: phantom lc create {} {} SITE",
+            a.name, a.image
+        ))
+    })?;
+    let user_data = match &a.user_data_file {
+        Some(path) => Some(
+            String::from_utf8_lossy(&std::fs::read(path).map_err(|e| Error::Io {
+                context: format!("reading user data {}", path.display()),
+                source: e,
+            })?)
+            .into_owned(),
+        ),
+        None => None,
+    };
+    let input = LaunchConfigurationInput {
+        name: a.name,
+        cloud_params: BTreeMap::from([(site, CloudParams::new(a.image, a.instance_type))]),
+        contextualization_method: user_data.as_ref().map(|_| "user_data".to_string()),
+        user_data,
+    };
+    let lc = ctx.client.create_launch_configuration(&input).await?;
+    if ctx.json {
+        print_json(&lc)
+    } else {
+        print_lines(&[format!("LC created with id {}", lc.id)])
+    }
+}
+
+async fn lc_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
+    let lcs: Vec<LaunchConfiguration> = ctx
+        .client
+        .launch_configurations()
+        .await?
+        .into_iter()
+        .filter(|lc| a.names.is_empty() || a.names.contains(&lc.name))
+        .collect();
+    if ctx.json {
+        print_json(&lcs)
+    } else {
+        print_lines(&lcs.iter().map(|lc| lc.name.clone()).collect::<Vec<_>>())
+    }
+}
+
+async fn find_lc(ctx: &Context, name: &str) -> Result<LaunchConfiguration, Error> {
+    ctx.client
+        .launch_configurations()
+        .await?
+        .into_iter()
+        .find(|lc| lc.name == name)
+        .ok_or_else(|| Error::NotFound(format!("launch configuration {name}")))
+}
+
+async fn find_domain(ctx: &Context, name: &str) -> Result<Domain, Error> {
+    ctx.client
+        .domains()
+        .await?
+        .into_iter()
+        .find(|d| d.name == name)
+        .ok_or_else(|| Error::NotFound(format!("domain {name}")))
+}
+
+async fn lc_delete(ctx: &Context, a: NameArgs) -> Result<(), Error> {
+    let lc = find_lc(ctx, &a.name).await?;
+    ctx.client.delete_launch_configuration(&lc.id).await?;
+    if ctx.json {
+        print_json(&lc)?;
+    }
+    Ok(())
+}
+
+async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> {
+    if !a.zones.is_empty() || a.min.is_some() || a.max.is_some() || !a.tags.is_empty() {
+        return Err(unsupported(
+            "--zones, --min, --max and --tag (sites come from the launch configuration)",
+        ));
+    }
+    let input = DomainInput::multicloud(a.name, a.lc, i64::from(a.size));
+    let domain = ctx.client.create_domain(&input).await?;
+    if a.wait {
+        wait_running(ctx, &domain.id, a.size.max(0) as usize, a.timeout).await?;
+    }
+    if ctx.json {
+        print_json(&domain)?;
+    }
+    Ok(())
+}
+
+/// Polls a domain's instances until `want` are running, or fails after `timeout`.
+async fn wait_running(
+    ctx: &Context,
+    id: &str,
+    want: usize,
+    timeout: Duration,
+) -> Result<(), Error> {
+    let start = Instant::now();
+    loop {
+        let running = ctx
+            .client
+            .instances(id)
+            .await?
+            .iter()
+            .filter(|i| i.lifecycle_state == RUNNING)
+            .count();
+        if running >= want {
+            return Ok(());
+        }
+        if start.elapsed() >= timeout {
+            return Err(Error::Timeout {
+                operation: "WaitForInstances".into(),
+                elapsed_ms: start.elapsed().as_millis(),
+                what: format!("{running} of {want} instances running"),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The seed's `domain_list.py` layout for one domain and its instances.
+fn domain_lines(domain: &Domain, instances: &[Instance]) -> Vec<String> {
+    let mut lines = vec![
+        domain.name.clone(),
+        format!("\t{} : {}", domain.lc_name, domain.vm_count),
+        "\tInstances:".to_string(),
+        "\t---------".to_string(),
+    ];
+    for i in instances {
+        lines.push(format!("\t\t{} : {}", i.site(), i.lifecycle_state));
+    }
+    lines
+}
+
+async fn domain_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
+    let domains = ctx.client.domains().await?;
+    let mut shown = Vec::new();
+    for domain in domains
+        .into_iter()
+        .filter(|d| a.names.is_empty() || a.names.contains(&d.name))
+    {
+        let instances = ctx.client.instances(&domain.id).await?;
+        if ctx.json {
+            let mut value = serde_json::to_value(&domain).unwrap_or(Value::Null);
+            if let Value::Object(map) = &mut value {
+                map.insert(
+                    "instances".into(),
+                    serde_json::to_value(&instances).unwrap_or(Value::Null),
+                );
+            }
+            shown.push(value);
+        } else {
+            print_lines(&domain_lines(&domain, &instances))?;
+        }
+    }
+    if ctx.json {
+        print_json(&shown)?;
+    }
+    Ok(())
+}
+
+async fn domain_alter(ctx: &Context, a: DomainAlterArgs) -> Result<(), Error> {
+    let found = find_domain(ctx, &a.name).await?;
+    let mut domain = ctx.client.domain(&found.id).await?;
+    domain.vm_count = i64::from(a.size);
+    let updated = ctx.client.update_domain(&domain).await?;
+    if ctx.json {
+        print_json(&updated)?;
+    }
+    Ok(())
+}
+
+async fn domain_delete(ctx: &Context, a: DomainDeleteArgs) -> Result<(), Error> {
+    let domain = find_domain(ctx, &a.name).await?;
+    if !ctx.json {
+        print_lines(&[format!("deleting {}", domain.id)])?;
+    }
+    ctx.client.delete_domain(&domain.id).await?;
+    if ctx.json {
+        print_json(&domain)?;
+    }
+    Ok(())
+}
+
+async fn instances_list(ctx: &Context, a: IdsArgs) -> Result<(), Error> {
+    let mut shown = Vec::new();
+    let mut lines = Vec::new();
+    for domain in ctx.client.domains().await? {
+        for i in ctx.client.instances(&domain.id).await? {
+            if !a.ids.is_empty()
+                && !a.ids.contains(&i.id)
+                && !i
+                    .iaas_instance_id
+                    .as_ref()
+                    .is_some_and(|x| a.ids.contains(x))
+            {
+                continue;
+            }
+            lines.push(format!(
+                "{}\t{}\t{}\t{}\t{}",
+                i.id,
+                domain.name,
+                i.site(),
+                i.lifecycle_state,
+                i.iaas_instance_id.as_deref().unwrap_or("-")
+            ));
+            shown.push(i);
+        }
+    }
+    if ctx.json {
+        print_json(&shown)
+    } else {
+        print_lines(&lines)
+    }
+}
+
+async fn instances_terminate(ctx: &Context, a: TerminateArgs) -> Result<(), Error> {
+    for domain in ctx.client.domains().await? {
+        let instances = ctx.client.instances(&domain.id).await?;
+        if let Some(i) = instances
+            .into_iter()
+            .find(|i| i.id == a.id || i.iaas_instance_id.as_deref() == Some(a.id.as_str()))
+        {
+            ctx.client
+                .terminate_instance(&domain.id, &i.id, a.decrement)
+                .await?;
+            return if ctx.json {
+                print_json(&i)
+            } else {
+                print_lines(&[format!("terminating {}", i.id)])
+            };
+        }
+    }
+    Err(Error::NotFound(format!("instance {}", a.id)))
+}
+
+async fn sites(ctx: &Context, a: SitesArgs) -> Result<(), Error> {
+    let sites = ctx.client.sites(a.details).await?;
+    if ctx.json {
+        return print_json(&sites);
+    }
+    let mut lines = Vec::new();
+    for s in &sites {
+        let mut line = format!("{}\t{}", s.id, s.instance_types.join(","));
+        if a.details {
+            let images: Vec<&str> = s
+                .public_images
+                .iter()
+                .chain(s.user_images.iter())
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            line.push_str(&format!(
+                "\t{}\t{}",
+                s.site_type.as_deref().unwrap_or("-"),
+                images.join(",")
+            ));
+        }
+        lines.push(line);
+    }
+    print_lines(&lines)
+}
+
+/// The secret key for `credentials add|update`: `PHANTOM_SITE_SECRET_KEY`, else stdin (asked
+/// without echo on a terminal).
+fn site_secret(env: &dyn Environment) -> Result<crate::Secret, Error> {
+    if let Some(v) = env.var("PHANTOM_SITE_SECRET_KEY").filter(|v| !v.is_empty()) {
+        return Ok(crate::Secret::new(v));
+    }
+    if secret_input::stdin_is_terminal() {
+        secret_input::prompt("Secret key: ")
+    } else {
+        secret_input::from_stdin("secret key")
+    }
+}
+
+async fn credentials(
+    ctx: &Context,
+    env: &dyn Environment,
+    c: CredentialsCommand,
+) -> Result<(), Error> {
+    match c {
+        CredentialsCommand::List(a) => {
+            let all = ctx.client.site_credentials(a.details).await?;
+            if ctx.json {
+                let shown: Vec<Value> = all.iter().map(|c| c.redacted_json()).collect();
+                return print_json(&shown);
+            }
+            let lines: Vec<String> = all
+                .iter()
+                .map(|c| {
+                    let mut line = format!("{}\t{}\t{}", c.id, c.access_key, c.key_name);
+                    if let Some(keys) = &c.available_keys {
+                        line.push_str(&format!("\t{}", keys.join(",")));
+                    }
+                    line
+                })
+                .collect();
+            print_lines(&lines)
+        }
+        CredentialsCommand::Show(a) => {
+            let c = ctx.client.site_credential(&a.site).await?;
+            if ctx.json {
+                return print_json(&c.redacted_json());
+            }
+            print_lines(&[
+                format!("site: {}", c.id),
+                format!("access_key: {}", c.access_key),
+                format!("key_name: {}", c.key_name),
+            ])
+        }
+        CredentialsCommand::Add(a) => {
+            let input = SiteCredentialsInput {
+                id: a.site,
+                access_key: a.access_key,
+                secret_key: site_secret(env)?,
+                key_name: a.key_name,
+            };
+            let c = ctx.client.create_site_credentials(&input).await?;
+            if ctx.json {
+                print_json(&c.redacted_json())
+            } else {
+                print_lines(&[format!("credentials for {} added", c.id)])
+            }
+        }
+        CredentialsCommand::Update(a) => {
+            let input = SiteCredentialsInput {
+                id: a.site,
+                access_key: a.access_key,
+                secret_key: site_secret(env)?,
+                key_name: a.key_name,
+            };
+            let c = ctx.client.update_site_credentials(&input).await?;
+            if ctx.json {
+                print_json(&c.redacted_json())
+            } else {
+                print_lines(&[format!("credentials for {} updated", c.id)])
+            }
+        }
+        CredentialsCommand::Remove(a) => {
+            ctx.client.delete_site_credentials(&a.site).await?;
+            if ctx.json {
+                print_json(&json!({"id": a.site}))
+            } else {
+                print_lines(&[format!("credentials for {} removed", a.site)])
+            }
+        }
+    }
+}

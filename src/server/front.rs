@@ -1,0 +1,168 @@
+//! The Query front end: HTTP in, one operation applied, AWS XML out.
+//!
+//! Built on axum (no HTTP parsing of our own): `GET /` with the parameters in the query string and
+//! `POST /` with a form body (query-string parameters are merged in before the body's). Each
+//! request goes through the same steps: decode the parameters (bad percent-encoding or UTF-8 is
+//! `MalformedQueryString`), authenticate (see [`crate::server::auth`]), find the `Action`
+//! (`MissingParameter` / `InvalidAction`), rebuild the parameter tree, then run the operation's
+//! handler on a blocking thread inside one store transaction. Every reply, success or error, is
+//! `text/xml` in the AWS form and carries `x-amzn-RequestId`; any other path or method is answered
+//! with an `ErrorResponse` too, never an HTML page.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use serde_json::Value;
+
+use crate::query::form::{decode_pairs, pairs_to_tree};
+use crate::query::xml::{write_error, write_reply};
+use crate::server::auth::{AuthPolicy, SignedParts};
+use crate::server::fault::ApiError;
+use crate::server::lifecycle::{new_uuid, now_ms};
+use crate::server::ops::{self, Ctx, Settings};
+use crate::server::store::Store;
+
+/// Everything a request needs: the store, the authentication policy and the settings.
+pub struct App {
+    /// The database.
+    pub store: Arc<Store>,
+    /// Who may ask.
+    pub auth: AuthPolicy,
+    /// Sites and delays.
+    pub settings: Settings,
+}
+
+/// The router: the Query API at `/`, XML errors everywhere else.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", any(query))
+        .fallback(unknown_path)
+        .with_state(app)
+}
+
+async fn query(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let request_id = new_uuid();
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let status = e.status().as_u16();
+            let code = if status == 413 {
+                "RequestEntityTooLarge"
+            } else {
+                "MalformedQueryString"
+            };
+            return error_reply(
+                &ApiError::with_status(status, code, e.body_text()),
+                &request_id,
+            );
+        }
+    };
+    match answer(app, &method, &uri, &headers, &body).await {
+        Ok((action, result)) => xml(
+            StatusCode::OK,
+            write_reply(&action, result.as_ref(), &request_id),
+            &request_id,
+        ),
+        Err(e) => error_reply(&e, &request_id),
+    }
+}
+
+async fn answer(
+    app: Arc<App>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(String, Option<Value>), ApiError> {
+    if method != Method::GET && method != Method::POST {
+        return Err(ApiError::with_status(
+            405,
+            "UnsupportedHttpVerb",
+            format!("The HTTP method {method} is not supported; use GET or POST."),
+        ));
+    }
+    let query = uri.query().unwrap_or("");
+    let mut params = decode_pairs(query.as_bytes()).map_err(ApiError::malformed)?;
+    if method == Method::POST {
+        params.extend(decode_pairs(body).map_err(ApiError::malformed)?);
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
+        .unwrap_or("");
+    let parts = SignedParts {
+        method,
+        host,
+        path: uri.path(),
+        query,
+        headers,
+        body,
+    };
+    let owner = app.auth.authenticate(&parts, &params, SystemTime::now())?;
+    let action = params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.clone())
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| ApiError::missing_parameter("Action"))?;
+    let handler = ops::handler(&action).ok_or_else(|| ApiError::invalid_action(&action))?;
+    let tree = pairs_to_tree(&params).map_err(ApiError::malformed)?;
+    let result = tokio::task::spawn_blocking(move || {
+        let ctx = Ctx {
+            owner: &owner,
+            now: now_ms(),
+            settings: &app.settings,
+        };
+        app.store.transaction(|tx| handler(&ctx, tx, &tree))
+    })
+    .await
+    .map_err(|_| ApiError::internal("the operation failed unexpectedly"))??;
+    Ok((action, result))
+}
+
+async fn unknown_path(uri: Uri) -> Response {
+    let request_id = new_uuid();
+    let e = ApiError::with_status(
+        404,
+        "NotFound",
+        format!(
+            "No Query API at {}: send requests to /",
+            crate::server::fault::shorten(uri.path())
+        ),
+    );
+    error_reply(&e, &request_id)
+}
+
+fn error_reply(e: &ApiError, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    xml(
+        status,
+        write_error(e.kind(), e.code, &e.message, request_id),
+        request_id,
+    )
+}
+
+fn xml(status: StatusCode, body: String, request_id: &str) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", v);
+    }
+    response
+}

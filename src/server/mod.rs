@@ -1,0 +1,310 @@
+//! The built-in Auto Scaling endpoint (`phantom serve`): the Query API over a local SQLite store,
+//! with AWS's rules and Phantom's conventions, so scripts can be developed and tested offline.
+//!
+//! Layout (each file opens with what it owns):
+//! - [`front`]: HTTP (axum) in, AWS XML out; decoding, dispatch, error replies;
+//! - [`auth`] and [`keys`]: which keys are accepted and who owns a request;
+//! - `ops`: one handler per operation (parse the API's input shape, apply, encode the output
+//!   shape), grouped by resource;
+//! - [`lifecycle`]: instances Pending -> InService, Terminating -> gone, and scaling activities;
+//! - [`store`]: the SQLite database and its transactions;
+//! - `rest_api`: Phantom's REST API (`/api/dev`) as calls of the same handlers on the same store,
+//!   served beside the Query API by the HTTP layer of [`crate::rest::endpoint`];
+//! - [`paginate`], [`sites`], [`fault`]: NextToken/MaxRecords, `name@site`, the error value.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), phantom_autoscale::Error> {
+//! use phantom_autoscale::server::{ServeOptions, start};
+//! let server = start(ServeOptions::default()).await?;
+//! println!("http://{}", server.addr);
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod fault;
+pub mod front;
+pub mod keys;
+pub mod lifecycle;
+mod ops;
+pub mod paginate;
+mod rest_api;
+pub mod sites;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::credentials::Credentials;
+use crate::error::Error;
+use crate::rest::access::{DEFAULT_TOKEN_LIFETIME, Tokens, Users};
+use crate::rest::endpoint::{self, RestApp};
+use crate::server::auth::AuthPolicy;
+use crate::server::front::App;
+use crate::server::keys::KeyRing;
+use crate::server::lifecycle::Timing;
+use crate::server::ops::Settings;
+use crate::server::store::Store;
+
+/// The sites offered when none are configured, as in Phantom's documentation.
+pub const DEFAULT_SITES: &[&str] = &["hotel", "sierra", "foxtrot", "alamo"];
+
+/// How to run the endpoint.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on; port 0 picks a free port (see [`RunningServer::addr`]).
+    pub listen: SocketAddr,
+    /// SQLite state file; `None` keeps everything in memory for the life of the server.
+    pub state: Option<PathBuf>,
+    /// A `~/.aws/credentials`-format file whose keys are accepted. When neither this nor
+    /// [`ServeOptions::keys`] gives a key (and `no_auth` is off), a key pair is generated.
+    pub credentials_file: Option<PathBuf>,
+    /// Further accepted keys, given directly (embedding, tests).
+    pub keys: Vec<Credentials>,
+    /// Accept unsigned requests; the owner is then the access key a request names, if any.
+    pub no_auth: bool,
+    /// Phantom sites accepted in `name@site` launch configurations; the first is the default zone.
+    pub sites: Vec<String>,
+    /// How long a new instance stays `Pending` before `InService`.
+    pub launch_delay: Duration,
+    /// How long a terminated instance stays `Terminating` before it is gone.
+    pub terminate_delay: Duration,
+    /// Users of the REST API at `/api/dev` (see [`Users`] for the file format). With none, the
+    /// REST API answers every call with 403 and no login succeeds.
+    pub users: Users,
+    /// How long a REST token from `POST /api/dev/token` stays valid (Phantom: 7 days).
+    pub token_lifetime: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            state: None,
+            credentials_file: None,
+            keys: Vec::new(),
+            no_auth: false,
+            sites: DEFAULT_SITES.iter().map(|s| s.to_string()).collect(),
+            launch_delay: Duration::from_secs(2),
+            terminate_delay: Duration::from_secs(2),
+            users: Users::default(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
+        }
+    }
+}
+
+/// A running endpoint.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// The address it listens on (the real port when `listen` had port 0).
+    pub addr: SocketAddr,
+    /// The key pair generated at start, when no key was configured and auth is on.
+    pub generated_credentials: Option<Credentials>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The endpoint URL, `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests, lets requests in flight finish (up to 5 s) and closes the store.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Opens the store, binds the listener and starts serving in the background.
+pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
+    let mut generated_credentials = None;
+    let auth = if opts.no_auth {
+        AuthPolicy::Open
+    } else {
+        let mut ring = match &opts.credentials_file {
+            Some(path) => KeyRing::from_file(path)?,
+            None => KeyRing::default(),
+        };
+        ring.extend(opts.keys.iter());
+        if ring.is_empty() {
+            let creds = keys::generate();
+            ring.extend([&creds]);
+            generated_credentials = Some(creds);
+        }
+        AuthPolicy::Keys(ring)
+    };
+    if opts.sites.is_empty() || opts.sites.iter().any(|s| s.is_empty() || s.contains('@')) {
+        return Err(Error::Config(
+            "sites must be a non-empty list of names without '@'".into(),
+        ));
+    }
+    let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
+    let settings = Settings {
+        sites: opts.sites.clone(),
+        timing: Timing {
+            launch_delay_ms: millis(opts.launch_delay),
+            terminate_delay_ms: millis(opts.terminate_delay),
+        },
+    };
+    let state = opts.state.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(state.as_deref()))
+        .await
+        .map_err(|e| Error::Config(format!("opening the state database failed: {e}")))??;
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|source| Error::Io {
+            context: format!("listening on {}", opts.listen),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| Error::Io {
+        context: "reading the listening address".into(),
+        source,
+    })?;
+    let store = Arc::new(store);
+    let rest = Arc::new(RestApp {
+        users: opts.users.clone(),
+        tokens: Tokens::new(opts.token_lifetime),
+        backend: Arc::new(rest_api::StoreBackend::new(store.clone(), settings.clone())),
+    });
+    let app = Arc::new(App {
+        store,
+        auth,
+        settings,
+    });
+    let (stop, stopped) = oneshot::channel::<()>();
+    let router = front::router(app).merge(endpoint::router(rest));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(RunningServer {
+        addr,
+        generated_credentials,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+/// Runs the endpoint until Ctrl-C or SIGTERM. Prints the listening address and, when a key was
+/// generated, the key pair — once, on stdout, the only place it ever appears.
+pub async fn serve(opts: ServeOptions) -> Result<(), Error> {
+    let where_state = match &opts.state {
+        Some(p) => format!("state in {}", p.display()),
+        None => "state in memory".to_string(),
+    };
+    let users = opts.users.len();
+    let server = start(opts).await?;
+    println!(
+        "phantom serve: listening on {} ({where_state})",
+        server.url()
+    );
+    if users > 0 {
+        println!(
+            "phantom serve: REST API at {}/api/dev for {users} user(s) of the users file",
+            server.url()
+        );
+    }
+    if let Some(creds) = &server.generated_credentials {
+        println!(
+            "phantom serve: generated key, printed only this once and stored nowhere (copy it \
+             now): AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={}",
+            creds.access_key_id(),
+            creds.secret_access_key().expose()
+        );
+    }
+    wait_for_stop_signal().await;
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Parses a duration as the command line writes it: `500ms`, `2s`, `1m`, or bare seconds (`3`,
+/// `0.5`).
+pub fn parse_duration(text: &str) -> Result<Duration, Error> {
+    let t = text.trim();
+    let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| Error::Config(format!("not a duration: {text:?} (try 500ms or 2s)")))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => {
+            return Err(Error::Config(format!(
+                "unknown duration unit in {text:?}: use ms, s, m or h"
+            )));
+        }
+    };
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|_| Error::Config(format!("duration out of range: {text:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("0.5").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("2 weeks").is_err());
+    }
+}

@@ -1,0 +1,175 @@
+//! DescribeAutoScalingInstances and TerminateInstanceInAutoScalingGroup.
+//!
+//! Instances are rows the lifecycle creates; here they are listed (state evaluated at the
+//! request's time, gone ones left out) and terminated on request. Terminating without decrementing
+//! lets the group launch a replacement in the same transaction; decrementing lowers the desired
+//! capacity, which may not go below MinSize (`ValidationError`, as AWS says).
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde_json::Value;
+
+use crate::autoscaling::types::{
+    AutoScalingInstanceDetails, DescribeAutoScalingInstancesInput,
+    DescribeAutoScalingInstancesOutput, TerminateInstanceInAutoScalingGroupInput,
+    TerminateInstanceInAutoScalingGroupOutput,
+};
+use crate::server::fault::{ApiError, shorten};
+use crate::server::lifecycle::{self, GroupFacts, activity_shape, instance_state, timestamp};
+use crate::server::ops::groups;
+use crate::server::ops::{Ctx, encode, parse};
+use crate::server::paginate::{PageRequest, check_names};
+
+/// `DescribeAutoScalingInstances`.
+pub fn describe(
+    ctx: &Ctx<'_>,
+    tx: &Transaction<'_>,
+    tree: &Value,
+) -> Result<Option<Value>, ApiError> {
+    let input: DescribeAutoScalingInstancesInput = parse(tree)?;
+    check_names("InstanceIds", input.instance_ids.as_ref())?;
+    let page = PageRequest::new(
+        "DescribeAutoScalingInstances",
+        input.max_records,
+        input.next_token.as_deref(),
+        50,
+    )?;
+    let wanted = input.instance_ids.filter(|n| !n.is_empty());
+    let mut stmt = tx.prepare(
+        "SELECT id, group_name, instance_type, zone, lc_name, image_id, ready_ms, \
+         terminating_ms, gone_ms FROM instances WHERE owner = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![ctx.owner], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, i64>(6)?,
+            r.get::<_, Option<i64>>(7)?,
+            r.get::<_, Option<i64>>(8)?,
+        ))
+    })?;
+    let mut items = Vec::new();
+    for row in rows {
+        let (id, group, itype, zone, lc, image, ready, terminating, gone) = row?;
+        if wanted.as_ref().is_some_and(|w| !w.contains(&id)) {
+            continue;
+        }
+        let Some(state) = instance_state(ctx.now, ready, terminating, gone) else {
+            continue;
+        };
+        items.push((
+            id.clone(),
+            AutoScalingInstanceDetails {
+                instance_id: Some(id),
+                instance_type: Some(itype),
+                auto_scaling_group_name: Some(group),
+                availability_zone: Some(zone),
+                lifecycle_state: Some(state.to_string()),
+                health_status: Some("Healthy".to_string()),
+                launch_configuration_name: Some(lc),
+                image_id: Some(image),
+                protected_from_scale_in: Some(false),
+                ..Default::default()
+            },
+        ));
+    }
+    let (auto_scaling_instances, next_token) = page.take(items);
+    encode(&DescribeAutoScalingInstancesOutput {
+        auto_scaling_instances: Some(auto_scaling_instances),
+        next_token,
+    })
+}
+
+/// `TerminateInstanceInAutoScalingGroup`.
+pub fn terminate(
+    ctx: &Ctx<'_>,
+    tx: &Transaction<'_>,
+    tree: &Value,
+) -> Result<Option<Value>, ApiError> {
+    let input: TerminateInstanceInAutoScalingGroupInput = parse(tree)?;
+    let id = input.instance_id;
+    lifecycle::sweep(tx, ctx.now)?;
+    let group_name: Option<String> = tx
+        .query_row(
+            "SELECT group_name FROM instances WHERE owner = ?1 AND id = ?2 \
+             AND terminating_ms IS NULL",
+            params![ctx.owner, id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(group_name) = group_name else {
+        return Err(ApiError::validation(format!(
+            "Instance Id not found - No managed instance found for instance ID: {}",
+            shorten(&id)
+        )));
+    };
+    let mut group = groups::require(tx, ctx.owner, &group_name)?;
+    let before = group.desired;
+    if input.should_decrement_desired_capacity {
+        if group.desired - 1 < group.min {
+            return Err(ApiError::validation(format!(
+                "Currently, desiredSize equals minSize ({}). Terminating instance without \
+                 replacement will violate group's min size constraint. Either set \
+                 shouldDecrementDesiredCapacity flag to false or lower group's min size.",
+                group.min
+            )));
+        }
+        group.desired -= 1;
+        tx.execute(
+            "UPDATE groups SET desired = ?3 WHERE owner = ?1 AND name = ?2",
+            params![ctx.owner, group.name, group.desired],
+        )?;
+    }
+    let arn = group.doc.auto_scaling_group_arn.clone().unwrap_or_default();
+    let facts = GroupFacts {
+        owner: ctx.owner,
+        name: &group.name,
+        arn: &arn,
+        lc_name: &group.lc_ref,
+        instance_type: "",
+        image_id: "",
+        zone: &group.site,
+        desired: group.desired,
+    };
+    let timing = &ctx.settings.timing;
+    lifecycle::terminate(tx, timing, &facts, &id, ctx.now)?;
+    let when = timestamp(ctx.now);
+    let cause = if input.should_decrement_desired_capacity {
+        format!(
+            "At {when} instance {id} was taken out of service in response to a user request, \
+             shrinking the capacity from {before} to {}.",
+            group.desired
+        )
+    } else {
+        format!("At {when} instance {id} was taken out of service in response to a user request.")
+    };
+    let description = format!("Terminating EC2 instance: {id}");
+    let end = ctx.now + timing.terminate_delay_ms;
+    let activity_id = lifecycle::record(tx, &facts, &description, &cause, ctx.now, end)?;
+    if !input.should_decrement_desired_capacity {
+        groups::reconcile(
+            ctx,
+            tx,
+            &group,
+            "a user request replaced a terminated instance",
+        )?;
+    }
+    let details = serde_json::json!({"Subnet ID": "", "Availability Zone": group.site}).to_string();
+    let activity = activity_shape(
+        ctx.now,
+        activity_id,
+        group.name.clone(),
+        Some(arn),
+        description,
+        cause,
+        details,
+        ctx.now,
+        end,
+    );
+    encode(&TerminateInstanceInAutoScalingGroupOutput {
+        activity: Some(activity),
+    })
+}

@@ -1,0 +1,158 @@
+//! Durable state: one SQLite database (a file, or memory) holding launch configurations, groups,
+//! instances, tags and scaling activities, each row tagged with the access key that owns it.
+//!
+//! Why this shape: one connection behind a mutex serializes every operation, so each request runs
+//! as one transaction against a consistent snapshot, and nothing but SQLite's own locking is
+//! needed; handlers reach it through `spawn_blocking`, keeping the async workers free. Every
+//! request, read or write, runs inside [`Store::transaction`] (`BEGIN IMMEDIATE`), committed only
+//! when the handler succeeds, so a failed request changes nothing.
+//!
+//! Durability: a file database runs in WAL mode with `synchronous=NORMAL`. A commit appends the
+//! transaction's frames to the WAL with `write()` before `COMMIT` returns, so once a reply has been
+//! sent, a `kill -9` of the process cannot lose the change (the bytes are in the kernel's page
+//! cache) and a half-written transaction is never visible (WAL frames are checksummed and only a
+//! committed frame set counts). What NORMAL gives up relative to FULL is the fsync per commit: a
+//! power loss or kernel crash may roll back the last few commits, never tear one. For a local
+//! development endpoint that trade is right: FULL would make every write wait for the disk.
+//!
+//! The REST API (`/api/dev`) adds two tables of its own: `rest_cloud_params`, the per-site settings
+//! of a REST launch configuration that the Query shape has no member for (`max_vms`, `common`,
+//! `rank`, `contextualization_method`, `user_data`), keyed by the stored `name@site` launch
+//! configuration they go with; and `rest_site_credentials`, a user's keys for each site. Those keys
+//! are kept in clear because the REST API hands them back to their owner, as Phantom's did; they are
+//! never written anywhere else.
+//!
+//! Groups and launch configurations keep their static attributes as the JSON of the API shape
+//! itself (`LaunchConfiguration`, `AutoScalingGroup`), so what goes in is what comes out; the
+//! columns beside the JSON are what queries and rules need (names, sizes, the launch
+//! configuration a group uses).
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::error::Error;
+use crate::server::fault::ApiError;
+
+/// The schema; `IF NOT EXISTS` makes opening an existing file a no-op.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS launch_configurations (
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (owner, name)
+);
+CREATE TABLE IF NOT EXISTS groups (
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    lc_given TEXT NOT NULL,
+    lc_ref TEXT NOT NULL,
+    site TEXT NOT NULL,
+    min_size INTEGER NOT NULL,
+    max_size INTEGER NOT NULL,
+    desired INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (owner, name)
+);
+CREATE TABLE IF NOT EXISTS instances (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    lc_name TEXT NOT NULL,
+    instance_type TEXT NOT NULL,
+    image_id TEXT NOT NULL,
+    launched_ms INTEGER NOT NULL,
+    ready_ms INTEGER NOT NULL,
+    terminating_ms INTEGER,
+    gone_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS instances_by_group ON instances (owner, group_name);
+CREATE TABLE IF NOT EXISTS tags (
+    owner TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    propagate INTEGER NOT NULL,
+    PRIMARY KEY (owner, group_name, key)
+);
+CREATE TABLE IF NOT EXISTS activities (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    owner TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    cause TEXT NOT NULL,
+    details TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS activities_by_group ON activities (owner, group_name);
+CREATE TABLE IF NOT EXISTS rest_cloud_params (
+    owner TEXT NOT NULL,
+    lc_name TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (owner, lc_name)
+);
+CREATE TABLE IF NOT EXISTS rest_site_credentials (
+    owner TEXT NOT NULL,
+    site TEXT NOT NULL,
+    access_key TEXT NOT NULL,
+    secret_key TEXT NOT NULL,
+    key_name TEXT NOT NULL,
+    PRIMARY KEY (owner, site)
+);
+";
+
+/// The database, one connection behind a mutex.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, or an in-memory one when `None`.
+    pub fn open(path: Option<&Path>) -> Result<Store, Error> {
+        let config = |e: rusqlite::Error| Error::Config(format!("state database: {e}"));
+        let conn = match path {
+            Some(p) => {
+                let conn = Connection::open(p).map_err(|e| {
+                    Error::Config(format!("cannot open state file {}: {e}", p.display()))
+                })?;
+                let mode: String = conn
+                    .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+                    .map_err(config)?;
+                if !mode.eq_ignore_ascii_case("wal") {
+                    return Err(Error::Config(format!(
+                        "state file {} cannot use WAL journaling (got {mode})",
+                        p.display()
+                    )));
+                }
+                conn.pragma_update(None, "synchronous", "NORMAL")
+                    .map_err(config)?;
+                conn
+            }
+            None => Connection::open_in_memory().map_err(config)?,
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(config)?;
+        conn.execute_batch(SCHEMA).map_err(config)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Runs `f` in one immediate transaction: committed when it returns `Ok`, rolled back on `Err`.
+    pub fn transaction<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        // A panic while holding the lock would leave an open transaction that rusqlite rolls
+        // back on drop, so the data behind a poisoned mutex is still consistent.
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}

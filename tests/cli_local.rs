@@ -1,0 +1,342 @@
+//! The `phantom` binary against the built-in endpoint: the demo's transcript, `phantom serve` as a
+//! process, the seed session with each signature, and the errors a user meets.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::peers::{Run, TempDir, phantom};
+
+const SEED_TRANSCRIPT: &str = "\
+$ phantom lc create testlc1 hello-phantom.gz hotel
+$ phantom lc list
+testlc1
+$ phantom domain create testDomain1 testlc1 1 --wait
+using LaunchConfiguration:testlc1
+$ phantom domain list
+testDomain1
+    testlc1 : 1
+    Instances:
+    ---------
+        hotel : Healthy
+$ phantom domain delete testDomain1
+deleting testDomain1
+$ phantom lc delete testlc1
+";
+
+#[test]
+fn demo_prints_the_seed_session() {
+    let r = phantom(&["demo", "--launch-delay", "300ms"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (first, rest) = r.stdout.split_once('\n').unwrap();
+    assert!(
+        first.starts_with("# a built-in Phantom endpoint at http://127.0.0.1:"),
+        "{first}"
+    );
+    assert_eq!(rest, SEED_TRANSCRIPT);
+}
+
+/// The REST demo's session: ids are derived from the owner (`rest:demo`) and the name, so they are
+/// the same on every run.
+const REST_TRANSCRIPT: &str = "\
+$ phantom --api rest lc create testlc1 hello-phantom.gz hotel
+LC created with id qleHwPi3
+$ phantom --api rest lc list
+testlc1
+$ phantom --api rest domain create testDomain1 testlc1 1 --wait
+$ phantom --api rest domain list
+testDomain1
+\ttestlc1 : 1
+\tInstances:
+\t---------
+\t\thotel : 600-RUNNING
+$ phantom --api rest domain delete testDomain1
+deleting 80f73998-eb3e-84e7-a4b4-f864fb409bf8
+$ phantom --api rest lc delete testlc1
+";
+
+#[test]
+fn demo_over_rest_prints_the_seed_session() {
+    let r = phantom(&["demo", "--api", "rest", "--launch-delay", "300ms"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut lines = r.stdout.splitn(3, '\n');
+    let first = lines.next().unwrap();
+    assert!(
+        first.starts_with("# a built-in Phantom endpoint with the REST API at http://127.0.0.1:")
+            && first.ends_with("/api/dev (state in memory)"),
+        "{first}"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "# logged in as demo (user id 1) with POST /api/dev/token; the seed's session:"
+    );
+    assert_eq!(lines.next().unwrap(), REST_TRANSCRIPT);
+    assert_eq!(r.stderr, "");
+}
+
+/// `phantom serve` in a child process, stopped on drop.
+struct Serve {
+    child: Child,
+    url: String,
+}
+
+impl Serve {
+    fn start(args: &[&str]) -> (Serve, Vec<String>) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_phantom"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--launch-delay",
+                "200ms",
+                "--terminate-delay",
+                "200ms",
+            ])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut lines = Vec::new();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut url = None;
+        // The start banner names the address (and a generated key, when there is one).
+        for _ in 0..10 {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            if let Some(i) = line.find("http://127.0.0.1:") {
+                url = Some(
+                    line[i..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap()
+                        .trim_end_matches([',', ';', ')'])
+                        .to_string(),
+                );
+            }
+            lines.push(line.trim_end().to_string());
+            let keyed = args.contains(&"--credentials") || args.contains(&"--no-auth");
+            if url.is_some() && (keyed || line.contains("AWS_ACCESS_KEY_ID=")) {
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in reader.lines() {});
+        let url = url.unwrap_or_else(|| panic!("no URL in the banner: {lines:?}"));
+        (Serve { child, url }, lines)
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn credentials_file(dir: &TempDir) -> String {
+    let path = dir.0.join("credentials");
+    std::fs::write(
+        &path,
+        "[default]\naws_access_key_id = AKIDSCIENTIST\naws_secret_access_key = scientist-secret\n\n[other]\naws_access_key_id = AKIDOTHER\naws_secret_access_key = other-secret\n",
+    )
+    .unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn session(url: &str, extra: &[&str], key: &str, secret: &str) -> Vec<Run> {
+    let steps: Vec<Vec<&str>> = vec![
+        vec!["lc", "create", "testlc1", "hello-phantom.gz", "hotel"],
+        vec!["lc", "list"],
+        vec![
+            "domain",
+            "create",
+            "testDomain1",
+            "testlc1",
+            "1",
+            "--wait",
+            "--timeout",
+            "30s",
+        ],
+        vec!["domain", "list"],
+        // AWS refuses to delete a group with instances unless forced; Phantom always forced.
+        if extra.contains(&"aws") {
+            vec!["domain", "delete", "testDomain1", "--force"]
+        } else {
+            vec!["domain", "delete", "testDomain1"]
+        },
+        vec!["lc", "delete", "testlc1"],
+        vec!["lc", "list"],
+    ];
+    steps
+        .iter()
+        .map(|step| {
+            let mut args: Vec<&str> = extra.to_vec();
+            args.extend(step);
+            phantom(
+                &args,
+                &[
+                    ("PHANTOM_URL", url),
+                    ("EC2_ACCESS_KEY", key),
+                    ("EC2_SECRET_KEY", secret),
+                ],
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn seed_session_with_each_signature() {
+    let dir = TempDir::new("serve");
+    let creds = credentials_file(&dir);
+    let (server, _) = Serve::start(&["--credentials", &creds]);
+    for extra in [
+        vec![],                                 // Phantom dialect, SigV2 HmacSHA256
+        vec!["--signature-method", "HmacSHA1"], // SigV2 HmacSHA1
+        vec!["--signature", "v4"],              // Phantom's SigV4 variant
+        vec!["--dialect", "aws"],               // AWS SigV4 (name without @site)
+    ] {
+        let runs = session(&server.url, &extra, "AKIDSCIENTIST", "scientist-secret");
+        for (i, r) in runs.iter().enumerate() {
+            assert_eq!(r.code, 0, "{extra:?} step {i}: {}", r.stderr);
+        }
+        let outputs: Vec<&str> = runs.iter().map(|r| r.stdout.as_str()).collect();
+        let zone = if extra.contains(&"aws") {
+            "us-east-1a"
+        } else {
+            "hotel"
+        };
+        assert_eq!(outputs[1], "testlc1\n", "{extra:?}");
+        assert_eq!(outputs[2], "using LaunchConfiguration:testlc1\n");
+        assert_eq!(
+            outputs[3],
+            format!(
+                "testDomain1\n    testlc1 : 1\n    Instances:\n    ---------\n        {zone} : Healthy\n"
+            ),
+            "{extra:?}"
+        );
+        assert_eq!(outputs[4], "deleting testDomain1\n");
+        assert_eq!(outputs[6], "", "{extra:?}: launch configurations left");
+    }
+}
+
+#[test]
+fn serve_without_credentials_prints_a_generated_key_once() {
+    let (server, banner) = Serve::start(&[]);
+    let text = banner.join("\n");
+    let key = text
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("AWS_ACCESS_KEY_ID="))
+        .unwrap_or_else(|| panic!("{text}"))
+        .to_string();
+    assert!(text.contains(&server.url));
+    // A wrong secret for that key is refused with SignatureDoesNotMatch.
+    let r = phantom(
+        &["domain", "list", "--dialect", "aws"],
+        &[
+            ("AWS_ENDPOINT_URL", &server.url),
+            ("AWS_ACCESS_KEY_ID", &key),
+            ("AWS_SECRET_ACCESS_KEY", "wrong"),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("SignatureDoesNotMatch") && r.stderr.contains("HTTP 403"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn user_errors_are_one_clear_line() {
+    let dir = TempDir::new("errors");
+    let creds = credentials_file(&dir);
+    let (server, _) = Serve::start(&["--credentials", &creds]);
+    let env = [
+        ("PHANTOM_URL", server.url.as_str()),
+        ("EC2_ACCESS_KEY", "AKIDSCIENTIST"),
+        ("EC2_SECRET_KEY", "scientist-secret"),
+    ];
+    let run = |args: &[&str]| phantom(args, &env);
+
+    assert_eq!(run(&["lc", "create", "dup", "img", "hotel"]).code, 0);
+    let r = run(&["lc", "create", "dup", "img", "hotel"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .starts_with("phantom: error: CreateLaunchConfiguration failed: AlreadyExists: "),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("request id "), "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1);
+
+    let r = run(&["domain", "create", "d1", "nosuchlc", "1"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stderr.trim(),
+        "phantom: error: no such launch configuration nosuchlc"
+    );
+
+    let r = run(&[
+        "domain",
+        "create",
+        "d1",
+        "nosuchlc",
+        "1",
+        "--zones",
+        "hotel",
+        "--dialect",
+        "aws",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("ValidationError") && r.stderr.contains("nosuchlc"),
+        "{}",
+        r.stderr
+    );
+
+    let r = run(&["lc", "create", "nosite", "img"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("per site"), "{}", r.stderr);
+
+    let r = run(&["lc", "create", "x", "img", "atlantis"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("ValidationError") && r.stderr.contains("atlantis"),
+        "{}",
+        r.stderr
+    );
+
+    let r = run(&["domain", "alter", "nope", "3"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("ValidationError"), "{}", r.stderr);
+
+    // Another key sees none of this user's launch configurations.
+    let r = phantom(
+        &["lc", "list"],
+        &[
+            ("PHANTOM_URL", &server.url),
+            ("EC2_ACCESS_KEY", "AKIDOTHER"),
+            ("EC2_SECRET_KEY", "other-secret"),
+        ],
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""));
+    // An unreachable endpoint: exit 3 and a line that names it.
+    let r = phantom(
+        &["lc", "list", "--max-attempts", "1"],
+        &[
+            ("PHANTOM_URL", "http://127.0.0.1:9/"),
+            ("EC2_ACCESS_KEY", "a"),
+            ("EC2_SECRET_KEY", "b"),
+        ],
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("could not reach http://127.0.0.1:9/"),
+        "{}",
+        r.stderr
+    );
+}
