@@ -154,7 +154,9 @@ fn html_proxy_error_502_is_retried_then_exit_5() {
     assert_eq!(server.count("DescribeAutoScalingGroups"), 3);
     let line = error_line(&run);
     assert!(
-        line.contains("DescribeAutoScalingGroups failed: HTTP502: upstream timed out (HTTP 502)"),
+        line.contains(
+            "DescribeAutoScalingGroups failed: BadGateway: upstream timed out (HTTP 502)"
+        ),
         "{line}"
     );
     assert_within(&run, Duration::from_secs(20));

@@ -723,7 +723,8 @@ fn classify(
     Err(error)
 }
 
-fn describe_reqwest(e: &reqwest::Error) -> String {
+/// A reqwest error with its chain of causes, on one line.
+pub(crate) fn describe_reqwest(e: &reqwest::Error) -> String {
     let mut message = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -307,7 +307,13 @@ pub fn parse_error_body(status: u16, reason: Option<&str>, body: &[u8]) -> Error
     // Phantom's HTML body: <title>400 Code</title> ... <h1>..</h1> explanation<br />
     if let Some(title) = between(&text, "<title>", "</title>") {
         let title = title.trim();
-        let code = title.strip_prefix(&status_text).unwrap_or(title).trim();
+        // "400 IncompleteSignature" (Phantom) or "502 Bad Gateway" (a proxy): the words make the code.
+        let code = title
+            .strip_prefix(&status_text)
+            .unwrap_or(title)
+            .trim()
+            .replace(' ', "");
+        let code = code.as_str();
         let body_text = between(&text, "</h1>", "</body>")
             .map(strip_tags)
             .unwrap_or_default();

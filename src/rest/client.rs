@@ -552,14 +552,7 @@ fn form_encode(value: &str) -> String {
 
 fn describe(e: &reqwest::Error) -> String {
     // No secret is ever in the URL (Basic auth travels in a header), so the URL may show.
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
-    message
+    crate::query::transport::describe_reqwest(e)
 }
 
 #[cfg(test)]
