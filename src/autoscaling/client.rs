@@ -12,14 +12,13 @@
 //! instance type; a group's launch configuration and sizes): if so the Create succeeded (noted
 //! under `--debug`), if not the `AlreadyExists` error says what differs.
 
-use std::any::Any;
 use std::collections::VecDeque;
 
 use futures_util::Stream;
 use futures_util::stream;
 use serde_json::Value;
 
-use super::operations::{Operation, Paginated};
+use super::operations::{Creates, Operation, Paginated};
 use super::types::*;
 use crate::error::{Error, Result};
 use crate::query::transport::{Transport, TransportConfig};
@@ -64,13 +63,13 @@ impl Client {
 
     /// Sends any operation and returns its typed reply with the request id. A Create retried
     /// after a lost reply and answered `AlreadyExists` is checked as the module docs say.
-    pub async fn send<O: Operation + 'static>(&self, input: &O) -> Result<Response<O::Output>> {
+    pub async fn send<O: Operation>(&self, input: &O) -> Result<Response<O::Output>> {
         let params = form::to_params(input).map_err(Error::Signing)?;
         let (outcome, report) = self.transport.call_with_report(O::NAME, params).await;
         let (result, request_id) = match outcome {
             Ok(reply) => reply,
             Err(error) if report.outcome_unknown && error.code() == Some("AlreadyExists") => {
-                let request_id = self.settle_ambiguous_create(input, error).await?;
+                let request_id = self.settle_ambiguous_create(input.creates(), error).await?;
                 return Ok(Response {
                     output: O::Output::default(),
                     request_id,
@@ -94,78 +93,77 @@ impl Client {
     /// error, saying what differs when it can.
     async fn settle_ambiguous_create(
         &self,
-        input: &dyn Any,
+        creates: Option<Creates<'_>>,
         error: Error,
     ) -> Result<Option<String>> {
-        let (kind, name, differences) =
-            if let Some(lc) = input.downcast_ref::<CreateLaunchConfigurationInput>() {
-                let name = lc.launch_configuration_name.clone();
-                let found = self
-                    .send_plain(&DescribeLaunchConfigurationsInput {
-                        launch_configuration_names: Some(vec![name.clone()]),
-                        ..Default::default()
-                    })
-                    .await?
-                    .launch_configurations
-                    .unwrap_or_default()
-                    .into_iter()
-                    .find(|c| c.launch_configuration_name.as_deref() == Some(name.as_str()));
-                let Some(existing) = found else {
-                    return Err(error);
-                };
-                let mut differences = Vec::new();
-                differ(&mut differences, "image", &lc.image_id, &existing.image_id);
-                differ(
-                    &mut differences,
-                    "instance type",
-                    &lc.instance_type,
-                    &existing.instance_type,
-                );
-                ("launch configuration", name, differences)
-            } else if let Some(group) = input.downcast_ref::<CreateAutoScalingGroupInput>() {
-                let name = group.auto_scaling_group_name.clone();
-                let found = self
-                    .send_plain(&DescribeAutoScalingGroupsInput {
-                        auto_scaling_group_names: Some(vec![name.clone()]),
-                        ..Default::default()
-                    })
-                    .await?
-                    .auto_scaling_groups
-                    .unwrap_or_default()
-                    .into_iter()
-                    .find(|g| g.auto_scaling_group_name.as_deref() == Some(name.as_str()));
-                let Some(existing) = found else {
-                    return Err(error);
-                };
-                let mut differences = Vec::new();
-                differ(
-                    &mut differences,
-                    "launch configuration",
-                    &group.launch_configuration_name,
-                    &existing.launch_configuration_name,
-                );
-                differ(
-                    &mut differences,
-                    "min size",
-                    &Some(group.min_size),
-                    &existing.min_size,
-                );
-                differ(
-                    &mut differences,
-                    "max size",
-                    &Some(group.max_size),
-                    &existing.max_size,
-                );
-                differ(
-                    &mut differences,
-                    "desired capacity",
-                    &group.desired_capacity,
-                    &existing.desired_capacity,
-                );
-                ("group", name, differences)
-            } else {
+        let (kind, name, differences) = if let Some(Creates::LaunchConfiguration(lc)) = creates {
+            let name = lc.launch_configuration_name.clone();
+            let found = self
+                .send_plain(&DescribeLaunchConfigurationsInput {
+                    launch_configuration_names: Some(vec![name.clone()]),
+                    ..Default::default()
+                })
+                .await?
+                .launch_configurations
+                .unwrap_or_default()
+                .into_iter()
+                .find(|c| c.launch_configuration_name.as_deref() == Some(name.as_str()));
+            let Some(existing) = found else {
                 return Err(error);
             };
+            let mut differences = Vec::new();
+            differ(&mut differences, "image", &lc.image_id, &existing.image_id);
+            differ(
+                &mut differences,
+                "instance type",
+                &lc.instance_type,
+                &existing.instance_type,
+            );
+            ("launch configuration", name, differences)
+        } else if let Some(Creates::Group(group)) = creates {
+            let name = group.auto_scaling_group_name.clone();
+            let found = self
+                .send_plain(&DescribeAutoScalingGroupsInput {
+                    auto_scaling_group_names: Some(vec![name.clone()]),
+                    ..Default::default()
+                })
+                .await?
+                .auto_scaling_groups
+                .unwrap_or_default()
+                .into_iter()
+                .find(|g| g.auto_scaling_group_name.as_deref() == Some(name.as_str()));
+            let Some(existing) = found else {
+                return Err(error);
+            };
+            let mut differences = Vec::new();
+            differ(
+                &mut differences,
+                "launch configuration",
+                &group.launch_configuration_name,
+                &existing.launch_configuration_name,
+            );
+            differ(
+                &mut differences,
+                "min size",
+                &Some(group.min_size),
+                &existing.min_size,
+            );
+            differ(
+                &mut differences,
+                "max size",
+                &Some(group.max_size),
+                &existing.max_size,
+            );
+            differ(
+                &mut differences,
+                "desired capacity",
+                &group.desired_capacity,
+                &existing.desired_capacity,
+            );
+            ("group", name, differences)
+        } else {
+            return Err(error);
+        };
         let Error::Service(mut service) = error else {
             return Err(error);
         };

@@ -6,4 +6,4 @@ pub mod operations;
 pub mod types;
 
 pub use client::{Client, Response};
-pub use operations::{NoOutput, Operation, Paginated};
+pub use operations::{Creates, NoOutput, Operation, Paginated};

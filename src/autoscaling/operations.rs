@@ -10,11 +10,26 @@ use serde::de::DeserializeOwned;
 use super::types::*;
 
 /// A request shape that can be sent: its Query action and the shape of its reply.
-pub trait Operation: Serialize {
+pub trait Operation: Serialize + Send + Sync {
     /// The Query `Action`.
     const NAME: &'static str;
-    /// The reply shape (`()` for operations without output).
-    type Output: DeserializeOwned + Default;
+    /// The reply shape ([`NoOutput`] for operations without output).
+    type Output: DeserializeOwned + Default + Send;
+
+    /// For a Create: what it creates, so that a retry answered `AlreadyExists` after a lost
+    /// reply can be settled by comparing with what exists (see [`crate::autoscaling::Client::send`]).
+    fn creates(&self) -> Option<Creates<'_>> {
+        None
+    }
+}
+
+/// What a Create operation creates.
+#[derive(Debug, Clone, Copy)]
+pub enum Creates<'a> {
+    /// A launch configuration.
+    LaunchConfiguration(&'a CreateLaunchConfigurationInput),
+    /// An Auto Scaling group.
+    Group(&'a CreateAutoScalingGroupInput),
 }
 
 /// An operation whose replies come in pages linked by `NextToken`.
@@ -34,6 +49,15 @@ macro_rules! operation {
         impl Operation for $input {
             const NAME: &'static str = $name;
             type Output = $output;
+        }
+    };
+    ($input:ty => $name:literal, $output:ty, creates $kind:ident) => {
+        impl Operation for $input {
+            const NAME: &'static str = $name;
+            type Output = $output;
+            fn creates(&self) -> Option<Creates<'_>> {
+                Some(Creates::$kind(self))
+            }
         }
     };
 }
@@ -59,10 +83,10 @@ macro_rules! paginated {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 pub struct NoOutput {}
 
-operation!(CreateLaunchConfigurationInput => "CreateLaunchConfiguration", NoOutput);
+operation!(CreateLaunchConfigurationInput => "CreateLaunchConfiguration", NoOutput, creates LaunchConfiguration);
 operation!(DeleteLaunchConfigurationInput => "DeleteLaunchConfiguration", NoOutput);
 operation!(DescribeLaunchConfigurationsInput => "DescribeLaunchConfigurations", DescribeLaunchConfigurationsOutput);
-operation!(CreateAutoScalingGroupInput => "CreateAutoScalingGroup", NoOutput);
+operation!(CreateAutoScalingGroupInput => "CreateAutoScalingGroup", NoOutput, creates Group);
 operation!(UpdateAutoScalingGroupInput => "UpdateAutoScalingGroup", NoOutput);
 operation!(DeleteAutoScalingGroupInput => "DeleteAutoScalingGroup", NoOutput);
 operation!(DescribeAutoScalingGroupsInput => "DescribeAutoScalingGroups", DescribeAutoScalingGroupsOutput);
