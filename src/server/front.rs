@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use futures_util::StreamExt;
 use serde_json::Value;
 
 use crate::query::form::{decode_pairs, pairs_to_tree};
@@ -39,6 +39,40 @@ pub struct App {
     pub settings: Settings,
 }
 
+/// The largest request body accepted (Query requests are a few kilobytes).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// How much of an oversized body is read and dropped before answering 413, so that a client still
+/// sending sees the answer instead of a connection reset. Past this (or 5 s), the connection is cut.
+const DRAIN_BYTES: usize = 64 * 1024 * 1024;
+
+/// Reads a request body of at most [`MAX_BODY_BYTES`]; a larger one is drained (bounded) and
+/// refused with `RequestEntityTooLarge` (413).
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    let started = std::time::Instant::now();
+    let mut stream = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::malformed(format!("unreadable request body: {e}")))?;
+        total = total.saturating_add(chunk.len());
+        if total <= MAX_BODY_BYTES {
+            kept.extend_from_slice(&chunk);
+        } else if total > DRAIN_BYTES || started.elapsed() > std::time::Duration::from_secs(5) {
+            break;
+        }
+    }
+    if total > MAX_BODY_BYTES {
+        return Err(ApiError::with_status(
+            413,
+            "RequestEntityTooLarge",
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    Ok(Bytes::from(kept))
+}
+
 /// The router: the Query API at `/`, XML errors everywhere else.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -52,23 +86,12 @@ async fn query(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     let request_id = new_uuid();
-    let body = match body {
+    let body = match read_body(body).await {
         Ok(b) => b,
-        Err(e) => {
-            let status = e.status().as_u16();
-            let code = if status == 413 {
-                "RequestEntityTooLarge"
-            } else {
-                "MalformedQueryString"
-            };
-            return error_reply(
-                &ApiError::with_status(status, code, e.body_text()),
-                &request_id,
-            );
-        }
+        Err(e) => return error_reply(&e, &request_id),
     };
     match answer(app, &method, &uri, &headers, &body).await {
         Ok((action, result)) => xml(
