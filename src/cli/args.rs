@@ -405,6 +405,9 @@ pub struct ServeArgs {
     /// Time a terminated instance spends Terminating before it is gone.
     #[arg(long, value_parser = parse_duration, default_value = "1s")]
     pub terminate_delay: Duration,
+    /// Answer GET /phantom-stats with the count of accepted connections (for benchmarks).
+    #[arg(long)]
+    pub stats: bool,
 }
 
 /// Arguments of `demo`.

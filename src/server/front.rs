@@ -10,6 +10,7 @@
 //! with an `ErrorResponse` too, never an HTML page.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use axum::Router;
@@ -37,14 +38,45 @@ pub struct App {
     pub auth: AuthPolicy,
     /// Sites and delays.
     pub settings: Settings,
+    /// The counters, when `GET /phantom-stats` is to answer with them (`phantom serve --stats`).
+    pub stats: Option<Arc<Stats>>,
 }
+
+/// The server's counters. Counting costs one relaxed atomic add per accepted connection.
+#[derive(Debug, Default)]
+pub struct Stats {
+    accepted: AtomicU64,
+}
+
+impl Stats {
+    /// Notes one accepted TCP connection.
+    pub fn count_connection(&self) {
+        self.accepted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
+    }
+}
+
+/// The path that answers with the counters when they are exposed.
+pub const STATS_PATH: &str = "/phantom-stats";
 
 /// The router: the Query API at `/`, XML errors everywhere else.
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .route("/", any(query))
-        .fallback(unknown_path)
-        .with_state(app)
+    let stats = app.stats.clone();
+    let router = Router::new().route("/", any(query));
+    let router = match stats {
+        Some(stats) => router.route(
+            STATS_PATH,
+            axum::routing::get(move || async move {
+                format!("accepted_connections {}\n", stats.accepted())
+            }),
+        ),
+        None => router,
+    };
+    router.fallback(unknown_path).with_state(app)
 }
 
 async fn query(

@@ -34,6 +34,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt as _;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -69,6 +70,10 @@ pub struct ServeOptions {
     pub launch_delay: Duration,
     /// How long a terminated instance stays `Terminating` before it is gone.
     pub terminate_delay: Duration,
+    /// Answer `GET /phantom-stats` with the server's counters (accepted connections), for
+    /// benchmarks that show connection reuse. Off by default: the path is then a 404 like any
+    /// other unknown path.
+    pub stats: bool,
 }
 
 impl Default for ServeOptions {
@@ -82,6 +87,7 @@ impl Default for ServeOptions {
             sites: DEFAULT_SITES.iter().map(|s| s.to_string()).collect(),
             launch_delay: Duration::from_secs(2),
             terminate_delay: Duration::from_secs(2),
+            stats: false,
         }
     }
 }
@@ -95,12 +101,19 @@ pub struct RunningServer {
     pub generated_credentials: Option<Credentials>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    stats: Arc<front::Stats>,
 }
 
 impl RunningServer {
     /// The endpoint URL, `http://ADDR`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// TCP connections accepted since the server started (kept whether or not
+    /// [`ServeOptions::stats`] exposes them over HTTP).
+    pub fn accepted_connections(&self) -> u64 {
+        self.stats.accepted()
     }
 
     /// Stops accepting requests, lets requests in flight finish (up to 5 s) and closes the store.
@@ -172,13 +185,17 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
         context: "reading the listening address".into(),
         source,
     })?;
+    let stats = Arc::new(front::Stats::default());
     let app = Arc::new(App {
         store: Arc::new(store),
         auth,
         settings,
+        stats: opts.stats.then(|| stats.clone()),
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let router = front::router(app);
+    let counted = stats.clone();
+    let listener = listener.tap_io(move |_| counted.count_connection());
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router)
             .with_graceful_shutdown(async move {
@@ -191,6 +208,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
         generated_credentials,
         stop: Some(stop),
         task: Some(task),
+        stats,
     })
 }
 
