@@ -4,6 +4,7 @@
 //! tag naming a group that does not exist is a `ValidationError`. `PHANTOM_DEFINITION` values are
 //! checked against Phantom's policy names, as at group creation.
 
+use crate::server::store::Cached;
 use rusqlite::{Transaction, params};
 use serde_json::Value;
 
@@ -53,7 +54,7 @@ pub fn delete(
         if key.is_empty() {
             return Err(ApiError::missing_parameter("Key"));
         }
-        tx.execute(
+        tx.execute_cached(
             "DELETE FROM tags WHERE owner = ?1 AND group_name = ?2 AND key = ?3",
             params![ctx.owner, group, key],
         )?;
@@ -85,7 +86,7 @@ pub fn describe(
             )));
         }
     }
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "SELECT group_name, key, value, propagate FROM tags WHERE owner = ?1 \
          ORDER BY group_name, key",
     )?;
