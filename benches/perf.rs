@@ -8,8 +8,9 @@
 //!   INSTANCES instances each, created through the library client (8 calls in flight);
 //! - `fetch URL DIR MAX_RECORDS [PAGES]`: raw DescribeAutoScalingGroups reply bodies, page by
 //!   page, written as `DIR/page-NNNNN.xml` (the parsing fixtures both parsers read);
-//! - `parse DIR SECONDS`: reply parsing (XML reader, text tree, typed output) of every file in DIR,
-//!   repeated for SECONDS: MB/s, groups/s and instances/s;
+//! - `parse DIR SECONDS`: reply parsing of every file in DIR, repeated for SECONDS, by the client's
+//!   current path (object tree, then shape) and by the one-pass typed reader: MB/s, groups/s,
+//!   instances/s;
 //! - `sign SECONDS`: SigV4 and SigV2 signatures of a DescribeAutoScalingGroups request per second;
 //! - `library URL SECONDS`: sequential DescribeAutoScalingGroups calls of one group through the
 //!   library client (serialize, sign, send, parse): calls/s;
@@ -33,7 +34,7 @@ use phantom_autoscale::query::QueryRequest;
 use phantom_autoscale::query::sign::{HmacAlgorithm, SignatureVersion, SigningParams, sign};
 use phantom_autoscale::query::transport::TransportConfig;
 use phantom_autoscale::query::tree::from_tree;
-use phantom_autoscale::query::xml::{Reply, parse_reply};
+use phantom_autoscale::query::xml::{ReadError, Reply, TypedReply, parse_reply, parse_typed_reply};
 use serde_json::json;
 
 type Failure = Box<dyn std::error::Error>;
@@ -223,11 +224,21 @@ async fn fetch(
     Ok(json!({"pages": count, "bytes": bytes, "groups": groups}))
 }
 
-/// What the client does with a DescribeAutoScalingGroups reply body.
+/// What the client does with a DescribeAutoScalingGroups reply body today: the object tree
+/// (`parse_reply`), then the shape (`from_tree`).
 fn parse_groups(body: &[u8]) -> Result<DescribeAutoScalingGroupsOutput, Failure> {
     match parse_reply("DescribeAutoScalingGroups", body)? {
         Reply::Success { result, .. } => Ok(from_tree(&result)?),
         Reply::Error(e) => Err(format!("error reply {}: {}", e.code, e.message).into()),
+    }
+}
+
+/// The one-pass reader (`parse_typed_reply`): bytes to shape without the object tree.
+fn parse_groups_typed(body: &[u8]) -> Result<DescribeAutoScalingGroupsOutput, Failure> {
+    match parse_typed_reply("DescribeAutoScalingGroups", body) {
+        Ok(TypedReply::Success { output, .. }) => Ok(output),
+        Ok(TypedReply::Error(e)) => Err(format!("error reply {}: {}", e.code, e.message).into()),
+        Err(ReadError::Xml(e) | ReadError::Shape(e)) => Err(e.into()),
     }
 }
 
@@ -254,23 +265,36 @@ fn parse(dir: &Path, budget: Duration) -> Result<serde_json::Value, Failure> {
             instances += g.instances.map_or(0, |i| i.len());
         }
     }
-    let started = Instant::now();
-    let mut rounds = 0u64;
-    while started.elapsed() < budget {
-        for body in &files {
-            std::hint::black_box(parse_groups(std::hint::black_box(body))?);
-        }
-        rounds += 1;
-    }
-    let secs = started.elapsed().as_secs_f64();
-    let per_round = secs / rounds as f64;
-    Ok(json!({
+    let mut report = json!({
         "files": files.len(), "bytes": bytes, "groups": groups, "instances": instances,
-        "rounds": rounds, "seconds_per_round": per_round,
-        "mb_per_s": bytes as f64 / per_round / 1e6,
-        "groups_per_s": groups as f64 / per_round,
-        "instances_per_s": instances as f64 / per_round,
-    }))
+    });
+    type Reader = fn(&[u8]) -> Result<DescribeAutoScalingGroupsOutput, Failure>;
+    for (name, read) in [
+        ("tree", parse_groups as Reader),
+        ("typed", parse_groups_typed),
+    ] {
+        for body in &files {
+            if read(body)? != parse_groups(body)? {
+                return Err(format!("the {name} reader disagrees with the tree reader").into());
+            }
+        }
+        let started = Instant::now();
+        let mut rounds = 0u64;
+        while started.elapsed() < budget {
+            for body in &files {
+                std::hint::black_box(read(std::hint::black_box(body))?);
+            }
+            rounds += 1;
+        }
+        let per_round = started.elapsed().as_secs_f64() / rounds as f64;
+        report[name] = json!({
+            "rounds": rounds, "seconds_per_round": per_round,
+            "mb_per_s": bytes as f64 / per_round / 1e6,
+            "groups_per_s": groups as f64 / per_round,
+            "instances_per_s": instances as f64 / per_round,
+        });
+    }
+    Ok(report)
 }
 
 /// The request both signers sign: DescribeAutoScalingGroups of two named groups.

@@ -7,6 +7,7 @@ Servers it starts (phantom serve, moto) listen on 127.0.0.1 only and are stopped
 import argparse
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -130,23 +131,45 @@ class Bench:
         return int(text.split()[1])
 
     def timed(self, argv, env, runs):
-        """Median wall time (s) and largest peak RSS (KiB) of `runs` runs, after one warm-up."""
-        walls, rss = [], 0
-        for i in range(runs + 1):
+        """Runs `argv` 1 (warm-up) + `runs` + 3 times. Returns the median wall time (s) of the
+        `runs` runs (hyperfine -N when installed, else timed here), the largest peak RSS (KiB)
+        of the last three (from /usr/bin/time, whose own fork is small, when installed: the
+        rusage of a child forked from this Python process would count Python's pages), and the
+        number of runs in all."""
+        hyperfine = shutil.which("hyperfine")
+        gnu_time = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+        walls = []
+        if hyperfine:
+            out = os.path.join(self.tmp, "hyperfine.json")
+            subprocess.run([hyperfine, "-N", "--style", "none", "--warmup", "1", "--runs",
+                            str(runs), "--export-json", out, shlex.join(argv)], env=env,
+                           check=True, stdout=subprocess.DEVNULL)
+            median = json.load(open(out))["results"][0]["median"]
+        rss = 0
+        extra = 3 if hyperfine else runs + 4
+        rss_file = os.path.join(self.tmp, "rss")
+        for i in range(extra):
+            wrapped = [gnu_time, "-f", "%M", "-o", rss_file, *argv] if gnu_time else argv
             start = time.perf_counter()
-            proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
+            proc = subprocess.Popen(wrapped, env=env, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE)
             _, status, usage = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - start
-            proc.returncode = os.waitstatus_to_exitcode(status)
+            code = os.waitstatus_to_exitcode(status)
             err = proc.stderr.read().decode(errors="replace")
             proc.stderr.close()
-            if proc.returncode != 0:
-                raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {err[-2000:]}")
-            if i > 0:
-                walls.append(wall)
+            if code != 0:
+                raise SystemExit(f"{argv[0]} failed ({code}): {err[-2000:]}")
+            if gnu_time:
+                rss = max(rss, int(open(rss_file).read().split()[-1]))
+            else:
                 rss = max(rss, usage.ru_maxrss)
-        return statistics.median(walls), rss
+            if 0 < i <= runs:
+                walls.append(wall)
+        if not hyperfine:
+            median = statistics.median(walls)
+        total = (1 + runs + 3) if hyperfine else extra
+        return median, rss, total
 
     # --- the measurements -------------------------------------------------------------------
     def run(self):
@@ -164,7 +187,7 @@ class Bench:
         r["spawn"] = self.timed(["/bin/true"], env, runs)[0]
         before = self.accepted(small)
         r["cli_phantom"] = self.timed([self.a.phantom, "domain", "list"], env, runs)
-        r["cli_phantom_conns"] = (self.accepted(small) - before) / (runs + 1)
+        r["cli_phantom_conns"] = (self.accepted(small) - before) / r["cli_phantom"][2]
         r["cli_sdk"] = self.timed([self.a.sdk], env, runs)
         r["cli_boto3"] = self.timed([self.a.python, os.path.join(here, "boto3_oneshot.py")],
                                     env, slow_runs)
@@ -194,7 +217,7 @@ class Bench:
         env = dict(self.env, AWS_ENDPOINT_URL=big.url)
         before = self.accepted(big)
         r["mem_phantom"] = self.timed([self.a.phantom, "domain", "list"], env, 3)
-        r["mem_phantom_conns"] = (self.accepted(big) - before) / 4
+        r["mem_phantom_conns"] = (self.accepted(big) - before) / r["mem_phantom"][2]
         r["mem_sdk"] = self.timed([self.a.sdk], env, 3)
         self.stop_all()
 
@@ -209,14 +232,18 @@ class Bench:
         log("endpoint throughput: built-in vs moto, same Rust load generator")
         for clients in (1, 8, 64):
             fresh = self.phantom_serve(f"load-{clients}")
-            before = self.accepted(fresh)
-            r[f"load_builtin_{clients}"] = self.rust("load", fresh.url, clients, int(SECONDS))
+            before, cpu = self.accepted(fresh), cpu_seconds(fresh.proc.pid)
+            r[f"load_builtin_{clients}"] = load = self.rust("load", fresh.url, clients,
+                                                            int(SECONDS))
+            load["server_cpu_us"] = (cpu_seconds(fresh.proc.pid) - cpu) / load["requests"] * 1e6
             r[f"load_builtin_{clients}_conns"] = self.accepted(fresh) - before
             self.stop_all()
         moto = self.moto()
         self.rust("load", moto.url, 4, 2)  # warm-up: moto loads its service models lazily
         for clients in (1, 8, 64):
-            r[f"load_moto_{clients}"] = self.rust("load", moto.url, clients, int(SECONDS))
+            cpu = cpu_seconds(moto.proc.pid)
+            r[f"load_moto_{clients}"] = load = self.rust("load", moto.url, clients, int(SECONDS))
+            load["server_cpu_us"] = (cpu_seconds(moto.proc.pid) - cpu) / load["requests"] * 1e6
         self.stop_all()
 
         r["sizes"] = {"phantom": os.path.getsize(self.a.phantom),
@@ -227,6 +254,15 @@ class Bench:
             r["builds"] = {}
         r["load_after"] = os.getloadavg()[0]
         return r
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (Linux /proc)."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 def machine():
@@ -302,6 +338,11 @@ def table(r):
         f"{r['lib_rust_conns']} for {r['lib_rust']['calls']:,} library calls; "
         + ", ".join(f"{r[f'load_builtin_{c}_conns']} for {c} concurrent clients "
                     f"({r[f'load_builtin_{c}']['requests']:,} requests)" for c in (1, 8, 64)),
+        "server CPU per request (user+system, /proc): "
+        + ", ".join(f"{c} clients: built-in {r[f'load_builtin_{c}']['server_cpu_us']:.0f} us, "
+                    f"moto {r[f'load_moto_{c}']['server_cpu_us']:.0f} us "
+                    f"({r[f'load_moto_{c}']['server_cpu_us'] / r[f'load_builtin_{c}']['server_cpu_us']:.0f}x)"
+                    for c in (1, 8, 64)),
         f"binary size: phantom {r['sizes']['phantom'] / 1e6:.1f} MB, aws-sdk-autoscaling program "
         f"{r['sizes']['sdk'] / 1e6:.1f} MB (stripped: no; release profile, codegen-units 4)",
     ]

@@ -28,6 +28,9 @@ done
 mkdir -p "$out"
 
 . "$root/scripts/peers.sh"
+if ! command -v hyperfine >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get install -y -q hyperfine >/dev/null 2>&1 || echo "(hyperfine not installed: timing CLI runs in Python)"
+fi
 
 # Times a clean release build of the package at manifest $2 in the fresh target dir $3, and
 # records the seconds under name $1 in $out/builds.json.
