@@ -14,6 +14,8 @@
 //! - `sign SECONDS`: SigV4 and SigV2 signatures of a DescribeAutoScalingGroups request per second;
 //! - `library URL SECONDS`: sequential DescribeAutoScalingGroups calls of one group through the
 //!   library client (serialize, sign, send, parse): calls/s;
+//! - `floor URL SECONDS`: sequential `GET URL/phantom-stats` (a handler that does nothing) over one
+//!   pooled reqwest connection: the round trip every call pays on this machine, whatever the client;
 //! - `load URL CLIENTS SECONDS`: requests/s of any Query endpoint with CLIENTS concurrent callers,
 //!   each looping CreateLaunchConfiguration, DescribeLaunchConfigurations, DeleteLaunchConfiguration.
 //!
@@ -89,6 +91,7 @@ async fn run(args: &[String]) -> Result<serde_json::Value, Failure> {
         "sign" => sign_rate(seconds(number(1)?)),
         "library" => library(arg(1)?, seconds(number(2)?)).await,
         "load" => load(arg(1)?, number(2)? as usize, seconds(number(3)?)).await,
+        "floor" => floor(arg(1)?, seconds(number(2)?)).await,
         other => Err(format!("unknown command {other:?}").into()),
     }
 }
@@ -349,6 +352,19 @@ async fn library(url: &str, budget: Duration) -> Result<serde_json::Value, Failu
     let mut n = 0u64;
     while started.elapsed() < budget {
         std::hint::black_box(client.describe_auto_scaling_groups(&input).await?);
+        n += 1;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    Ok(json!({"calls": n, "calls_per_s": n as f64 / secs, "us_per_call": secs * 1e6 / n as f64}))
+}
+
+async fn floor(url: &str, budget: Duration) -> Result<serde_json::Value, Failure> {
+    let http = reqwest::Client::new();
+    let target = format!("{}/phantom-stats", url.trim_end_matches('/'));
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < budget {
+        std::hint::black_box(http.get(&target).send().await?.bytes().await?);
         n += 1;
     }
     let secs = started.elapsed().as_secs_f64();

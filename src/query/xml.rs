@@ -558,23 +558,33 @@ pub fn snippet(text: &str) -> String {
 /// Escapes text for an XML element body.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
+    escape_into(text, &mut out);
     out
+}
+
+/// Appends `text` to `out`, escaped for an XML element body; runs of plain text are copied whole.
+pub fn escape_into(text: &str, out: &mut String) {
+    let mut plain = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' => "&quot;",
+            b'\'' => "&apos;",
+            _ => continue,
+        };
+        out.push_str(&text[plain..i]);
+        out.push_str(entity);
+        plain = i + 1;
+    }
+    out.push_str(&text[plain..]);
 }
 
 /// Writes a success reply in the AWS form: `<?xml?>`, `<OpResponse xmlns=...>`, the Result (when
 /// `result` is an object), then `ResponseMetadata`.
 pub fn write_reply(operation: &str, result: Option<&Value>, request_id: &str) -> String {
-    let mut out = String::with_capacity(512);
+    let mut out = String::with_capacity(4096);
     let _ = write!(
         out,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{operation}Response xmlns=\"{NAMESPACE}\">"
@@ -612,29 +622,47 @@ fn write_members(tree: &Value, out: &mut String) {
     }
 }
 
+fn open_tag(name: &str, out: &mut String) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+}
+
+fn close_tag(name: &str, out: &mut String) {
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
 fn write_element(name: &str, value: &Value, out: &mut String) {
     match value {
         Value::Null => {}
         Value::Array(items) => {
-            let _ = write!(out, "<{name}>");
+            open_tag(name, out);
             for item in items {
                 write_element("member", item, out);
             }
-            let _ = write!(out, "</{name}>");
+            close_tag(name, out);
         }
         Value::Object(_) => {
-            let _ = write!(out, "<{name}>");
+            open_tag(name, out);
             write_members(value, out);
-            let _ = write!(out, "</{name}>");
+            close_tag(name, out);
         }
         Value::String(s) => {
-            let _ = write!(out, "<{name}>{}</{name}>", escape(s));
+            open_tag(name, out);
+            escape_into(s, out);
+            close_tag(name, out);
         }
         Value::Bool(b) => {
-            let _ = write!(out, "<{name}>{b}</{name}>");
+            open_tag(name, out);
+            out.push_str(if *b { "true" } else { "false" });
+            close_tag(name, out);
         }
         Value::Number(n) => {
-            let _ = write!(out, "<{name}>{n}</{name}>");
+            open_tag(name, out);
+            let _ = write!(out, "{n}");
+            close_tag(name, out);
         }
     }
 }
@@ -643,6 +671,18 @@ fn write_element(name: &str, value: &Value, out: &mut String) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn escapes_only_markup() {
+        assert_eq!(escape("plain text"), "plain text");
+        assert_eq!(
+            escape("a<b>&\"c'd\u{e9}"),
+            "a&lt;b&gt;&amp;&quot;c&apos;d\u{e9}"
+        );
+        let mut out = String::from("<x>");
+        escape_into("&", &mut out);
+        assert_eq!(out, "<x>&amp;");
+    }
 
     #[test]
     fn result_after_or_before_metadata() {
