@@ -51,11 +51,17 @@ fn main() {
         eprintln!("perf: nothing to measure without a command (run ./benches/run.sh)");
         return;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    // Sequential calls (`library`, `floor`) run on one thread, as the CLI does; the rest (many
+    // calls in flight) on two workers.
+    let mut builder = match args[0].as_str() {
+        "library" | "floor" => tokio::runtime::Builder::new_current_thread(),
+        _ => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(2);
+            b
+        }
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("perf: cannot start the runtime: {e}");

@@ -602,11 +602,41 @@ pub fn describe(
     )?;
     let wanted = input.auto_scaling_group_names.filter(|n| !n.is_empty());
     let filters = input.filters.unwrap_or_default();
-    let names: Vec<String> = {
-        let mut stmt =
-            tx.prepare_cached("SELECT name FROM groups WHERE owner = ?1 ORDER BY name")?;
-        let rows = stmt.query_map(params![ctx.owner], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
+    // Only the rows this page can use: the named groups that exist, or (no names, no filters)
+    // the page's own slice of the table plus one row to tell whether more follow; a listing of
+    // many groups then reads each row once, not the whole table per page.
+    let names: Vec<String> = match (&wanted, filters.is_empty()) {
+        (Some(wanted), _) => {
+            let mut stmt =
+                tx.prepare_cached("SELECT 1 FROM groups WHERE owner = ?1 AND name = ?2")?;
+            let mut names = Vec::with_capacity(wanted.len());
+            for name in wanted {
+                if stmt.exists(params![ctx.owner, name])? {
+                    names.push(name.clone());
+                }
+            }
+            // Byte order, as SQLite's ORDER BY name gives.
+            names.sort();
+            names.dedup();
+            names
+        }
+        (None, true) => {
+            let mut stmt = tx.prepare_cached(
+                "SELECT name FROM groups WHERE owner = ?1 AND name > ?2 ORDER BY name LIMIT ?3",
+            )?;
+            let limit = i64::try_from(page.max().saturating_add(1)).unwrap_or(i64::MAX);
+            let rows = stmt
+                .query_map(params![ctx.owner, page.after().unwrap_or(""), limit], |r| {
+                    r.get(0)
+                })?;
+            rows.collect::<Result<_, _>>()?
+        }
+        (None, false) => {
+            let mut stmt =
+                tx.prepare_cached("SELECT name FROM groups WHERE owner = ?1 ORDER BY name")?;
+            let rows = stmt.query_map(params![ctx.owner], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        }
     };
     let mut items = Vec::new();
     for name in names {
