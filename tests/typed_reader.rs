@@ -162,3 +162,52 @@ fn many_siblings_and_deep_nesting_are_bounded() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The direct XML writer gives the bytes of the object-tree writer.
+fn same_xml<T: serde::Serialize>(shape: &T) {
+    let direct = xml::render_members(shape).expect("renders");
+    let tree = xml::render_value_members(&serde_json::to_value(shape).unwrap());
+    assert_eq!(direct, tree);
+}
+
+#[test]
+fn direct_writer_matches_the_object_tree() {
+    let group = AutoScalingGroup {
+        auto_scaling_group_name: Some("g<1>&'\"é".into()),
+        min_size: Some(0),
+        max_size: Some(i32::MAX),
+        desired_capacity: Some(-1),
+        availability_zones: Some(vec![]),
+        load_balancer_names: Some(vec!["a".into(), "".into()]),
+        instances: Some(vec![
+            Instance {
+                instance_id: Some("i-1".into()),
+                protected_from_scale_in: Some(true),
+                ..Default::default()
+            },
+            Instance::default(),
+        ]),
+        ..Default::default()
+    };
+    same_xml(&DescribeAutoScalingGroupsOutput {
+        auto_scaling_groups: Some(vec![group.clone(), AutoScalingGroup::default()]),
+        next_token: Some("t".into()),
+    });
+    same_xml(&DescribeAutoScalingGroupsOutput::default());
+    same_xml(&MemoryGiBPerVCpuRequest {
+        min: Some(0.1),
+        max: Some(1e300),
+    });
+    same_xml(&MemoryGiBPerVCpuRequest {
+        min: Some(f64::NAN),
+        max: Some(2.0),
+    });
+    same_xml(&serde_json::json!({
+        "A": [1, -2, 3.5, null, true, "x&y", [], {}, {"B": null, "C": [null, "z"]}],
+        "D": {"E": {"F": "g"}},
+        "H": null,
+        "I": u64::MAX,
+    }));
+    same_xml(&serde_json::json!(["top", "level", "list"]));
+    same_xml(&"top-level text");
+}

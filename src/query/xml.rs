@@ -15,7 +15,9 @@ use std::collections::HashMap;
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::ser;
 use serde_json::{Map, Value};
 
 use crate::query::tree;
@@ -584,22 +586,360 @@ pub fn escape_into(text: &str, out: &mut String) {
 /// Writes a success reply in the AWS form: `<?xml?>`, `<OpResponse xmlns=...>`, the Result (when
 /// `result` is an object), then `ResponseMetadata`.
 pub fn write_reply(operation: &str, result: Option<&Value>, request_id: &str) -> String {
-    let mut out = String::with_capacity(4096);
+    let members = result.map(render_value_members);
+    write_rendered_reply(operation, members.as_deref(), request_id)
+}
+
+/// The members of an object tree as [`write_reply`] writes them inside the Result element.
+pub fn render_value_members(result: &Value) -> String {
+    let mut members = String::new();
+    write_members(result, &mut members);
+    members
+}
+
+/// [`write_reply`] with the Result's members already written (by [`render_members`]).
+pub fn write_rendered_reply(operation: &str, members: Option<&str>, request_id: &str) -> String {
+    let mut out = String::with_capacity(members.map_or(0, str::len) + 3 * operation.len() + 256);
     let _ = write!(
         out,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{operation}Response xmlns=\"{NAMESPACE}\">"
     );
-    if let Some(result) = result {
+    if let Some(members) = members {
         let _ = write!(out, "<{operation}Result>");
-        write_members(result, &mut out);
+        out.push_str(members);
         let _ = write!(out, "</{operation}Result>");
     }
-    let _ = writeln!(
-        out,
-        "<ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{operation}Response>",
-        escape(request_id)
-    );
+    out.push_str("<ResponseMetadata><RequestId>");
+    escape_into(request_id, &mut out);
+    let _ = writeln!(out, "</RequestId></ResponseMetadata></{operation}Response>");
     out
+}
+
+/// Writes the members of a shape as [`write_reply`] writes the members of
+/// `serde_json::to_value(shape)`, byte for byte, without building that tree: structures as
+/// elements, lists as `member` elements, absent values left out, numbers as `serde_json` prints
+/// them. Shapes with parts the Query XML form has no writing for (byte strings, tuples, enum
+/// variants with data, maps with non-text keys) are refused; the caller can then go through
+/// `to_value`.
+pub fn render_members<T: Serialize + ?Sized>(shape: &T) -> Result<String, String> {
+    let mut out = String::with_capacity(1024);
+    shape.serialize(XmlWriter {
+        out: &mut out,
+        name: None,
+    })?;
+    Ok(out)
+}
+
+/// Why [`render_members`] refused a shape.
+#[derive(Debug)]
+struct Unsupported(String);
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unsupported {}
+
+impl ser::Error for Unsupported {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        Unsupported(msg.to_string())
+    }
+}
+
+impl From<Unsupported> for String {
+    fn from(e: Unsupported) -> String {
+        e.0
+    }
+}
+
+/// Writes one value as the element `name` (`None`: the top level, whose members only are
+/// written, as [`write_members`] does with an object and nothing else).
+struct XmlWriter<'o> {
+    out: &'o mut String,
+    name: Option<&'o str>,
+}
+
+impl XmlWriter<'_> {
+    fn leaf(self, text: &str, escape: bool) -> Result<(), Unsupported> {
+        if let Some(name) = self.name {
+            open_tag(name, self.out);
+            if escape {
+                escape_into(text, self.out);
+            } else {
+                self.out.push_str(text);
+            }
+            close_tag(name, self.out);
+        }
+        Ok(())
+    }
+
+    fn unsupported<T>(what: &str) -> Result<T, Unsupported> {
+        Err(Unsupported(format!("no Query XML form for {what}")))
+    }
+}
+
+macro_rules! integer_leaves {
+    ($($method:ident $ty:ty),*) => {$(
+        fn $method(self, v: $ty) -> Result<(), Unsupported> {
+            self.leaf(&v.to_string(), false)
+        }
+    )*};
+}
+
+impl<'o> ser::Serializer for XmlWriter<'o> {
+    type Ok = ();
+    type Error = Unsupported;
+    type SerializeSeq = XmlList<'o>;
+    type SerializeTuple = ser::Impossible<(), Unsupported>;
+    type SerializeTupleStruct = ser::Impossible<(), Unsupported>;
+    type SerializeTupleVariant = ser::Impossible<(), Unsupported>;
+    type SerializeMap = XmlStruct<'o>;
+    type SerializeStruct = XmlStruct<'o>;
+    type SerializeStructVariant = ser::Impossible<(), Unsupported>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Unsupported> {
+        self.leaf(if v { "true" } else { "false" }, false)
+    }
+
+    integer_leaves!(
+        serialize_i8 i8, serialize_i16 i16, serialize_i32 i32, serialize_i64 i64,
+        serialize_u8 u8, serialize_u16 u16, serialize_u32 u32, serialize_u64 u64
+    );
+
+    fn serialize_f32(self, v: f32) -> Result<(), Unsupported> {
+        self.serialize_f64(f64::from(v))
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<(), Unsupported> {
+        // As `to_value`: a finite number printed by serde_json, anything else left out (null).
+        match serde_json::Number::from_f64(v) {
+            Some(n) => self.leaf(&n.to_string(), false),
+            None => Ok(()),
+        }
+    }
+
+    fn serialize_char(self, v: char) -> Result<(), Unsupported> {
+        self.leaf(v.encode_utf8(&mut [0; 4]), true)
+    }
+
+    fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
+        self.leaf(v, true)
+    }
+
+    fn serialize_bytes(self, _v: &[u8]) -> Result<(), Unsupported> {
+        Self::unsupported("byte strings")
+    }
+
+    fn serialize_none(self) -> Result<(), Unsupported> {
+        Ok(())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Unsupported> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), Unsupported> {
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Unsupported> {
+        Ok(())
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Unsupported> {
+        self.leaf(variant, true)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Unsupported> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<(), Unsupported> {
+        Self::unsupported("enum variants with data")
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<XmlList<'o>, Unsupported> {
+        if let Some(name) = self.name {
+            open_tag(name, self.out);
+        }
+        Ok(XmlList {
+            out: self.out,
+            name: self.name,
+        })
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, Unsupported> {
+        Self::unsupported("tuples")
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, Unsupported> {
+        Self::unsupported("tuples")
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, Unsupported> {
+        Self::unsupported("enum variants with data")
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<XmlStruct<'o>, Unsupported> {
+        if let Some(name) = self.name {
+            open_tag(name, self.out);
+        }
+        Ok(XmlStruct {
+            out: self.out,
+            name: self.name,
+            key: None,
+            seen: Vec::new(),
+        })
+    }
+
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<XmlStruct<'o>, Unsupported> {
+        self.serialize_map(None)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, Unsupported> {
+        Self::unsupported("enum variants with data")
+    }
+}
+
+/// A list being written: each item as a `member` element.
+struct XmlList<'o> {
+    out: &'o mut String,
+    name: Option<&'o str>,
+}
+
+impl ser::SerializeSeq for XmlList<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+        if self.name.is_none() {
+            return Ok(()); // a top-level list has no members to write
+        }
+        value.serialize(XmlWriter {
+            out: self.out,
+            name: Some("member"),
+        })
+    }
+
+    fn end(self) -> Result<(), Unsupported> {
+        if let Some(name) = self.name {
+            close_tag(name, self.out);
+        }
+        Ok(())
+    }
+}
+
+/// A structure (or text-keyed map) being written: each member as its own element. A key given
+/// twice is refused, since the object tree would have kept only the last value.
+struct XmlStruct<'o> {
+    out: &'o mut String,
+    name: Option<&'o str>,
+    key: Option<String>,
+    seen: Vec<String>,
+}
+
+impl XmlStruct<'_> {
+    fn member<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Unsupported> {
+        if self.seen.iter().any(|k| k == key) {
+            return Err(Unsupported(format!("member {key} given twice")));
+        }
+        self.seen.push(key.to_string());
+        value.serialize(XmlWriter {
+            out: self.out,
+            name: Some(key),
+        })
+    }
+}
+
+impl ser::SerializeStruct for XmlStruct<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Unsupported> {
+        // Struct members are unique by construction: no bookkeeping needed.
+        value.serialize(XmlWriter {
+            out: self.out,
+            name: Some(key),
+        })
+    }
+
+    fn end(self) -> Result<(), Unsupported> {
+        if let Some(name) = self.name {
+            close_tag(name, self.out);
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for XmlStruct<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Unsupported> {
+        match serde_json::to_value(key) {
+            Ok(Value::String(k)) => {
+                self.key = Some(k);
+                Ok(())
+            }
+            _ => XmlWriter::unsupported("maps with non-text keys"),
+        }
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| Unsupported("a map value without its key".into()))?;
+        self.member(&key, value)
+    }
+
+    fn end(self) -> Result<(), Unsupported> {
+        if let Some(name) = self.name {
+            close_tag(name, self.out);
+        }
+        Ok(())
+    }
 }
 
 /// Writes an AWS `ErrorResponse`.

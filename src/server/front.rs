@@ -20,10 +20,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use serde_json::Value;
 
 use crate::query::form::{decode_pairs, pairs_to_tree};
-use crate::query::xml::{write_error, write_reply};
+use crate::query::xml::{write_error, write_rendered_reply};
 use crate::server::auth::{AuthPolicy, SignedParts};
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::{new_uuid, now_ms};
@@ -105,7 +104,7 @@ async fn query(
     match answer(app, &method, &uri, &headers, &body).await {
         Ok((action, result)) => xml(
             StatusCode::OK,
-            write_reply(&action, result.as_ref(), &request_id),
+            write_rendered_reply(&action, result.as_deref(), &request_id),
             &request_id,
         ),
         Err(e) => error_reply(&e, &request_id),
@@ -118,7 +117,7 @@ async fn answer(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(String, Option<Value>), ApiError> {
+) -> Result<(String, Option<String>), ApiError> {
     if method != Method::GET && method != Method::POST {
         return Err(ApiError::with_status(
             405,

@@ -18,7 +18,7 @@ pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DescribeScalingActivitiesInput = parse(tree)?;
     check_names("ActivityIds", input.activity_ids.as_ref())?;
     let page = PageRequest::new(

@@ -237,7 +237,7 @@ pub fn create(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: CreateAutoScalingGroupInput = parse(tree)?;
     let name = input.auto_scaling_group_name;
     check_name("autoScalingGroupName", &name)?;
@@ -334,7 +334,7 @@ pub fn update(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: UpdateAutoScalingGroupInput = parse(tree)?;
     let mut group = require(tx, ctx.owner, &input.auto_scaling_group_name)?;
     let min = input.min_size.map(i64::from).unwrap_or(group.min);
@@ -406,7 +406,7 @@ pub fn set_desired_capacity(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: SetDesiredCapacityInput = parse(tree)?;
     let mut group = require(tx, ctx.owner, &input.auto_scaling_group_name)?;
     let desired = i64::from(input.desired_capacity);
@@ -448,7 +448,7 @@ pub fn delete(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DeleteAutoScalingGroupInput = parse(tree)?;
     let group = require(tx, ctx.owner, &input.auto_scaling_group_name)?;
     lifecycle::sweep(tx, ctx.now)?;
@@ -588,7 +588,7 @@ pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DescribeAutoScalingGroupsInput = parse(tree)?;
     check_names(
         "AutoScalingGroupNames",

@@ -25,7 +25,7 @@ pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DescribeAutoScalingInstancesInput = parse(tree)?;
     check_names("InstanceIds", input.instance_ids.as_ref())?;
     let page = PageRequest::new(
@@ -89,7 +89,7 @@ pub fn terminate(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: TerminateInstanceInAutoScalingGroupInput = parse(tree)?;
     let id = input.instance_id;
     lifecycle::sweep(tx, ctx.now)?;

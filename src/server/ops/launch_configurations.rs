@@ -50,7 +50,7 @@ pub fn create(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: CreateLaunchConfigurationInput = parse(tree)?;
     let name = input.launch_configuration_name;
     check_name("launchConfigurationName", &name)?;
@@ -125,7 +125,7 @@ pub fn delete(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DeleteLaunchConfigurationInput = parse(tree)?;
     let name = input.launch_configuration_name;
     if load(tx, ctx.owner, &name)?.is_none() {
@@ -157,7 +157,7 @@ pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DescribeLaunchConfigurationsInput = parse(tree)?;
     check_names(
         "LaunchConfigurationNames",

@@ -31,7 +31,7 @@ pub fn create_or_update(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: CreateOrUpdateTagsInput = parse(tree)?;
     validate_tags(&input.tags)?;
     for tag in &input.tags {
@@ -46,7 +46,7 @@ pub fn delete(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DeleteTagsInput = parse(tree)?;
     for tag in &input.tags {
         let group = group_of(ctx, tx, tag)?;
@@ -67,7 +67,7 @@ pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DescribeTagsInput = parse(tree)?;
     let page = PageRequest::new(
         "DescribeTags",
