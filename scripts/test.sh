@@ -8,22 +8,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 py=${PYTHON:-python3}
 
-venv="$root/.venv"
-cli_venv="$root/.venv-awscli"
-stamp_want="moto==5.2.5 boto3==1.44.8 botocore==1.44.8 Flask==3.1.3 flask-cors==6.0.5 Werkzeug==3.1.9 boto==2.49.0 requests"
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.phantom-stamp" 2>/dev/null)" != "$stamp_want" ]; then
-  echo "== installing test peers into $venv"
-  rm -rf "$venv"
-  "$py" -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check $stamp_want
-  echo "$stamp_want" > "$venv/.phantom-stamp"
-fi
-if [ ! -x "$cli_venv/bin/aws" ]; then
-  echo "== installing the AWS CLI v1 into $cli_venv"
-  rm -rf "$cli_venv"
-  "$py" -m venv "$cli_venv"
-  "$cli_venv/bin/pip" install -q --disable-pip-version-check awscli
-fi
+. "$root/scripts/peers.sh"
 
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)

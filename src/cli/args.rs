@@ -424,6 +424,9 @@ pub struct ServeArgs {
     /// How long a REST token stays valid.
     #[arg(long, value_parser = parse_duration, default_value = "168h", value_name = "DURATION")]
     pub token_lifetime: Duration,
+    /// Answer GET /phantom-stats with the count of accepted connections (for benchmarks).
+    #[arg(long)]
+    pub stats: bool,
 }
 
 /// Arguments of `demo`.

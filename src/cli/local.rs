@@ -32,6 +32,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), Error> {
         sites: args.sites,
         launch_delay: args.launch_delay,
         terminate_delay: args.terminate_delay,
+        stats: args.stats,
         ..ServeOptions::default()
     })
     .await

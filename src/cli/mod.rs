@@ -36,11 +36,18 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    // `serve` and `demo` run the endpoint: two workers. Every other command makes one call or a
+    // sequence of calls, for which one thread is enough and starts faster (no worker threads to
+    // spawn, no hand-offs between them).
+    let mut builder = match cli.command {
+        Command::Serve(_) | Command::Demo(_) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(2);
+            b
+        }
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("phantom: error: cannot start the async runtime: {e}");

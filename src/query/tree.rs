@@ -8,6 +8,7 @@
 //! typed leaves, which the form and XML writers flatten. One tree, so client and server, request and
 //! reply, cannot read the same shape two ways.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserializer;
@@ -16,6 +17,8 @@ use serde::de::{
 };
 
 use serde_json::Value;
+
+use crate::query::xml::Node;
 
 /// Why a tree did not fit a shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -397,6 +400,237 @@ impl<'de, 'a: 'de> MapAccess<'de> for Members<'a> {
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, TreeError> {
         let value = self.value.take().unwrap_or(&Value::Null);
         seed.deserialize(TreeDeserializer(value))
+    }
+}
+
+/// Fills a shape of type `T` from an XML node tree ([`crate::query::xml::parse_nodes`]), reading
+/// it exactly as [`from_tree`] reads the same document's object tree.
+pub fn from_node<T: DeserializeOwned>(node: &Node<'_>) -> Result<T, TreeError> {
+    T::deserialize(NodeDeserializer(node))
+}
+
+/// A serde deserializer over a borrowed XML node tree: [`TreeDeserializer`]'s rules, with no
+/// object tree built first.
+#[derive(Clone, Copy)]
+pub struct NodeDeserializer<'x, 'a>(pub &'x Node<'a>);
+
+impl NodeDeserializer<'_, '_> {
+    fn describe(&self) -> &'static str {
+        match self.0 {
+            Node::Text(_) => "a text",
+            Node::List(_) => "a list",
+            Node::Map(_) => "a structure",
+        }
+    }
+
+    fn parse<T: std::str::FromStr>(&self, what: &str) -> Result<T, TreeError> {
+        match self.0 {
+            Node::Text(s) => {
+                let text = s.trim();
+                text.parse()
+                    .map_err(|_| TreeError(format!("expected {what}, found {text:?}")))
+            }
+            _ => Err(TreeError(format!(
+                "expected {what}, found {}",
+                self.describe()
+            ))),
+        }
+    }
+
+    fn shown(&self) -> String {
+        match self.0 {
+            Node::Text(s) => format!("{s:?}"),
+            _ => self.describe().to_string(),
+        }
+    }
+}
+
+macro_rules! parse_node_number {
+    ($($method:ident $visit:ident $ty:ty),*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+            visitor.$visit(self.parse::<$ty>(stringify!($ty))?)
+        }
+    )*};
+}
+
+impl<'de, 'a: 'de> Deserializer<'de> for NodeDeserializer<'de, 'a> {
+    type Error = TreeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        match self.0 {
+            Node::Text(s) => visitor.visit_borrowed_str(s),
+            Node::List(items) => visitor.visit_seq(NodeItems(items.iter())),
+            Node::Map(children) => visitor.visit_map(NodeMembers {
+                iter: children.iter(),
+                value: None,
+            }),
+        }
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        match self.0 {
+            Node::Text(s) if s.trim().eq_ignore_ascii_case("true") => visitor.visit_bool(true),
+            Node::Text(s) if s.trim().eq_ignore_ascii_case("false") => visitor.visit_bool(false),
+            _ => Err(TreeError(format!(
+                "expected true or false, found {}",
+                self.shown()
+            ))),
+        }
+    }
+
+    parse_node_number!(
+        deserialize_i8 visit_i8 i8, deserialize_i16 visit_i16 i16, deserialize_i32 visit_i32 i32,
+        deserialize_i64 visit_i64 i64, deserialize_u8 visit_u8 u8, deserialize_u16 visit_u16 u16,
+        deserialize_u32 visit_u32 u32, deserialize_u64 visit_u64 u64, deserialize_f32 visit_f32 f32,
+        deserialize_f64 visit_f64 f64
+    );
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        match self.0 {
+            Node::List(items) => visitor.visit_seq(NodeItems(items.iter())),
+            Node::Text(s) if s.trim().is_empty() => visitor.visit_seq(NodeItems([].iter())),
+            // A lone `<member>` some writers leave unwrapped.
+            Node::Map(_) => match self.0.get("member") {
+                Some(Node::List(items)) => visitor.visit_seq(NodeItems(items.iter())),
+                Some(one) => visitor.visit_seq(NodeItems(std::slice::from_ref(one).iter())),
+                None => Err(TreeError(
+                    "expected a list of members, found a structure".into(),
+                )),
+            },
+            Node::Text(s) => Err(TreeError(format!("expected a list, found {s:?}"))),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        match self.0 {
+            Node::Map(children) => visitor.visit_map(NodeMembers {
+                iter: children.iter(),
+                value: None,
+            }),
+            Node::Text(s) if s.trim().is_empty() => visitor.visit_map(
+                de::value::MapDeserializer::new(std::iter::empty::<(&str, &str)>()),
+            ),
+            _ => Err(TreeError(format!(
+                "expected a structure, found {}",
+                self.describe()
+            ))),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, TreeError> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        match self.0 {
+            Node::Text(s) => visitor.visit_borrowed_str(s),
+            _ => Err(TreeError(format!(
+                "expected a text, found {}",
+                self.describe()
+            ))),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, TreeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, TreeError> {
+        match self.0 {
+            Node::Text(s) => visitor.visit_enum(s.as_ref().into_deserializer()),
+            _ => Err(TreeError(format!(
+                "expected a name, found {}",
+                self.describe()
+            ))),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bytes byte_buf unit_struct tuple tuple_struct identifier
+    }
+}
+
+struct NodeItems<'x, 'a>(std::slice::Iter<'x, Node<'a>>);
+
+impl<'de, 'a: 'de> SeqAccess<'de> for NodeItems<'de, 'a> {
+    type Error = TreeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, TreeError> {
+        match self.0.next() {
+            Some(v) => seed.deserialize(NodeDeserializer(v)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
+struct NodeMembers<'x, 'a> {
+    iter: std::slice::Iter<'x, (Cow<'a, str>, Node<'a>)>,
+    value: Option<&'x Node<'a>>,
+}
+
+impl<'de, 'a: 'de> MapAccess<'de> for NodeMembers<'de, 'a> {
+    type Error = TreeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, TreeError> {
+        match self.iter.next() {
+            Some((k, v)) => {
+                self.value = Some(v);
+                seed.deserialize(de::value::BorrowedStrDeserializer::new(k.as_ref()))
+                    .map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, TreeError> {
+        match self.value.take() {
+            Some(value) => seed.deserialize(NodeDeserializer(value)),
+            None => Err(TreeError("a structure member without a value".into())),
+        }
     }
 }
 

@@ -10,9 +10,17 @@
 
 use std::fmt::Write as _;
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use quick_xml::Reader;
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::ser;
 use serde_json::{Map, Value};
+
+use crate::query::tree;
 
 /// The deepest element nesting accepted in a reply.
 pub const MAX_DEPTH: usize = 64;
@@ -34,9 +42,61 @@ pub struct Document {
 /// array), an element with only text becomes a string.
 pub fn parse_document(body: &[u8]) -> Result<Document, String> {
     let text = std::str::from_utf8(body).map_err(|_| "reply is not valid UTF-8".to_string())?;
+    let (root, node) = parse_nodes(text)?;
+    Ok(Document {
+        root: root.into_owned(),
+        tree: node.into_value(),
+    })
+}
+
+/// An element's content as read, names and text borrowed from the body where they can be: the
+/// same tree as [`Document::tree`] (the same grouping of `member` lists and repeated names), but
+/// without an allocation per element. [`crate::query::tree::from_node`] fills a shape from it
+/// directly, which is how [`parse_typed_reply`] reads a reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node<'a> {
+    /// An element without child elements: its text.
+    Text(Cow<'a, str>),
+    /// An element whose children are all `<member>`, or a name repeated among siblings.
+    List(Vec<Node<'a>>),
+    /// An element with child elements, by local name, in document order of first appearance.
+    Map(Vec<(Cow<'a, str>, Node<'a>)>),
+}
+
+impl<'a> Node<'a> {
+    /// The child named `name` of a structure.
+    pub fn get(&self, name: &str) -> Option<&Node<'a>> {
+        match self {
+            Node::Map(children) => children.iter().find(|(n, _)| n == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The same content as a [`serde_json::Value`] text tree.
+    pub fn into_value(self) -> Value {
+        match self {
+            Node::Text(text) => Value::String(text.into_owned()),
+            Node::List(items) => Value::Array(items.into_iter().map(Node::into_value).collect()),
+            Node::Map(children) => {
+                let mut map = Map::with_capacity(children.len());
+                for (name, value) in children {
+                    map.insert(name.into_owned(), value.into_value());
+                }
+                Value::Object(map)
+            }
+        }
+    }
+}
+
+/// Reads an XML document into its root element's local name and content. Namespaces, attributes,
+/// prologs, comments and processing instructions are ignored; depth is bounded by [`MAX_DEPTH`].
+pub fn parse_nodes(text: &str) -> Result<(Cow<'_, str>, Node<'_>), String> {
     let mut reader = Reader::from_str(text);
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut done: Option<Document> = None;
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    // The finished children of every open element, innermost last: one buffer for the whole
+    // document, so an element's children cost one exact allocation when it closes.
+    let mut pending: Vec<(Cow<'_, str>, Node<'_>)> = Vec::new();
+    let mut done: Option<(Cow<'_, str>, Node<'_>)> = None;
     loop {
         let event = reader
             .read_event()
@@ -49,45 +109,34 @@ pub fn parse_document(body: &[u8]) -> Result<Document, String> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(format!("XML nested deeper than {MAX_DEPTH} elements"));
                 }
-                stack.push(Frame::new(local_name(start.local_name().as_ref())));
+                stack.push(Frame::new(local_name(text, &start), pending.len()));
             }
             Event::Empty(start) => {
-                let name = local_name(start.local_name().as_ref());
+                let name = local_name(text, &start);
                 match stack.last_mut() {
-                    Some(parent) => parent.children.push((name, Value::String(String::new()))),
-                    None if done.is_none() => {
-                        done = Some(Document {
-                            root: name,
-                            tree: Value::String(String::new()),
-                        })
-                    }
+                    Some(_) => pending.push((name, Node::Text(Cow::Borrowed("")))),
+                    None if done.is_none() => done = Some((name, Node::Text(Cow::Borrowed("")))),
                     None => return Err("XML has more than one root element".into()),
                 }
             }
             Event::End(_) => {
                 let frame = stack.pop().ok_or("XML closes an element it never opened")?;
-                let (name, value) = frame.finish();
+                let (name, value) = frame.finish(&mut pending);
                 match stack.last_mut() {
-                    Some(parent) => parent.children.push((name, value)),
-                    None => {
-                        done = Some(Document {
-                            root: name,
-                            tree: value,
-                        })
-                    }
+                    Some(_) => pending.push((name, value)),
+                    None => done = Some((name, value)),
                 }
             }
             Event::Text(t) => {
                 if let Some(frame) = stack.last_mut() {
-                    frame.text.push_str(&t.xml10_content());
+                    frame.push_text(t.xml10_content());
                 } else if !t.trim().is_empty() && done.is_none() {
                     return Err("text before the root element: not an XML document".into());
                 }
             }
             Event::CData(c) => {
                 if let Some(frame) = stack.last_mut() {
-                    let raw = c.into_inner();
-                    frame.text.push_str(&raw);
+                    frame.push_text(c.into_inner());
                 }
             }
             Event::GeneralRef(r) => {
@@ -106,64 +155,101 @@ pub fn parse_document(body: &[u8]) -> Result<Document, String> {
                     Err(e) => return Err(format!("bad character reference: {e}")),
                 };
                 if let Some(frame) = stack.last_mut() {
-                    frame.text.push_str(&resolved);
+                    frame.push_text(Cow::Owned(resolved));
                 }
             }
             Event::Eof => break,
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
         }
     }
-    if !stack.is_empty() {
-        return Err(format!(
-            "XML ends inside <{}>: truncated reply",
-            stack[stack.len() - 1].name
-        ));
+    if let Some(open) = stack.last() {
+        return Err(format!("XML ends inside <{}>: truncated reply", open.name));
     }
     done.ok_or_else(|| "reply holds no XML element".to_string())
 }
 
-struct Frame {
-    name: String,
-    children: Vec<(String, Value)>,
-    text: String,
+struct Frame<'a> {
+    name: Cow<'a, str>,
+    /// Where this element's children start in the shared `pending` buffer.
+    first_child: usize,
+    text: Cow<'a, str>,
 }
 
-impl Frame {
-    fn new(name: String) -> Self {
+/// Above this many children, repeated names are found through a hash map instead of a scan.
+const SCAN_LIMIT: usize = 16;
+
+impl<'a> Frame<'a> {
+    fn new(name: Cow<'a, str>, first_child: usize) -> Self {
         Frame {
             name,
-            children: Vec::new(),
-            text: String::new(),
+            first_child,
+            text: Cow::Borrowed(""),
         }
     }
 
-    fn finish(self) -> (String, Value) {
-        if self.children.is_empty() {
-            return (self.name, Value::String(self.text));
+    fn push_text(&mut self, piece: Cow<'a, str>) {
+        if self.text.is_empty() {
+            self.text = piece;
+        } else {
+            self.text.to_mut().push_str(&piece);
         }
-        if self.children.iter().all(|(n, _)| n == "member") {
-            let items = self.children.into_iter().map(|(_, v)| v).collect();
-            return (self.name, Value::Array(items));
+    }
+
+    /// Takes this element's children off `pending` and makes its node.
+    fn finish(self, pending: &mut Vec<(Cow<'a, str>, Node<'a>)>) -> (Cow<'a, str>, Node<'a>) {
+        let first = self.first_child.min(pending.len());
+        let count = pending.len() - first;
+        if count == 0 {
+            return (self.name, Node::Text(self.text));
         }
-        let mut map = Map::new();
-        for (name, value) in self.children {
-            match map.get_mut(&name) {
+        if pending[first..].iter().all(|(n, _)| n == "member") {
+            let items = pending.drain(first..).map(|(_, v)| v).collect();
+            return (self.name, Node::List(items));
+        }
+        let many = count > SCAN_LIMIT;
+        let mut index: HashMap<Cow<'a, str>, usize> = HashMap::new();
+        let mut out: Vec<(Cow<'a, str>, Node<'a>)> = Vec::with_capacity(count);
+        for (name, value) in pending.drain(first..) {
+            let seen = if many {
+                index.get(&name).copied()
+            } else {
+                out.iter().position(|(n, _)| *n == name)
+            };
+            match seen {
                 None => {
-                    map.insert(name, value);
+                    if many {
+                        index.insert(name.clone(), out.len());
+                    }
+                    out.push((name, value));
                 }
-                Some(Value::Array(items)) => items.push(value),
-                Some(existing) => {
-                    let first = existing.take();
-                    *existing = Value::Array(vec![first, value]);
-                }
+                // As the object tree always did: a repeated name joins the list already there
+                // (even a `member` list), or turns the first value into a list of both.
+                Some(i) => match &mut out[i].1 {
+                    Node::List(items) => items.push(value),
+                    existing => {
+                        let first = std::mem::replace(existing, Node::List(Vec::new()));
+                        *existing = Node::List(vec![first, value]);
+                    }
+                },
             }
         }
-        (self.name, Value::Object(map))
+        (self.name, Node::Map(out))
     }
 }
 
-fn local_name(raw: &str) -> String {
-    raw.to_string()
+/// The local name (after any `prefix:`) of a start tag, borrowed from the document text when the
+/// reader's buffer is a slice of it (always, for a document read from a `&str`).
+fn local_name<'a>(text: &'a str, start: &BytesStart<'_>) -> Cow<'a, str> {
+    let qname: &str = &start[..start.name().as_ref().len()];
+    let local = match qname.rfind(':') {
+        Some(i) => &qname[i + 1..],
+        None => qname,
+    };
+    let offset = (local.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    match text.get(offset..offset + local.len()) {
+        Some(slice) if slice.as_ptr() == local.as_ptr() => Cow::Borrowed(slice),
+        _ => Cow::Owned(local.to_string()),
+    }
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -207,19 +293,7 @@ pub fn parse_reply(operation: &str, body: &[u8]) -> Result<Reply, String> {
     if let Some(err) = error_from_document(&doc) {
         return Ok(Reply::Error(err));
     }
-    let expected = format!("{operation}Response");
-    if doc.root != expected && doc.root != operation {
-        return Err(format!(
-            "expected <{expected}>, found <{}>{}",
-            doc.root,
-            if doc.root == "ListAllMyBucketsResult" {
-                " (an S3 answer: the server routed this request to S3; moto does so for requests \
-                 not signed with SigV4)"
-            } else {
-                ""
-            }
-        ));
-    }
+    check_root(operation, &doc.root)?;
     let request_id = doc
         .tree
         .get("ResponseMetadata")
@@ -243,6 +317,100 @@ pub fn parse_reply(operation: &str, body: &[u8]) -> Result<Reply, String> {
         _ => Value::Null,
     };
     Ok(Reply::Success { result, request_id })
+}
+
+/// Refuses a reply whose root is neither `<OpResponse>` nor `<Op>`.
+fn check_root(operation: &str, root: &str) -> Result<(), String> {
+    let expected = format!("{operation}Response");
+    if root != expected && root != operation {
+        return Err(format!(
+            "expected <{expected}>, found <{root}>{}",
+            if root == "ListAllMyBucketsResult" {
+                " (an S3 answer: the server routed this request to S3; moto does so for requests \
+                 not signed with SigV4)"
+            } else {
+                ""
+            }
+        ));
+    }
+    Ok(())
+}
+
+/// A reply read straight into the operation's output shape by [`parse_typed_reply`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypedReply<T> {
+    /// A success: the output (its `Default` when the reply has no result) and request id.
+    Success {
+        /// The filled output shape.
+        output: T,
+        /// `ResponseMetadata/RequestId`, when present.
+        request_id: Option<String>,
+    },
+    /// An error document, even if it came with HTTP 200.
+    Error(ErrorDetails),
+}
+
+/// Why [`parse_typed_reply`] could not read a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    /// The body is not a reply of the operation (bad XML, wrong root): as [`parse_reply`] says.
+    Xml(String),
+    /// The result does not fit the output shape: as [`crate::query::tree::from_tree`] says.
+    Shape(String),
+}
+
+/// Reads a success reply of `operation` into its output shape in one pass: the same result as
+/// [`parse_reply`] followed by [`crate::query::tree::from_tree`] (or the shape's `Default` when
+/// the result is absent), without building the object tree in between — several times faster
+/// on large Describe replies. Error documents (`ErrorResponse`, `Response`, `Error` roots) go
+/// through [`parse_reply`], which knows every dialect.
+pub fn parse_typed_reply<T: DeserializeOwned + Default>(
+    operation: &str,
+    body: &[u8],
+) -> Result<TypedReply<T>, ReadError> {
+    let text =
+        std::str::from_utf8(body).map_err(|_| ReadError::Xml("reply is not valid UTF-8".into()))?;
+    let (root, node) = parse_nodes(text).map_err(ReadError::Xml)?;
+    if matches!(&*root, "ErrorResponse" | "Response" | "Error") {
+        return match parse_reply(operation, body).map_err(ReadError::Xml)? {
+            Reply::Error(e) => Ok(TypedReply::Error(e)),
+            Reply::Success { result, request_id } => Ok(TypedReply::Success {
+                output: if result.is_null() {
+                    T::default()
+                } else {
+                    tree::from_tree(&result).map_err(|e| ReadError::Shape(e.0))?
+                },
+                request_id,
+            }),
+        };
+    }
+    check_root(operation, &root).map_err(ReadError::Xml)?;
+    let text_of = |n: Option<&Node<'_>>| match n {
+        Some(Node::Text(t)) => Some(t.to_string()),
+        _ => None,
+    };
+    let request_id = text_of(
+        node.get("ResponseMetadata")
+            .and_then(|m| m.get("RequestId")),
+    )
+    .or_else(|| text_of(node.get("RequestId")));
+    let result_name = format!("{operation}Result");
+    let output = match node {
+        Node::Map(mut children) => match children.iter().position(|(n, _)| *n == result_name) {
+            Some(i) => tree::from_node(&children[i].1),
+            None => {
+                children.retain(|(n, _)| n != "ResponseMetadata");
+                if children.is_empty() {
+                    Ok(T::default())
+                } else {
+                    tree::from_node(&Node::Map(children))
+                }
+            }
+        },
+        _ => Ok(T::default()),
+    }
+    .map_err(|e| ReadError::Shape(e.0))?;
+    Ok(TypedReply::Success { output, request_id })
 }
 
 fn error_from_document(doc: &Document) -> Option<ErrorDetails> {
@@ -398,38 +566,386 @@ pub fn snippet(text: &str) -> String {
 /// Escapes text for an XML element body.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
+    escape_into(text, &mut out);
     out
+}
+
+/// Appends `text` to `out`, escaped for an XML element body; runs of plain text are copied whole.
+pub fn escape_into(text: &str, out: &mut String) {
+    let mut plain = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' => "&quot;",
+            b'\'' => "&apos;",
+            _ => continue,
+        };
+        out.push_str(&text[plain..i]);
+        out.push_str(entity);
+        plain = i + 1;
+    }
+    out.push_str(&text[plain..]);
 }
 
 /// Writes a success reply in the AWS form: `<?xml?>`, `<OpResponse xmlns=...>`, the Result (when
 /// `result` is an object), then `ResponseMetadata`.
 pub fn write_reply(operation: &str, result: Option<&Value>, request_id: &str) -> String {
-    let mut out = String::with_capacity(512);
+    let members = result.map(render_value_members);
+    write_rendered_reply(operation, members.as_deref(), request_id)
+}
+
+/// The members of an object tree as [`write_reply`] writes them inside the Result element.
+pub fn render_value_members(result: &Value) -> String {
+    let mut members = String::new();
+    write_members(result, &mut members);
+    members
+}
+
+/// [`write_reply`] with the Result's members already written (by [`render_members`]).
+pub fn write_rendered_reply(operation: &str, members: Option<&str>, request_id: &str) -> String {
+    let mut out = String::with_capacity(members.map_or(0, str::len) + 3 * operation.len() + 256);
     let _ = write!(
         out,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{operation}Response xmlns=\"{NAMESPACE}\">"
     );
-    if let Some(result) = result {
+    if let Some(members) = members {
         let _ = write!(out, "<{operation}Result>");
-        write_members(result, &mut out);
+        out.push_str(members);
         let _ = write!(out, "</{operation}Result>");
     }
-    let _ = writeln!(
-        out,
-        "<ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{operation}Response>",
-        escape(request_id)
-    );
+    out.push_str("<ResponseMetadata><RequestId>");
+    escape_into(request_id, &mut out);
+    let _ = writeln!(out, "</RequestId></ResponseMetadata></{operation}Response>");
     out
+}
+
+/// Writes the members of a shape as [`write_reply`] writes the members of
+/// `serde_json::to_value(shape)`, byte for byte, without building that tree: structures as
+/// elements, lists as `member` elements, absent values left out, numbers as `serde_json` prints
+/// them. Shapes with parts the Query XML form has no writing for (byte strings, tuples, enum
+/// variants with data, maps with non-text keys) are refused; the caller can then go through
+/// `to_value`.
+pub fn render_members<T: Serialize + ?Sized>(shape: &T) -> Result<String, String> {
+    let mut out = String::with_capacity(1024);
+    shape.serialize(XmlWriter {
+        out: &mut out,
+        name: None,
+    })?;
+    Ok(out)
+}
+
+/// Why [`render_members`] refused a shape.
+#[derive(Debug)]
+struct Unsupported(String);
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unsupported {}
+
+impl ser::Error for Unsupported {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        Unsupported(msg.to_string())
+    }
+}
+
+impl From<Unsupported> for String {
+    fn from(e: Unsupported) -> String {
+        e.0
+    }
+}
+
+/// Writes one value as the element `name` (`None`: the top level, whose members only are
+/// written, as [`write_members`] does with an object and nothing else).
+struct XmlWriter<'o> {
+    out: &'o mut String,
+    name: Option<&'o str>,
+}
+
+impl XmlWriter<'_> {
+    fn leaf(self, text: &str, escape: bool) -> Result<(), Unsupported> {
+        if let Some(name) = self.name {
+            open_tag(name, self.out);
+            if escape {
+                escape_into(text, self.out);
+            } else {
+                self.out.push_str(text);
+            }
+            close_tag(name, self.out);
+        }
+        Ok(())
+    }
+
+    fn unsupported<T>(what: &str) -> Result<T, Unsupported> {
+        Err(Unsupported(format!("no Query XML form for {what}")))
+    }
+}
+
+macro_rules! integer_leaves {
+    ($($method:ident $ty:ty),*) => {$(
+        fn $method(self, v: $ty) -> Result<(), Unsupported> {
+            self.leaf(&v.to_string(), false)
+        }
+    )*};
+}
+
+impl<'o> ser::Serializer for XmlWriter<'o> {
+    type Ok = ();
+    type Error = Unsupported;
+    type SerializeSeq = XmlList<'o>;
+    type SerializeTuple = ser::Impossible<(), Unsupported>;
+    type SerializeTupleStruct = ser::Impossible<(), Unsupported>;
+    type SerializeTupleVariant = ser::Impossible<(), Unsupported>;
+    type SerializeMap = XmlStruct<'o>;
+    type SerializeStruct = XmlStruct<'o>;
+    type SerializeStructVariant = ser::Impossible<(), Unsupported>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Unsupported> {
+        self.leaf(if v { "true" } else { "false" }, false)
+    }
+
+    integer_leaves!(
+        serialize_i8 i8, serialize_i16 i16, serialize_i32 i32, serialize_i64 i64,
+        serialize_u8 u8, serialize_u16 u16, serialize_u32 u32, serialize_u64 u64
+    );
+
+    fn serialize_f32(self, v: f32) -> Result<(), Unsupported> {
+        self.serialize_f64(f64::from(v))
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<(), Unsupported> {
+        // As `to_value`: a finite number printed by serde_json, anything else left out (null).
+        match serde_json::Number::from_f64(v) {
+            Some(n) => self.leaf(&n.to_string(), false),
+            None => Ok(()),
+        }
+    }
+
+    fn serialize_char(self, v: char) -> Result<(), Unsupported> {
+        self.leaf(v.encode_utf8(&mut [0; 4]), true)
+    }
+
+    fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
+        self.leaf(v, true)
+    }
+
+    fn serialize_bytes(self, _v: &[u8]) -> Result<(), Unsupported> {
+        Self::unsupported("byte strings")
+    }
+
+    fn serialize_none(self) -> Result<(), Unsupported> {
+        Ok(())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Unsupported> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), Unsupported> {
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Unsupported> {
+        Ok(())
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), Unsupported> {
+        self.leaf(variant, true)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), Unsupported> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<(), Unsupported> {
+        Self::unsupported("enum variants with data")
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<XmlList<'o>, Unsupported> {
+        if let Some(name) = self.name {
+            open_tag(name, self.out);
+        }
+        Ok(XmlList {
+            out: self.out,
+            name: self.name,
+        })
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, Unsupported> {
+        Self::unsupported("tuples")
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, Unsupported> {
+        Self::unsupported("tuples")
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, Unsupported> {
+        Self::unsupported("enum variants with data")
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<XmlStruct<'o>, Unsupported> {
+        if let Some(name) = self.name {
+            open_tag(name, self.out);
+        }
+        Ok(XmlStruct {
+            out: self.out,
+            name: self.name,
+            key: None,
+            seen: Vec::new(),
+        })
+    }
+
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<XmlStruct<'o>, Unsupported> {
+        self.serialize_map(None)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, Unsupported> {
+        Self::unsupported("enum variants with data")
+    }
+}
+
+/// A list being written: each item as a `member` element.
+struct XmlList<'o> {
+    out: &'o mut String,
+    name: Option<&'o str>,
+}
+
+impl ser::SerializeSeq for XmlList<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+        if self.name.is_none() {
+            return Ok(()); // a top-level list has no members to write
+        }
+        value.serialize(XmlWriter {
+            out: self.out,
+            name: Some("member"),
+        })
+    }
+
+    fn end(self) -> Result<(), Unsupported> {
+        if let Some(name) = self.name {
+            close_tag(name, self.out);
+        }
+        Ok(())
+    }
+}
+
+/// A structure (or text-keyed map) being written: each member as its own element. A key given
+/// twice is refused, since the object tree would have kept only the last value.
+struct XmlStruct<'o> {
+    out: &'o mut String,
+    name: Option<&'o str>,
+    key: Option<String>,
+    seen: Vec<String>,
+}
+
+impl XmlStruct<'_> {
+    fn member<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Unsupported> {
+        if self.seen.iter().any(|k| k == key) {
+            return Err(Unsupported(format!("member {key} given twice")));
+        }
+        self.seen.push(key.to_string());
+        value.serialize(XmlWriter {
+            out: self.out,
+            name: Some(key),
+        })
+    }
+}
+
+impl ser::SerializeStruct for XmlStruct<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Unsupported> {
+        // Struct members are unique by construction: no bookkeeping needed.
+        value.serialize(XmlWriter {
+            out: self.out,
+            name: Some(key),
+        })
+    }
+
+    fn end(self) -> Result<(), Unsupported> {
+        if let Some(name) = self.name {
+            close_tag(name, self.out);
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for XmlStruct<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Unsupported> {
+        match serde_json::to_value(key) {
+            Ok(Value::String(k)) => {
+                self.key = Some(k);
+                Ok(())
+            }
+            _ => XmlWriter::unsupported("maps with non-text keys"),
+        }
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| Unsupported("a map value without its key".into()))?;
+        self.member(&key, value)
+    }
+
+    fn end(self) -> Result<(), Unsupported> {
+        if let Some(name) = self.name {
+            close_tag(name, self.out);
+        }
+        Ok(())
+    }
 }
 
 /// Writes an AWS `ErrorResponse`.
@@ -452,29 +968,47 @@ fn write_members(tree: &Value, out: &mut String) {
     }
 }
 
+fn open_tag(name: &str, out: &mut String) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+}
+
+fn close_tag(name: &str, out: &mut String) {
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
 fn write_element(name: &str, value: &Value, out: &mut String) {
     match value {
         Value::Null => {}
         Value::Array(items) => {
-            let _ = write!(out, "<{name}>");
+            open_tag(name, out);
             for item in items {
                 write_element("member", item, out);
             }
-            let _ = write!(out, "</{name}>");
+            close_tag(name, out);
         }
         Value::Object(_) => {
-            let _ = write!(out, "<{name}>");
+            open_tag(name, out);
             write_members(value, out);
-            let _ = write!(out, "</{name}>");
+            close_tag(name, out);
         }
         Value::String(s) => {
-            let _ = write!(out, "<{name}>{}</{name}>", escape(s));
+            open_tag(name, out);
+            escape_into(s, out);
+            close_tag(name, out);
         }
         Value::Bool(b) => {
-            let _ = write!(out, "<{name}>{b}</{name}>");
+            open_tag(name, out);
+            out.push_str(if *b { "true" } else { "false" });
+            close_tag(name, out);
         }
         Value::Number(n) => {
-            let _ = write!(out, "<{name}>{n}</{name}>");
+            open_tag(name, out);
+            let _ = write!(out, "{n}");
+            close_tag(name, out);
         }
     }
 }
@@ -483,6 +1017,18 @@ fn write_element(name: &str, value: &Value, out: &mut String) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn escapes_only_markup() {
+        assert_eq!(escape("plain text"), "plain text");
+        assert_eq!(
+            escape("a<b>&\"c'd\u{e9}"),
+            "a&lt;b&gt;&amp;&quot;c&apos;d\u{e9}"
+        );
+        let mut out = String::from("<x>");
+        escape_into("&", &mut out);
+        assert_eq!(out, "<x>&amp;");
+    }
 
     #[test]
     fn result_after_or_before_metadata() {

@@ -14,6 +14,7 @@
 //! always has exactly `desired` instances that are not terminating, and one activity per launch or
 //! termination records why.
 
+use crate::server::store::Cached;
 use rusqlite::{Transaction, params};
 
 use crate::autoscaling::types::Activity;
@@ -80,7 +81,7 @@ pub fn instance_state(
 
 /// Deletes the rows of instances that are gone by `now`.
 pub fn sweep(tx: &Transaction<'_>, now: i64) -> Result<(), ApiError> {
-    tx.execute(
+    tx.execute_cached(
         "DELETE FROM instances WHERE gone_ms IS NOT NULL AND gone_ms <= ?1",
         params![now],
     )?;
@@ -117,7 +118,7 @@ pub fn reconcile(
     reason: &str,
 ) -> Result<(), ApiError> {
     let live: Vec<String> = {
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare_cached(
             "SELECT id FROM instances WHERE owner = ?1 AND group_name = ?2 \
              AND terminating_ms IS NULL ORDER BY launched_ms DESC, id",
         )?;
@@ -130,7 +131,7 @@ pub fn reconcile(
         for n in have..group.desired {
             let id = new_instance_id();
             let ready = now + timing.launch_delay_ms;
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO instances (id, owner, group_name, zone, lc_name, instance_type, \
                  image_id, launched_ms, ready_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
@@ -193,7 +194,7 @@ pub fn terminate(
     id: &str,
     now: i64,
 ) -> Result<(), ApiError> {
-    tx.execute(
+    tx.execute_cached(
         "UPDATE instances SET terminating_ms = ?1, gone_ms = ?2 WHERE id = ?3 AND owner = ?4",
         params![now, now + timing.terminate_delay_ms, id, group.owner],
     )?;
@@ -211,7 +212,7 @@ pub fn record(
 ) -> Result<String, ApiError> {
     let id = new_uuid();
     let details = serde_json::json!({"Subnet ID": "", "Availability Zone": group.zone}).to_string();
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO activities (id, owner, group_name, description, cause, details, start_ms, \
          end_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![

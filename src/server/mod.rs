@@ -37,6 +37,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt as _;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -79,6 +80,10 @@ pub struct ServeOptions {
     pub users: Users,
     /// How long a REST token from `POST /api/dev/token` stays valid (Phantom: 7 days).
     pub token_lifetime: Duration,
+    /// Answer `GET /phantom-stats` with the server's counters (accepted connections), for
+    /// benchmarks that show connection reuse. Off by default: the path is then a 404 like any
+    /// other unknown path.
+    pub stats: bool,
 }
 
 impl Default for ServeOptions {
@@ -94,6 +99,7 @@ impl Default for ServeOptions {
             terminate_delay: Duration::from_secs(2),
             users: Users::default(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            stats: false,
         }
     }
 }
@@ -107,12 +113,19 @@ pub struct RunningServer {
     pub generated_credentials: Option<Credentials>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    stats: Arc<front::Stats>,
 }
 
 impl RunningServer {
     /// The endpoint URL, `http://ADDR`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// TCP connections accepted since the server started (kept whether or not
+    /// [`ServeOptions::stats`] exposes them over HTTP).
+    pub fn accepted_connections(&self) -> u64 {
+        self.stats.accepted()
     }
 
     /// Stops accepting requests, lets requests in flight finish (up to 5 s) and closes the store.
@@ -190,13 +203,17 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
         tokens: Tokens::new(opts.token_lifetime),
         backend: Arc::new(rest_api::StoreBackend::new(store.clone(), settings.clone())),
     });
+    let stats = Arc::new(front::Stats::default());
     let app = Arc::new(App {
         store,
         auth,
         settings,
+        stats: opts.stats.then(|| stats.clone()),
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let router = front::router(app).merge(endpoint::router(rest));
+    let counted = stats.clone();
+    let listener = listener.tap_io(move |_| counted.count_connection());
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router)
             .with_graceful_shutdown(async move {
@@ -209,6 +226,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
         generated_credentials,
         stop: Some(stop),
         task: Some(task),
+        stats,
     })
 }
 

@@ -53,6 +53,16 @@ impl PageRequest {
         })
     }
 
+    /// The key after which this page starts (decoded from `NextToken`), if any.
+    pub fn after(&self) -> Option<&str> {
+        self.after.as_deref()
+    }
+
+    /// The most items on this page.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
     /// Takes this page from `items` (sorted by their unique key, ascending); returns the page and
     /// the token of the next one, if more remain.
     pub fn take<T>(&self, items: Vec<(String, T)>) -> (Vec<T>, Option<String>) {

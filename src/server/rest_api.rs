@@ -256,13 +256,14 @@ fn route(
 // ---------------------------------------------------------------------------------------------
 // Calling the Query handlers.
 
-/// Runs the Query operation `action` with `input` inside the call's transaction.
+/// Runs the Query operation `action` with `input` inside the call's transaction; returns the
+/// reply's Result members as the Query API writes them (XML), if the operation has output.
 fn run<I: Serialize>(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     action: &str,
     input: &I,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let handler = ops::handler(action)
         .ok_or_else(|| ApiError::internal(format!("no handler for {action}")))?;
     handler(ctx, tx, &serde_json::to_value(input)?)
@@ -275,8 +276,12 @@ fn read<I: Serialize, O: DeserializeOwned>(
     action: &str,
     input: &I,
 ) -> Result<O, ApiError> {
-    let out = run(ctx, tx, action, input)?.unwrap_or(Value::Null);
-    from_tree(&out).map_err(|e| ApiError::internal(format!("reading {action}: {e}")))
+    let members = run(ctx, tx, action, input)?.unwrap_or_default();
+    // The same XML a Query client reads, through the same reader.
+    let xml = format!("<{action}Result>{members}</{action}Result>");
+    let doc = crate::query::xml::parse_document(xml.as_bytes())
+        .map_err(|e| ApiError::internal(format!("reading {action}: {e}")))?;
+    from_tree(&doc.tree).map_err(|e| ApiError::internal(format!("reading {action}: {e}")))
 }
 
 /// Every launch configuration of the owner, all pages.

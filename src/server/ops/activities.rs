@@ -18,7 +18,7 @@ pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DescribeScalingActivitiesInput = parse(tree)?;
     check_names("ActivityIds", input.activity_ids.as_ref())?;
     let page = PageRequest::new(
@@ -29,7 +29,7 @@ pub fn describe(
     )?;
     let wanted = input.activity_ids.filter(|n| !n.is_empty());
     let group = input.auto_scaling_group_name.filter(|g| !g.is_empty());
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "SELECT a.seq, a.id, a.group_name, a.description, a.cause, a.details, a.start_ms, \
          a.end_ms, g.doc FROM activities a LEFT JOIN groups g \
          ON g.owner = a.owner AND g.name = a.group_name \

@@ -9,6 +9,7 @@
 //! `ValidationError`; deleting a group that still has instances needs `ForceDelete`, else
 //! `ResourceInUse`. Every capacity change reconciles instances in the same transaction.
 
+use crate::server::store::Cached;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
@@ -71,7 +72,7 @@ pub struct GroupRow {
 /// Loads a group.
 pub fn load(tx: &Transaction<'_>, owner: &str, name: &str) -> Result<Option<GroupRow>, ApiError> {
     let row = tx
-        .query_row(
+        .query_row_cached(
             "SELECT name, lc_given, lc_ref, site, min_size, max_size, desired, doc FROM groups \
              WHERE owner = ?1 AND name = ?2",
             params![owner, name],
@@ -211,7 +212,7 @@ fn check_tags(tags: &[Tag]) -> Result<(), ApiError> {
 
 /// Writes (inserts or replaces) one tag of a group.
 pub fn put_tag(tx: &Transaction<'_>, owner: &str, group: &str, tag: &Tag) -> Result<(), ApiError> {
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO tags (owner, group_name, key, value, propagate) VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT (owner, group_name, key) DO UPDATE SET value = excluded.value, \
          propagate = excluded.propagate",
@@ -236,7 +237,7 @@ pub fn create(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: CreateAutoScalingGroupInput = parse(tree)?;
     let name = input.auto_scaling_group_name;
     check_name("autoScalingGroupName", &name)?;
@@ -297,7 +298,7 @@ pub fn create(
         service_linked_role_arn: input.service_linked_role_arn,
         ..Default::default()
     };
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO groups (owner, name, lc_given, lc_ref, site, min_size, max_size, desired, \
          doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
@@ -333,7 +334,7 @@ pub fn update(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: UpdateAutoScalingGroupInput = parse(tree)?;
     let mut group = require(tx, ctx.owner, &input.auto_scaling_group_name)?;
     let min = input.min_size.map(i64::from).unwrap_or(group.min);
@@ -373,7 +374,7 @@ pub fn update(
     group.min = min;
     group.max = max;
     group.desired = desired;
-    tx.execute(
+    tx.execute_cached(
         "UPDATE groups SET lc_given = ?3, lc_ref = ?4, site = ?5, min_size = ?6, max_size = ?7, \
          desired = ?8, doc = ?9 WHERE owner = ?1 AND name = ?2",
         params![
@@ -405,7 +406,7 @@ pub fn set_desired_capacity(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: SetDesiredCapacityInput = parse(tree)?;
     let mut group = require(tx, ctx.owner, &input.auto_scaling_group_name)?;
     let desired = i64::from(input.desired_capacity);
@@ -426,7 +427,7 @@ pub fn set_desired_capacity(
     check_limit(desired)?;
     let before = group.desired;
     group.desired = desired;
-    tx.execute(
+    tx.execute_cached(
         "UPDATE groups SET desired = ?3 WHERE owner = ?1 AND name = ?2",
         params![ctx.owner, group.name, desired],
     )?;
@@ -447,11 +448,11 @@ pub fn delete(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DeleteAutoScalingGroupInput = parse(tree)?;
     let group = require(tx, ctx.owner, &input.auto_scaling_group_name)?;
     lifecycle::sweep(tx, ctx.now)?;
-    let instances: i64 = tx.query_row(
+    let instances: i64 = tx.query_row_cached(
         "SELECT COUNT(*) FROM instances WHERE owner = ?1 AND group_name = ?2",
         params![ctx.owner, group.name],
         |r| r.get(0),
@@ -469,7 +470,7 @@ pub fn delete(
         } else {
             "group_name"
         };
-        tx.execute(
+        tx.execute_cached(
             &format!("DELETE FROM {table} WHERE owner = ?1 AND {column} = ?2"),
             params![ctx.owner, group.name],
         )?;
@@ -587,7 +588,7 @@ pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DescribeAutoScalingGroupsInput = parse(tree)?;
     check_names(
         "AutoScalingGroupNames",
@@ -601,10 +602,41 @@ pub fn describe(
     )?;
     let wanted = input.auto_scaling_group_names.filter(|n| !n.is_empty());
     let filters = input.filters.unwrap_or_default();
-    let names: Vec<String> = {
-        let mut stmt = tx.prepare("SELECT name FROM groups WHERE owner = ?1 ORDER BY name")?;
-        let rows = stmt.query_map(params![ctx.owner], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
+    // Only the rows this page can use: the named groups that exist, or (no names, no filters)
+    // the page's own slice of the table plus one row to tell whether more follow; a listing of
+    // many groups then reads each row once, not the whole table per page.
+    let names: Vec<String> = match (&wanted, filters.is_empty()) {
+        (Some(wanted), _) => {
+            let mut stmt =
+                tx.prepare_cached("SELECT 1 FROM groups WHERE owner = ?1 AND name = ?2")?;
+            let mut names = Vec::with_capacity(wanted.len());
+            for name in wanted {
+                if stmt.exists(params![ctx.owner, name])? {
+                    names.push(name.clone());
+                }
+            }
+            // Byte order, as SQLite's ORDER BY name gives.
+            names.sort();
+            names.dedup();
+            names
+        }
+        (None, true) => {
+            let mut stmt = tx.prepare_cached(
+                "SELECT name FROM groups WHERE owner = ?1 AND name > ?2 ORDER BY name LIMIT ?3",
+            )?;
+            let limit = i64::try_from(page.max().saturating_add(1)).unwrap_or(i64::MAX);
+            let rows = stmt
+                .query_map(params![ctx.owner, page.after().unwrap_or(""), limit], |r| {
+                    r.get(0)
+                })?;
+            rows.collect::<Result<_, _>>()?
+        }
+        (None, false) => {
+            let mut stmt =
+                tx.prepare_cached("SELECT name FROM groups WHERE owner = ?1 ORDER BY name")?;
+            let rows = stmt.query_map(params![ctx.owner], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        }
     };
     let mut items = Vec::new();
     for name in names {

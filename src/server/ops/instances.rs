@@ -5,6 +5,7 @@
 //! lets the group launch a replacement in the same transaction; decrementing lowers the desired
 //! capacity, which may not go below MinSize (`ValidationError`, as AWS says).
 
+use crate::server::store::Cached;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
@@ -24,7 +25,7 @@ pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DescribeAutoScalingInstancesInput = parse(tree)?;
     check_names("InstanceIds", input.instance_ids.as_ref())?;
     let page = PageRequest::new(
@@ -34,7 +35,7 @@ pub fn describe(
         50,
     )?;
     let wanted = input.instance_ids.filter(|n| !n.is_empty());
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "SELECT id, group_name, instance_type, zone, lc_name, image_id, ready_ms, \
          terminating_ms, gone_ms FROM instances WHERE owner = ?1 ORDER BY id",
     )?;
@@ -88,12 +89,12 @@ pub fn terminate(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: TerminateInstanceInAutoScalingGroupInput = parse(tree)?;
     let id = input.instance_id;
     lifecycle::sweep(tx, ctx.now)?;
     let group_name: Option<String> = tx
-        .query_row(
+        .query_row_cached(
             "SELECT group_name FROM instances WHERE owner = ?1 AND id = ?2 \
              AND terminating_ms IS NULL",
             params![ctx.owner, id],
@@ -118,7 +119,7 @@ pub fn terminate(
             )));
         }
         group.desired -= 1;
-        tx.execute(
+        tx.execute_cached(
             "UPDATE groups SET desired = ?3 WHERE owner = ?1 AND name = ?2",
             params![ctx.owner, group.name, group.desired],
         )?;

@@ -5,6 +5,7 @@
 //! Describe returns exactly what was stored. Rules: a duplicate name is `AlreadyExists`; a
 //! `name@site` must name a known site; deleting one a group uses is `ResourceInUse`.
 
+use crate::server::store::Cached;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
@@ -26,7 +27,7 @@ pub fn load(
     name: &str,
 ) -> Result<Option<LaunchConfiguration>, ApiError> {
     let doc: Option<String> = tx
-        .query_row(
+        .query_row_cached(
             "SELECT doc FROM launch_configurations WHERE owner = ?1 AND name = ?2",
             params![owner, name],
             |r| r.get(0),
@@ -49,7 +50,7 @@ pub fn create(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: CreateLaunchConfigurationInput = parse(tree)?;
     let name = input.launch_configuration_name;
     check_name("launchConfigurationName", &name)?;
@@ -65,7 +66,7 @@ pub fn create(
         (Some(image), _) => (image, input.instance_type),
         (None, Some(instance)) => {
             let row: Option<(String, String)> = tx
-                .query_row(
+                .query_row_cached(
                     "SELECT image_id, instance_type FROM instances WHERE owner = ?1 AND id = ?2",
                     params![ctx.owner, instance],
                     |r| Ok((r.get(0)?, r.get(1)?)),
@@ -112,7 +113,7 @@ pub fn create(
         placement_tenancy: input.placement_tenancy,
         metadata_options: input.metadata_options,
     };
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO launch_configurations (owner, name, doc) VALUES (?1, ?2, ?3)",
         params![ctx.owner, name, serde_json::to_string(&lc)?],
     )?;
@@ -124,14 +125,14 @@ pub fn delete(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DeleteLaunchConfigurationInput = parse(tree)?;
     let name = input.launch_configuration_name;
     if load(tx, ctx.owner, &name)?.is_none() {
         return Err(not_found(&name));
     }
     let user: Option<String> = tx
-        .query_row(
+        .query_row_cached(
             "SELECT name FROM groups WHERE owner = ?1 AND lc_ref = ?2 ORDER BY name LIMIT 1",
             params![ctx.owner, name],
             |r| r.get(0),
@@ -144,7 +145,7 @@ pub fn delete(
             shorten(&group)
         )));
     }
-    tx.execute(
+    tx.execute_cached(
         "DELETE FROM launch_configurations WHERE owner = ?1 AND name = ?2",
         params![ctx.owner, name],
     )?;
@@ -156,7 +157,7 @@ pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DescribeLaunchConfigurationsInput = parse(tree)?;
     check_names(
         "LaunchConfigurationNames",
@@ -169,8 +170,9 @@ pub fn describe(
         50,
     )?;
     let wanted = input.launch_configuration_names.filter(|n| !n.is_empty());
-    let mut stmt =
-        tx.prepare("SELECT name, doc FROM launch_configurations WHERE owner = ?1 ORDER BY name")?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT name, doc FROM launch_configurations WHERE owner = ?1 ORDER BY name",
+    )?;
     let rows = stmt.query_map(params![ctx.owner], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
     })?;

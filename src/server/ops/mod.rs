@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::query::tree::from_tree;
+use crate::query::xml::{render_members, render_value_members};
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::Timing;
 
@@ -40,8 +41,8 @@ pub struct Ctx<'a> {
     pub settings: &'a Settings,
 }
 
-/// A handler: the request tree in, the reply's Result tree (or none) out.
-pub type Handler = fn(&Ctx<'_>, &Transaction<'_>, &Value) -> Result<Option<Value>, ApiError>;
+/// A handler: the request tree in, the reply's Result members as XML (or none) out.
+pub type Handler = fn(&Ctx<'_>, &Transaction<'_>, &Value) -> Result<Option<String>, ApiError>;
 
 /// The handler of `action`, if the endpoint knows it.
 pub fn handler(action: &str) -> Option<Handler> {
@@ -80,9 +81,14 @@ pub fn parse<T: DeserializeOwned>(tree: &Value) -> Result<T, ApiError> {
     })
 }
 
-/// Step 3: the Result tree of an output shape.
-pub fn encode<T: Serialize>(output: &T) -> Result<Option<Value>, ApiError> {
-    Ok(Some(serde_json::to_value(output)?))
+/// Step 3: the Result members of an output shape, written as XML.
+pub fn encode<T: Serialize>(output: &T) -> Result<Option<String>, ApiError> {
+    // Straight from the shape to XML; the object tree only for a shape the direct writer
+    // refuses (none of the API's shapes: it is the same bytes either way).
+    match render_members(output) {
+        Ok(members) => Ok(Some(members)),
+        Err(_) => Ok(Some(render_value_members(&serde_json::to_value(output)?))),
+    }
 }
 
 /// Checks a name member: 1 to 255 characters, no control characters.

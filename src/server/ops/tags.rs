@@ -4,6 +4,7 @@
 //! tag naming a group that does not exist is a `ValidationError`. `PHANTOM_DEFINITION` values are
 //! checked against Phantom's policy names, as at group creation.
 
+use crate::server::store::Cached;
 use rusqlite::{Transaction, params};
 use serde_json::Value;
 
@@ -30,7 +31,7 @@ pub fn create_or_update(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: CreateOrUpdateTagsInput = parse(tree)?;
     validate_tags(&input.tags)?;
     for tag in &input.tags {
@@ -45,7 +46,7 @@ pub fn delete(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DeleteTagsInput = parse(tree)?;
     for tag in &input.tags {
         let group = group_of(ctx, tx, tag)?;
@@ -53,7 +54,7 @@ pub fn delete(
         if key.is_empty() {
             return Err(ApiError::missing_parameter("Key"));
         }
-        tx.execute(
+        tx.execute_cached(
             "DELETE FROM tags WHERE owner = ?1 AND group_name = ?2 AND key = ?3",
             params![ctx.owner, group, key],
         )?;
@@ -66,7 +67,7 @@ pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Value,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let input: DescribeTagsInput = parse(tree)?;
     let page = PageRequest::new(
         "DescribeTags",
@@ -85,7 +86,7 @@ pub fn describe(
             )));
         }
     }
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "SELECT group_name, key, value, propagate FROM tags WHERE owner = ?1 \
          ORDER BY group_name, key",
     )?;
