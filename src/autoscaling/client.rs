@@ -16,13 +16,12 @@ use std::collections::VecDeque;
 
 use futures_util::Stream;
 use futures_util::stream;
-use serde_json::Value;
 
 use super::operations::{Creates, Operation, Paginated};
 use super::types::*;
 use crate::error::{Error, Result};
+use crate::query::form;
 use crate::query::transport::{Transport, TransportConfig};
-use crate::query::{form, tree};
 
 /// A client for one Auto Scaling endpoint. Cheap to clone; clones share one connection pool.
 #[derive(Clone, Debug)]
@@ -65,8 +64,11 @@ impl Client {
     /// after a lost reply and answered `AlreadyExists` is checked as the module docs say.
     pub async fn send<O: Operation>(&self, input: &O) -> Result<Response<O::Output>> {
         let params = form::to_params(input).map_err(Error::Signing)?;
-        let (outcome, report) = self.transport.call_with_report(O::NAME, params).await;
-        let (result, request_id) = match outcome {
+        let (outcome, report) = self
+            .transport
+            .call_typed_with_report::<O::Output>(O::NAME, params)
+            .await;
+        let (output, request_id) = match outcome {
             Ok(reply) => reply,
             Err(error) if report.outcome_unknown && error.code() == Some("AlreadyExists") => {
                 let request_id = self.settle_ambiguous_create(input.creates(), error).await?;
@@ -77,15 +79,17 @@ impl Client {
             }
             Err(error) => return Err(error),
         };
-        let output = decode::<O>(&result, &request_id)?;
         Ok(Response { output, request_id })
     }
 
     /// Sends `input` without the ambiguous-Create check (for the check's own Describe calls).
     async fn send_plain<O: Operation>(&self, input: &O) -> Result<O::Output> {
         let params = form::to_params(input).map_err(Error::Signing)?;
-        let (result, request_id) = self.transport.call(O::NAME, params).await?;
-        decode::<O>(&result, &request_id)
+        let (outcome, _) = self
+            .transport
+            .call_typed_with_report::<O::Output>(O::NAME, params)
+            .await;
+        outcome.map(|(output, _)| output)
     }
 
     /// Decides a Create that said `AlreadyExists` after an attempt whose reply was lost: `Ok`
@@ -291,19 +295,6 @@ impl Client {
         /// Describes scaling activities (one page; see [`Client::items`]).
         describe_scaling_activities(DescribeScalingActivitiesInput);
     }
-}
-
-/// Fills an operation's reply shape from its result tree (`Null`: an operation without output).
-fn decode<O: Operation>(result: &Value, request_id: &Option<String>) -> Result<O::Output> {
-    if result.is_null() {
-        return Ok(O::Output::default());
-    }
-    tree::from_tree(result).map_err(|e| Error::Parse {
-        operation: O::NAME.to_string(),
-        status: 200,
-        request_id: request_id.clone(),
-        message: format!("reply does not fit {}Result: {e}", O::NAME),
-    })
 }
 
 /// Notes `what` in `differences` when the request asked for a value and the existing thing has

@@ -120,9 +120,11 @@ pub fn transport_config(
     if global.no_verify_ssl {
         eprintln!("phantom: warning: TLS certificates are not verified (--no-verify-ssl)");
     }
+    // AWS_CA_BUNDLE only matters for TLS: a plain-http endpoint skips reading it (a whole system
+    // bundle costs about a millisecond per call). An explicit --ca-bundle is always checked.
     let bundle = global.ca_bundle.clone().or_else(|| {
         env.var("AWS_CA_BUNDLE")
-            .filter(|v| !v.is_empty())
+            .filter(|v| !v.is_empty() && config.endpoint.scheme == "https")
             .map(Into::into)
     });
     if let Some(path) = bundle {
