@@ -340,3 +340,82 @@ fn user_errors_are_one_clear_line() {
         r.stderr
     );
 }
+
+#[test]
+fn wait_shows_progress_on_a_terminal_and_nothing_when_piped() {
+    let (server, _) = Serve::start(&["--no-auth"]);
+    let env = [
+        ("AWS_ENDPOINT_URL", server.url.as_str()),
+        ("AWS_ACCESS_KEY_ID", "AKIDWAIT"),
+        ("AWS_SECRET_ACCESS_KEY", "wait-secret"),
+    ];
+    let r = phantom(&["--dialect", "aws", "lc", "create", "lc", "img"], &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // Piped: no progress line, only the result.
+    let r = phantom(
+        &[
+            "--dialect",
+            "aws",
+            "domain",
+            "create",
+            "piped",
+            "lc",
+            "1",
+            "--wait",
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("using LaunchConfiguration:lc\n", "")
+    );
+
+    // On a terminal (util-linux `script` gives the command a pseudo-terminal): a progress line.
+    let command = format!(
+        "{} --dialect aws domain create onterm lc 1 --wait",
+        env!("CARGO_BIN_EXE_phantom")
+    );
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env)
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux script");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("\rwaiting for onterm: "), "{text:?}");
+    assert!(text.contains("1/1 in service"), "{text:?}");
+
+    // And `wait in-service` on a group already in service returns at once.
+    let r = phantom(
+        &[
+            "--dialect",
+            "aws",
+            "wait",
+            "in-service",
+            "piped",
+            "--timeout",
+            "5s",
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Waiting for a group that does not exist is a clear error, not a wait.
+    let r = phantom(
+        &[
+            "--dialect",
+            "aws",
+            "wait",
+            "in-service",
+            "nosuch",
+            "--timeout",
+            "1s",
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}
