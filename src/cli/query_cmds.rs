@@ -116,28 +116,37 @@ pub fn transport_config(
     }));
     t.max_body_bytes = global.max_reply_bytes;
     t.debug = global.debug;
-    t.verify_tls = !global.no_verify_ssl;
-    if global.no_verify_ssl {
-        eprintln!("phantom: warning: TLS certificates are not verified (--no-verify-ssl)");
-    }
-    // AWS_CA_BUNDLE only matters for TLS: a plain-http endpoint skips reading it (a whole system
-    // bundle costs about a millisecond per call). An explicit --ca-bundle is always checked.
-    let bundle = global.ca_bundle.clone().or_else(|| {
-        env.var("AWS_CA_BUNDLE")
-            .filter(|v| !v.is_empty() && config.endpoint.scheme == "https")
-            .map(Into::into)
-    });
-    if let Some(path) = bundle {
-        let pem = std::fs::read(&path).map_err(|e| Error::Io {
-            context: format!("reading CA bundle {}", path.display()),
-            source: e,
-        })?;
-        t.ca_bundle = Some(pem);
-    }
+    (t.verify_tls, t.ca_bundle) = tls_settings(global, env, &config.endpoint)?;
     if global.debug {
         eprintln!("[debug] {}", config);
     }
     Ok(t)
+}
+
+/// TLS settings shared by the Query and REST clients: whether to verify certificates (warning
+/// when not), and the extra CA bundle (`--ca-bundle`, else `AWS_CA_BUNDLE` for https endpoints:
+/// a plain-http endpoint skips reading a whole system bundle, about a millisecond per call).
+pub fn tls_settings(
+    global: &GlobalArgs,
+    env: &dyn Environment,
+    endpoint: &crate::config::Endpoint,
+) -> Result<(bool, Option<Vec<u8>>), Error> {
+    if global.no_verify_ssl {
+        eprintln!("phantom: warning: TLS certificates are not verified (--no-verify-ssl)");
+    }
+    let bundle = global.ca_bundle.clone().or_else(|| {
+        env.var("AWS_CA_BUNDLE")
+            .filter(|v| !v.is_empty() && endpoint.scheme == "https")
+            .map(Into::into)
+    });
+    let pem = match bundle {
+        Some(path) => Some(std::fs::read(&path).map_err(|e| Error::Io {
+            context: format!("reading CA bundle {}", path.display()),
+            source: e,
+        })?),
+        None => None,
+    };
+    Ok((!global.no_verify_ssl, pem))
 }
 
 /// Runs one Query API command.

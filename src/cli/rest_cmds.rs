@@ -84,21 +84,8 @@ pub fn rest_config(global: &GlobalArgs, env: &dyn Environment) -> Result<RestCon
     config.deadline = global.deadline;
     config.max_body_bytes = global.max_reply_bytes;
     config.debug = global.debug;
-    config.verify_tls = !global.no_verify_ssl;
-    if global.no_verify_ssl {
-        eprintln!("phantom: warning: TLS certificates are not verified (--no-verify-ssl)");
-    }
-    let bundle = global.ca_bundle.clone().or_else(|| {
-        env.var("AWS_CA_BUNDLE")
-            .filter(|v| !v.is_empty())
-            .map(Into::into)
-    });
-    if let Some(path) = bundle {
-        config.ca_bundle = Some(std::fs::read(&path).map_err(|e| Error::Io {
-            context: format!("reading CA bundle {}", path.display()),
-            source: e,
-        })?);
-    }
+    (config.verify_tls, config.ca_bundle) =
+        super::query_cmds::tls_settings(global, env, &resolved.endpoint)?;
     if global.debug {
         eprintln!("[debug] REST API at {}", config.base_url);
     }

@@ -14,7 +14,6 @@
 //! [`Secret`]s: no `Debug`, error or log line shows them.
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -163,13 +162,7 @@ impl Tokens {
 fn random_token() -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut bytes = [0u8; 20];
-    let from_os = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .is_ok();
-    if !from_os {
-        let mut rng = fastrand::Rng::new();
-        bytes.iter_mut().for_each(|b| *b = rng.u8(..));
-    }
+    crate::server::keys::random_bytes(&mut bytes);
     let text: String = bytes
         .iter()
         .map(|b| char::from(CHARS[usize::from(*b) % CHARS.len()]))

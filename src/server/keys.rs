@@ -104,19 +104,25 @@ impl KeyRing {
     }
 }
 
+/// Fills `bytes` from the operating system's random source, falling back to a time-seeded
+/// generator where there is none (keys and tokens for a local endpoint, not for the open internet).
+pub(crate) fn random_bytes(bytes: &mut [u8]) {
+    let from_os = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(bytes))
+        .is_ok();
+    if !from_os {
+        let mut rng = fastrand::Rng::new();
+        bytes.iter_mut().for_each(|b| *b = rng.u8(..));
+    }
+}
+
 /// Generates a fresh key pair: `AKIA` + 16 characters, and a 40-character secret, from the
 /// operating system's random source (falling back to a time-seeded generator where there is none).
 pub fn generate() -> Credentials {
     const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     const SECRET_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut bytes = [0u8; 56];
-    let from_os = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .is_ok();
-    if !from_os {
-        let mut rng = fastrand::Rng::new();
-        bytes.iter_mut().for_each(|b| *b = rng.u8(..));
-    }
+    random_bytes(&mut bytes);
     let id: String = bytes[..16]
         .iter()
         .map(|b| char::from(ID_CHARS[usize::from(*b) % ID_CHARS.len()]))
