@@ -419,3 +419,48 @@ fn wait_shows_progress_on_a_terminal_and_nothing_when_piped() {
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
 }
+
+#[test]
+fn login_on_a_terminal_asks_without_echo() {
+    let dir = TempDir::new("login-tty");
+    let users = dir.0.join("users");
+    std::fs::write(&users, "alice:restaurant-canary\n").unwrap();
+    let (server, _) = Serve::start(&["--no-auth", "--users", users.to_str().unwrap()]);
+    let token_file = dir.0.join("token.json");
+    let command = format!(
+        "{} login alice --endpoint-url {}/api/dev",
+        env!("CARGO_BIN_EXE_phantom"),
+        server.url
+    );
+    // The password is typed into the pseudo-terminal after the prompt had time to turn echo off.
+    let shell = "sleep 2; printf 'restaurant-canary\\n'";
+    let mut typist = Command::new("sh")
+        .args(["-c", shell])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let typed = typist.stdout.take().unwrap();
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &dir.0)
+        .env("PHANTOM_TOKEN_FILE", &token_file)
+        .stdin(typed)
+        .output()
+        .expect("util-linux script");
+    let _ = typist.wait();
+    let transcript = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{transcript}");
+    assert!(
+        transcript.to_lowercase().contains("password"),
+        "no prompt: {transcript:?}"
+    );
+    assert!(
+        !transcript.contains("restaurant-canary"),
+        "the password was echoed: {transcript:?}"
+    );
+    let saved = std::fs::read_to_string(&token_file).unwrap();
+    assert!(saved.contains("\"user\""), "{saved}");
+    assert!(!saved.contains("restaurant-canary"));
+}
