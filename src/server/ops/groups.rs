@@ -19,7 +19,7 @@ use crate::autoscaling::types::{
     SetDesiredCapacityInput, Tag, TagDescription, UpdateAutoScalingGroupInput,
 };
 use crate::server::fault::{ApiError, shorten};
-use crate::server::lifecycle::{self, GroupFacts, instance_state, timestamp};
+use crate::server::lifecycle::{self, GroupFacts, timestamp};
 use crate::server::ops::launch_configurations::{self, not_found as lc_not_found};
 use crate::server::ops::{Ctx, arn, check_name, encode, parse};
 use crate::server::paginate::{PageRequest, check_names};
@@ -489,40 +489,20 @@ pub fn shape(
     doc.min_size = Some(clamp_i32(group.min));
     doc.max_size = Some(clamp_i32(group.max));
     doc.desired_capacity = Some(clamp_i32(group.desired));
-    let mut stmt = tx.prepare_cached(
-        "SELECT id, instance_type, zone, lc_name, image_id, ready_ms, terminating_ms, gone_ms \
-         FROM instances WHERE owner = ?1 AND group_name = ?2 ORDER BY launched_ms, id",
-    )?;
-    let rows = stmt.query_map(params![ctx.owner, group.name], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, i64>(5)?,
-            r.get::<_, Option<i64>>(6)?,
-            r.get::<_, Option<i64>>(7)?,
-        ))
-    })?;
-    let mut instances = Vec::new();
-    for row in rows {
-        let (id, itype, zone, lc, image, ready, terminating, gone) = row?;
-        let Some(state) = instance_state(ctx.now, ready, terminating, gone) else {
-            continue;
-        };
-        instances.push(Instance {
-            instance_id: Some(id),
-            instance_type: Some(itype),
-            availability_zone: Some(zone),
-            lifecycle_state: Some(state.to_string()),
+    let instances = super::instances::live_instances(ctx, tx, Some(&group.name))?
+        .into_iter()
+        .map(|i| Instance {
+            instance_id: Some(i.id),
+            instance_type: Some(i.instance_type),
+            availability_zone: Some(i.zone),
+            lifecycle_state: Some(i.state.to_string()),
             health_status: Some("Healthy".to_string()),
-            launch_configuration_name: Some(lc),
-            image_id: Some(image),
+            launch_configuration_name: Some(i.lc),
+            image_id: Some(i.image),
             protected_from_scale_in: Some(false),
             ..Default::default()
-        });
-    }
+        })
+        .collect();
     doc.instances = Some(instances);
     doc.tags = Some(group_tags(tx, ctx.owner, &group.name)?);
     Ok(doc)

@@ -20,6 +20,69 @@ use crate::server::ops::groups;
 use crate::server::ops::{Ctx, encode, parse};
 use crate::server::paginate::{PageRequest, check_names};
 
+/// An instance that still exists at the request's time, with its state then.
+pub struct LiveInstance {
+    /// `i-...`.
+    pub id: String,
+    /// Its group.
+    pub group: String,
+    /// Instance type from its launch configuration.
+    pub instance_type: String,
+    /// Availability zone (the Phantom site).
+    pub zone: String,
+    /// Launch configuration name.
+    pub lc: String,
+    /// Image id.
+    pub image: String,
+    /// `Pending`, `InService` or `Terminating`.
+    pub state: &'static str,
+}
+
+/// The owner's live instances: one group's in launch order, or all by id. Gone ones are left out.
+pub fn live_instances(
+    ctx: &Ctx<'_>,
+    tx: &Transaction<'_>,
+    group: Option<&str>,
+) -> Result<Vec<LiveInstance>, ApiError> {
+    const COLUMNS: &str = "SELECT id, group_name, instance_type, zone, lc_name, image_id, \
+         ready_ms, terminating_ms, gone_ms FROM instances WHERE owner = ?1";
+    let read = |r: &rusqlite::Row<'_>| {
+        Ok((
+            LiveInstance {
+                id: r.get(0)?,
+                group: r.get(1)?,
+                instance_type: r.get(2)?,
+                zone: r.get(3)?,
+                lc: r.get(4)?,
+                image: r.get(5)?,
+                state: "",
+            },
+            r.get::<_, i64>(6)?,
+            r.get::<_, Option<i64>>(7)?,
+            r.get::<_, Option<i64>>(8)?,
+        ))
+    };
+    let rows: Vec<_> = match group {
+        Some(name) => tx
+            .prepare_cached(&format!(
+                "{COLUMNS} AND group_name = ?2 ORDER BY launched_ms, id"
+            ))?
+            .query_map(params![ctx.owner, name], read)?
+            .collect::<Result<_, _>>()?,
+        None => tx
+            .prepare_cached(&format!("{COLUMNS} ORDER BY id"))?
+            .query_map(params![ctx.owner], read)?
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(rows
+        .into_iter()
+        .filter_map(|(mut i, ready, terminating, gone)| {
+            i.state = instance_state(ctx.now, ready, terminating, gone)?;
+            Some(i)
+        })
+        .collect())
+}
+
 /// `DescribeAutoScalingInstances`.
 pub fn describe(
     ctx: &Ctx<'_>,
@@ -35,43 +98,22 @@ pub fn describe(
         50,
     )?;
     let wanted = input.instance_ids.filter(|n| !n.is_empty());
-    let mut stmt = tx.prepare_cached(
-        "SELECT id, group_name, instance_type, zone, lc_name, image_id, ready_ms, \
-         terminating_ms, gone_ms FROM instances WHERE owner = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map(params![ctx.owner], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, i64>(6)?,
-            r.get::<_, Option<i64>>(7)?,
-            r.get::<_, Option<i64>>(8)?,
-        ))
-    })?;
     let mut items = Vec::new();
-    for row in rows {
-        let (id, group, itype, zone, lc, image, ready, terminating, gone) = row?;
-        if wanted.as_ref().is_some_and(|w| !w.contains(&id)) {
+    for i in live_instances(ctx, tx, None)? {
+        if wanted.as_ref().is_some_and(|w| !w.contains(&i.id)) {
             continue;
         }
-        let Some(state) = instance_state(ctx.now, ready, terminating, gone) else {
-            continue;
-        };
         items.push((
-            id.clone(),
+            i.id.clone(),
             AutoScalingInstanceDetails {
-                instance_id: Some(id),
-                instance_type: Some(itype),
-                auto_scaling_group_name: Some(group),
-                availability_zone: Some(zone),
-                lifecycle_state: Some(state.to_string()),
+                instance_id: Some(i.id),
+                instance_type: Some(i.instance_type),
+                auto_scaling_group_name: Some(i.group),
+                availability_zone: Some(i.zone),
+                lifecycle_state: Some(i.state.to_string()),
                 health_status: Some("Healthy".to_string()),
-                launch_configuration_name: Some(lc),
-                image_id: Some(image),
+                launch_configuration_name: Some(i.lc),
+                image_id: Some(i.image),
                 protected_from_scale_in: Some(false),
                 ..Default::default()
             },
