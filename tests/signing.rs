@@ -13,8 +13,8 @@ use aws_sigv4::http_request::{
 use aws_smithy_runtime_api::client::identity::Identity;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use phantom_autoscale::query::sign::{
-    HmacAlgorithm, SignatureVersion, SigningParams, Verified, VerifyError, canonical_request_v4,
-    sign, string_to_sign_v4, verify,
+    HmacAlgorithm, Received, SignatureVersion, SigningParams, Verified, VerifyError,
+    canonical_request_v4, sign, string_to_sign_v4, verify,
 };
 use phantom_autoscale::query::{QueryRequest, SignedRequest};
 use phantom_autoscale::{Credentials, Secret};
@@ -26,6 +26,45 @@ fn fixtures() -> PathBuf {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+/// Verifies a request given as wire parts, decoding its parameters as the server's front end
+/// does (query string, and a form body when the content type says form or says nothing).
+#[allow(clippy::too_many_arguments)]
+fn verify_raw(
+    method: &Method,
+    host: &str,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    lookup: &dyn Fn(&str) -> Option<Secret>,
+    now: SystemTime,
+) -> Result<Verified, VerifyError> {
+    use phantom_autoscale::query::form::decode_pairs;
+    let query_params = decode_pairs(query.as_bytes()).map_err(VerifyError::Malformed)?;
+    let is_form = headers.get("content-type").is_none_or(|ct| {
+        ct.to_str()
+            .is_ok_and(|s| s.starts_with("application/x-www-form-urlencoded"))
+    });
+    let form_params = if method == Method::POST && is_form {
+        decode_pairs(body).map_err(VerifyError::Malformed)?
+    } else {
+        Vec::new()
+    };
+    verify(
+        &Received {
+            method,
+            host,
+            path,
+            headers,
+            body,
+            query_params: &query_params,
+            form_params: &form_params,
+        },
+        lookup,
+        now,
+    )
+}
 
 /// A raw HTTP request read from a fixture.
 #[derive(Debug)]
@@ -120,7 +159,7 @@ impl RawRequest {
         lookup: &dyn Fn(&str) -> Option<Secret>,
         now: SystemTime,
     ) -> Result<Verified, VerifyError> {
-        verify(
+        verify_raw(
             &Method::from_bytes(self.method.as_bytes()).unwrap(),
             self.header("Host").unwrap(),
             &self.path,
@@ -1083,7 +1122,7 @@ fn garbage_is_refused_without_panicking() {
                 HeaderValue::from_bytes(v).unwrap(),
             );
         }
-        let r = verify(
+        let r = verify_raw(
             &Method::from_bytes(method.as_bytes()).unwrap(),
             "h:1",
             "/",

@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::query::{QueryRequest, SignedRequest};
 
 pub use v4::{canonical_request_v4, string_to_sign_v4};
-pub use verify::{Verified, VerifyError, verify};
+pub use verify::{Received, Verified, VerifyError, verify};
 
 /// The HMAC used by Signature Version 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

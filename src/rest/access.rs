@@ -135,15 +135,16 @@ impl Tokens {
         }
     }
 
-    /// Issues a new token for `user_id`.
-    pub fn issue(&self, user_id: u64) -> Secret {
-        let token = Secret::new(random_token());
+    /// Issues a new token for `user_id`; fails (and issues nothing) when the operating system's
+    /// random generator does.
+    pub fn issue(&self, user_id: u64) -> Result<Secret, Error> {
+        let token = Secret::new(random_token()?);
         let mut issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         let list = issued.entry(user_id).or_default();
         list.retain(|(_, t)| now.duration_since(*t) < self.lifetime);
         list.push((token.clone(), now));
-        token
+        Ok(token)
     }
 
     /// Whether `token` is a live token of `user_id`.
@@ -159,15 +160,9 @@ impl Tokens {
     }
 }
 
-fn random_token() -> String {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut bytes = [0u8; 20];
-    crate::server::keys::random_bytes(&mut bytes);
-    let text: String = bytes
-        .iter()
-        .map(|b| char::from(CHARS[usize::from(*b) % CHARS.len()]))
-        .collect();
-    format!("{}-{}", &text[..3], &text[3..])
+fn random_token() -> Result<String, Error> {
+    let text = crate::server::keys::random_chars(b"abcdefghijklmnopqrstuvwxyz0123456789", 20)?;
+    Ok(format!("{}-{}", &text[..3], &text[3..]))
 }
 
 /// The credentials a request presents: `Authorization: Basic`, else `user` and `token` parameters.
@@ -228,7 +223,7 @@ mod tests {
     fn tokens_check_user_value_and_lifetime() {
         let u = users();
         let tokens = Tokens::new(Duration::from_secs(60));
-        let t = tokens.issue(1);
+        let t = tokens.issue(1).unwrap();
         assert_eq!(t.expose().len(), 21);
         assert!(tokens.check(1, t.expose()));
         assert!(!tokens.check(2, t.expose()));
@@ -249,7 +244,7 @@ mod tests {
         assert!(authenticate(&u, &tokens, None, &[]).is_none());
         assert!(authenticate(&u, &tokens, Some("Basic !!!"), &[]).is_none());
         let expired = Tokens::new(Duration::from_millis(0));
-        let old = expired.issue(1);
+        let old = expired.issue(1).unwrap();
         assert!(!expired.check(1, old.expose()));
     }
 }

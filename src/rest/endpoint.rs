@@ -242,7 +242,20 @@ fn token(app: &RestApp, method: &Method, body: &[u8]) -> Response {
     let Some(user) = app.users.check_password(name, password) else {
         return fail("Unable to log you in, please try again.");
     };
-    let token = app.tokens.issue(user.id);
+    let token = match app.tokens.issue(user.id) {
+        Ok(t) => t,
+        Err(e) => {
+            let mut r = json_reply(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({"success": false, "errors": e.to_string()}),
+            );
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            return r;
+        }
+    };
     let mut r = json_reply(
         StatusCode::OK,
         &json!({"token": token.expose(), "user": user.id, "success": true}),

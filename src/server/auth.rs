@@ -9,89 +9,38 @@
 
 use std::time::SystemTime;
 
-use http::{HeaderMap, Method};
-
-use crate::query::sign::{self, VerifyError};
+use crate::query::sign::{self, Received, VerifyError};
 use crate::server::fault::ApiError;
 use crate::server::keys::KeyRing;
 
-/// The owner recorded for requests when authentication is off and the request names no key.
+/// The owner of everything when authentication is off (`--no-auth`).
 pub const ANONYMOUS: &str = "anonymous";
 
 /// Whether and how requests are authenticated.
 #[derive(Debug, Clone)]
 pub enum AuthPolicy {
-    /// `--no-auth`: nothing is verified; the owner is the access key the request claims, if any.
+    /// `--no-auth`: nothing is verified; every request acts as the one [`ANONYMOUS`] owner.
     Open,
     /// Every request must be signed by one of these keys.
     Keys(KeyRing),
 }
 
-/// The parts of an HTTP request a signature covers.
-pub struct SignedParts<'a> {
-    /// The method.
-    pub method: &'a Method,
-    /// The `Host` header as sent.
-    pub host: &'a str,
-    /// The path, `/`.
-    pub path: &'a str,
-    /// The raw query string (without `?`).
-    pub query: &'a str,
-    /// All headers.
-    pub headers: &'a HeaderMap,
-    /// The raw body.
-    pub body: &'a [u8],
-}
-
 impl AuthPolicy {
     /// Authenticates a request; returns the owner (an access key id) of what it touches.
-    /// `params` are the decoded parameters (query string and form body together).
-    pub fn authenticate(
-        &self,
-        parts: &SignedParts<'_>,
-        params: &[(String, String)],
-        now: SystemTime,
-    ) -> Result<String, ApiError> {
+    ///
+    /// Under [`AuthPolicy::Open`] every caller is the one [`ANONYMOUS`] owner, whatever key a
+    /// request names: an unverified name must not open another owner's resources.
+    pub fn authenticate(&self, req: &Received<'_>, now: SystemTime) -> Result<String, ApiError> {
         match self {
-            AuthPolicy::Open => {
-                Ok(claimed_key(parts.headers, params).unwrap_or_else(|| ANONYMOUS.to_string()))
-            }
+            AuthPolicy::Open => Ok(ANONYMOUS.to_string()),
             AuthPolicy::Keys(ring) => {
                 let lookup = |id: &str| ring.secret(id);
-                sign::verify(
-                    parts.method,
-                    parts.host,
-                    parts.path,
-                    parts.query,
-                    parts.headers,
-                    parts.body,
-                    &lookup,
-                    now,
-                )
-                .map(|v| v.access_key_id)
-                .map_err(reject)
+                sign::verify(req, &lookup, now)
+                    .map(|v| v.access_key_id)
+                    .map_err(reject)
             }
         }
     }
-}
-
-/// The access key a request names (not verified): `AWSAccessKeyId`, `X-Amz-Credential`, or the
-/// `Credential=` of an `Authorization` header.
-fn claimed_key(headers: &HeaderMap, params: &[(String, String)]) -> Option<String> {
-    for (k, v) in params {
-        if k == "AWSAccessKeyId" && !v.is_empty() {
-            return Some(v.clone());
-        }
-        if k == "X-Amz-Credential"
-            && let Some(id) = v.split('/').next().filter(|s| !s.is_empty())
-        {
-            return Some(id.to_string());
-        }
-    }
-    let auth = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    let rest = auth.split("Credential=").nth(1)?;
-    let id = rest.split('/').next()?.trim();
-    (!id.is_empty()).then(|| id.to_string())
 }
 
 fn reject(e: VerifyError) -> ApiError {

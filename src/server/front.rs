@@ -22,8 +22,9 @@ use axum::routing::any;
 use futures_util::StreamExt;
 
 use crate::query::form::{decode_pairs, pairs_to_tree};
+use crate::query::sign::Received;
 use crate::query::xml::{write_error, write_rendered_reply};
-use crate::server::auth::{AuthPolicy, SignedParts};
+use crate::server::auth::AuthPolicy;
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::{new_uuid, now_ms};
 use crate::server::ops::{self, Ctx, Settings};
@@ -148,28 +149,36 @@ async fn answer(
             format!("The HTTP method {method} is not supported; use GET or POST."),
         ));
     }
+    let host = single_host(headers, uri)?;
     let query = uri.query().unwrap_or("");
-    let mut params = decode_pairs(query.as_bytes()).map_err(ApiError::malformed)?;
-    if method == Method::POST {
-        params.extend(decode_pairs(body).map_err(ApiError::malformed)?);
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| uri.authority().map(|a| a.as_str()))
-        .unwrap_or("");
-    let parts = SignedParts {
+    let query_params = decode_pairs(query.as_bytes()).map_err(ApiError::malformed)?;
+    let form_params = if method == Method::POST && !body.is_empty() {
+        if !is_form(headers) {
+            return Err(ApiError::with_status(
+                400,
+                "InvalidQueryParameter",
+                "A POST body must be application/x-www-form-urlencoded parameters.",
+            ));
+        }
+        decode_pairs(body).map_err(ApiError::malformed)?
+    } else {
+        Vec::new()
+    };
+    let mut params = query_params.clone();
+    params.extend(form_params.iter().cloned());
+    refuse_repeats(&params)?;
+    let received = Received {
         method,
         host,
         path: uri.path(),
-        query,
         headers,
         body,
+        query_params: &query_params,
+        form_params: &form_params,
     };
-    let owner = app.auth.authenticate(&parts, &params, SystemTime::now())?;
+    let owner = app.auth.authenticate(&received, SystemTime::now())?;
     let action = params
         .iter()
-        .rev()
         .find(|(k, _)| k == "Action")
         .map(|(_, v)| v.clone())
         .filter(|a| !a.is_empty())
@@ -189,6 +198,53 @@ async fn answer(
     let result = std::panic::catch_unwind(run)
         .map_err(|_| ApiError::internal("the operation failed unexpectedly"))??;
     Ok((action, result))
+}
+
+/// The one `Host` of a request (HTTP/1.1 allows exactly one; two are refused, as a proxy and
+/// the signature could otherwise read different ones), else the URI's authority.
+fn single_host<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Result<&'a str, ApiError> {
+    let mut hosts = headers.get_all(header::HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (Some(_), Some(_)) => Err(ApiError::with_status(
+            400,
+            "InvalidQueryParameter",
+            "The request has more than one Host header.",
+        )),
+        (Some(h), None) => h
+            .to_str()
+            .map_err(|_| ApiError::malformed("the Host header is not text")),
+        (None, _) => Ok(uri.authority().map(|a| a.as_str()).unwrap_or("")),
+    }
+}
+
+/// Whether the body is declared a form (or undeclared: old clients send no `Content-Type`).
+fn is_form(headers: &HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).is_none_or(|ct| {
+        ct.to_str().is_ok_and(|s| {
+            s.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
+    })
+}
+
+/// Refuses a parameter given more than once (twice in the query string, twice in the body, or
+/// once in each): which one would run is a guess the signature must not leave open.
+fn refuse_repeats(params: &[(String, String)]) -> Result<(), ApiError> {
+    let mut seen = std::collections::HashSet::with_capacity(params.len());
+    for (k, _) in params {
+        if !seen.insert(k.as_str()) {
+            return Err(ApiError::with_status(
+                400,
+                "InvalidQueryParameter",
+                format!(
+                    "The parameter {} is given more than once.",
+                    crate::server::fault::shorten(k)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 async fn unknown_path(uri: Uri) -> Response {

@@ -7,7 +7,6 @@
 //! `KeyRing` can be logged without leaking anything.
 
 use std::collections::HashMap;
-use std::io::Read as _;
 use std::path::Path;
 
 use crate::credentials::{Credentials, Secret};
@@ -104,34 +103,52 @@ impl KeyRing {
     }
 }
 
-/// Fills `bytes` from the operating system's random source, falling back to a time-seeded
-/// generator where there is none (keys and tokens for a local endpoint, not for the open internet).
-pub(crate) fn random_bytes(bytes: &mut [u8]) {
-    let from_os = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(bytes))
-        .is_ok();
-    if !from_os {
-        let mut rng = fastrand::Rng::new();
-        bytes.iter_mut().for_each(|b| *b = rng.u8(..));
+/// Fills `bytes` from the operating system's generator (`getrandom(2)` on Linux, which needs
+/// no file descriptor). There is no fallback: when the OS cannot give randomness, no secret is
+/// made and the caller fails (a start-up error, or a 500 for a login).
+pub(crate) fn random_bytes(bytes: &mut [u8]) -> Result<(), Error> {
+    #[cfg(test)]
+    if tests::FAIL_RANDOM.with(|f| f.get()) {
+        return Err(Error::Config(
+            "the operating system's random generator failed: injected by a test".into(),
+        ));
     }
+    getrandom::getrandom(bytes).map_err(|e| {
+        Error::Config(format!(
+            "the operating system's random generator failed: {e}"
+        ))
+    })
+}
+
+/// Random characters from `alphabet` (at most 256 long), each equally likely: bytes that would
+/// bias the choice (those at or past the largest multiple of the alphabet's size) are drawn again.
+pub(crate) fn random_chars(alphabet: &[u8], count: usize) -> Result<String, Error> {
+    let n = alphabet.len();
+    if n == 0 || n > 256 {
+        return Err(Error::Config("an alphabet of 1 to 256 characters".into()));
+    }
+    let limit = 256 - 256 % n;
+    let mut out = String::with_capacity(count);
+    let mut pool = [0u8; 64];
+    while out.len() < count {
+        random_bytes(&mut pool)?;
+        for b in pool {
+            if usize::from(b) < limit && out.len() < count {
+                out.push(char::from(alphabet[usize::from(b) % n]));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Generates a fresh key pair: `AKIA` + 16 characters, and a 40-character secret, from the
-/// operating system's random source (falling back to a time-seeded generator where there is none).
-pub fn generate() -> Credentials {
+/// operating system's random generator (an error when it fails; never a weaker secret).
+pub fn generate() -> Result<Credentials, Error> {
     const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     const SECRET_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bytes = [0u8; 56];
-    random_bytes(&mut bytes);
-    let id: String = bytes[..16]
-        .iter()
-        .map(|b| char::from(ID_CHARS[usize::from(*b) % ID_CHARS.len()]))
-        .collect();
-    let secret: String = bytes[16..]
-        .iter()
-        .map(|b| char::from(SECRET_CHARS[usize::from(*b) % SECRET_CHARS.len()]))
-        .collect();
-    Credentials::new(format!("AKIA{id}"), secret)
+    let id = random_chars(ID_CHARS, 16)?;
+    let secret = random_chars(SECRET_CHARS, 40)?;
+    Ok(Credentials::new(format!("AKIA{id}"), secret))
 }
 
 #[cfg(test)]
@@ -150,9 +167,41 @@ mod tests {
         assert!(!format!("{ring:?}").contains("s1"));
     }
 
+    thread_local! {
+        /// Makes [`random_bytes`] fail on this thread (a test of the no-fallback rule).
+        pub(crate) static FAIL_RANDOM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    #[test]
+    fn no_secret_without_the_os_generator() {
+        FAIL_RANDOM.with(|f| f.set(true));
+        let failed = generate();
+        let chars = random_chars(b"ab", 4);
+        FAIL_RANDOM.with(|f| f.set(false));
+        assert!(failed.is_err(), "a key was made without the OS generator");
+        assert!(chars.is_err());
+        assert!(generate().is_ok());
+    }
+
+    #[test]
+    fn random_chars_cover_the_alphabet_evenly() {
+        let text = random_chars(b"abcdefghijklmnopqrstuvwxyz0123456789", 36_000).unwrap();
+        let mut counts = std::collections::HashMap::new();
+        for c in text.chars() {
+            *counts.entry(c).or_insert(0u32) += 1;
+        }
+        assert_eq!(counts.len(), 36);
+        // 1,000 expected each; a biased draw (256 % 36 = 4 extra for a-d) would still pass a
+        // loose bound, so this only checks every character is used and none is wildly off.
+        assert!(
+            counts.values().all(|&n| (700..1300).contains(&n)),
+            "{counts:?}"
+        );
+    }
+
     #[test]
     fn generated_keys_differ() {
-        let (a, b) = (generate(), generate());
+        let (a, b) = (generate().unwrap(), generate().unwrap());
         assert!(a.access_key_id().starts_with("AKIA") && a.access_key_id().len() == 20);
         assert_eq!(a.secret_access_key().expose().len(), 40);
         assert_ne!(a.secret_access_key(), b.secret_access_key());

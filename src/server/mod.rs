@@ -164,7 +164,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
         };
         ring.extend(opts.keys.iter());
         if ring.is_empty() {
-            let creds = keys::generate();
+            let creds = keys::generate()?;
             ring.extend([&creds]);
             generated_credentials = Some(creds);
         }

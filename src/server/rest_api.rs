@@ -892,10 +892,7 @@ fn delete_site_lc(ctx: &Ctx<'_>, tx: &Transaction<'_>, stored: &str) -> Result<(
             launch_configuration_name: stored.to_string(),
         },
     )?;
-    tx.execute(
-        "DELETE FROM rest_cloud_params WHERE owner = ?1 AND lc_name = ?2",
-        params![ctx.owner, stored],
-    )?;
+    // Its `rest_cloud_params` row goes with it (a trigger of the store's schema).
     Ok(())
 }
 

@@ -19,7 +19,7 @@
 //! The REST API (`/api/dev`) adds two tables of its own: `rest_cloud_params`, the per-site settings
 //! of a REST launch configuration that the Query shape has no member for (`max_vms`, `common`,
 //! `rank`, `contextualization_method`, `user_data`), keyed by the stored `name@site` launch
-//! configuration they go with; and `rest_site_credentials`, a user's keys for each site. Those keys
+//! configuration they go with (a trigger deletes them with it, whichever API deletes it); and `rest_site_credentials`, a user's keys for each site. Those keys
 //! are kept in clear because the REST API hands them back to their owner, as Phantom's did; they are
 //! never written anywhere else.
 //!
@@ -95,6 +95,16 @@ CREATE TABLE IF NOT EXISTS rest_cloud_params (
     lc_name TEXT NOT NULL,
     doc TEXT NOT NULL,
     PRIMARY KEY (owner, lc_name)
+);
+-- A launch configuration deleted through either API takes its REST settings with it, so a
+-- later one of the same name starts clean; the DELETE mends state files from before the trigger.
+CREATE TRIGGER IF NOT EXISTS rest_cloud_params_follow_lc AFTER DELETE ON launch_configurations
+BEGIN
+    DELETE FROM rest_cloud_params WHERE owner = old.owner AND lc_name = old.name;
+END;
+DELETE FROM rest_cloud_params WHERE NOT EXISTS (
+    SELECT 1 FROM launch_configurations l
+    WHERE l.owner = rest_cloud_params.owner AND l.name = rest_cloud_params.lc_name
 );
 CREATE TABLE IF NOT EXISTS rest_site_credentials (
     owner TEXT NOT NULL,

@@ -71,7 +71,7 @@ fn trim_header_value(v: &str) -> String {
         .join(" ")
 }
 
-/// The canonical query string: every `name=value` pair percent-decoded then re-encoded
+/// The canonical query string: every `name=value` pair percent-decoded (`+` as a space) then re-encoded
 /// (unreserved kept, `%20` for space), sorted by name then value; empty pieces are skipped.
 fn canonical_query(query: &str) -> String {
     let mut pairs: Vec<(String, String)> = query
@@ -79,8 +79,12 @@ fn canonical_query(query: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let k: Vec<u8> = percent_encoding::percent_decode_str(k).collect();
-            let v: Vec<u8> = percent_encoding::percent_decode_str(v).collect();
+            // `+` is a space, as in every other decoder of Query parameters here.
+            let decode = |s: &str| -> Vec<u8> {
+                let plus_as_space = s.replace('+', " ");
+                percent_encoding::percent_decode_str(&plus_as_space).collect()
+            };
+            let (k, v) = (decode(k), decode(v));
             (encode_bytes(&k), encode_bytes(&v))
         })
         .collect();
@@ -291,7 +295,8 @@ mod tests {
     fn canonical_query_sorts_and_reencodes() {
         assert_eq!(canonical_query(""), "");
         assert_eq!(canonical_query("b=2&a=%7e&c"), "a=~&b=2&c=");
-        assert_eq!(canonical_query("x=a+b%20c"), "x=a%2Bb%20c");
+        // `+` is a space, as the operation reads it; a literal plus arrives as `%2B`.
+        assert_eq!(canonical_query("x=a+b%20c&y=%2B"), "x=a%20b%20c&y=%2B");
     }
 
     #[test]

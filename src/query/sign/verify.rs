@@ -44,93 +44,64 @@ pub struct Verified {
     pub service: Option<String>,
 }
 
+/// A request as the server received it, with its parameters decoded once.
+///
+/// The front end decodes the query string and the form body with one decoder
+/// ([`crate::query::form::decode_pairs`]) and hands the same pairs to the verifier and to the
+/// operation, so that what a signature covers and what runs cannot differ: SigV2 is checked over
+/// exactly `query_params` and `form_params`; SigV4's canonical query is rebuilt from
+/// `query_params`, and its payload hash covers the raw `body`.
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The `Host` header as sent.
+    pub host: &'a str,
+    /// The path, as on the request line.
+    pub path: &'a str,
+    /// All headers.
+    pub headers: &'a HeaderMap,
+    /// The raw body (hashed by SigV4).
+    pub body: &'a [u8],
+    /// The query string's parameters, decoded, in wire order.
+    pub query_params: &'a [(String, String)],
+    /// The form body's parameters, decoded, in wire order (empty when the body is not a form).
+    pub form_params: &'a [(String, String)],
+}
+
 /// Checks a request's signature exactly as received.
 ///
 /// SigV4 when an `Authorization: AWS4-HMAC-SHA256 ...` header is present (`, ` or `,`
-/// separators; any region and service); otherwise SigV2 when the query or form-body parameters
-/// carry `AWSAccessKeyId`. `host_header` is the `Host` header as sent, `query` the raw query
-/// string (without `?`), `lookup` maps an access key id to its secret.
-#[allow(clippy::too_many_arguments)]
+/// separators; any region and service); otherwise SigV2 when the parameters carry
+/// `AWSAccessKeyId`. `lookup` maps an access key id to its secret.
 pub fn verify(
-    method: &Method,
-    host_header: &str,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
-    body: &[u8],
+    req: &Received<'_>,
     lookup: &dyn Fn(&str) -> Option<Secret>,
     now: SystemTime,
 ) -> Result<Verified, VerifyError> {
-    if let Some(auth) = headers.get(http::header::AUTHORIZATION) {
+    if let Some(auth) = req.headers.get(http::header::AUTHORIZATION) {
         let auth = auth
             .to_str()
             .map_err(|_| VerifyError::Malformed("Authorization is not text".into()))?;
         if auth.starts_with(ALGORITHM) {
-            return verify_v4(
-                method,
-                host_header,
-                path,
-                query,
-                headers,
-                body,
-                auth,
-                lookup,
-                now,
-            );
+            return verify_v4(req, auth, lookup, now);
         }
     }
-    let mut params = decode_pairs(query, false);
-    if is_form(method, headers) {
-        params.extend(decode_pairs(&String::from_utf8_lossy(body), true));
-    }
+    let params: Vec<(String, String)> = req
+        .query_params
+        .iter()
+        .chain(req.form_params)
+        .cloned()
+        .collect();
     if params.iter().any(|(k, _)| k == "AWSAccessKeyId") {
-        return verify_v2(method, host_header, path, &params, lookup, now);
+        return verify_v2(req.method, req.host, req.path, &params, lookup, now);
     }
-    if headers.contains_key(http::header::AUTHORIZATION) {
+    if req.headers.contains_key(http::header::AUTHORIZATION) {
         return Err(VerifyError::Malformed(
             "unsupported Authorization scheme".into(),
         ));
     }
     Err(VerifyError::Missing)
-}
-
-/// Whether the body is a form to read parameters from.
-fn is_form(method: &Method, headers: &HeaderMap) -> bool {
-    if method != Method::POST {
-        return false;
-    }
-    match headers.get(http::header::CONTENT_TYPE) {
-        None => true,
-        Some(ct) => ct
-            .to_str()
-            .map(|s| {
-                s.trim()
-                    .to_ascii_lowercase()
-                    .starts_with("application/x-www-form-urlencoded")
-            })
-            .unwrap_or(false),
-    }
-}
-
-/// Splits `a=b&c=d` and percent-decodes (`+` is a space only in form bodies).
-fn decode_pairs(s: &str, plus_is_space: bool) -> Vec<(String, String)> {
-    let decode = |x: &str| {
-        let x = if plus_is_space {
-            x.replace('+', " ")
-        } else {
-            x.to_string()
-        };
-        percent_encoding::percent_decode_str(&x)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    s.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
 }
 
 /// The single value of parameter `name`; a repeated parameter is malformed.
@@ -232,10 +203,17 @@ fn verify_v2(
     {
         return Err(VerifyError::Expired);
     }
-    if let Some(e) = expires
-        && now > e
-    {
-        return Err(VerifyError::Expired);
+    if let Some(e) = expires {
+        if now > e {
+            return Err(VerifyError::Expired);
+        }
+        // AWS documents no bound for SigV2's `Expires`; an endless one would let anybody who saw
+        // one request replay it for ever, so it gets the same window as `Timestamp`.
+        if skewed(e, now) {
+            return Err(VerifyError::Malformed(
+                "Expires is more than 15 minutes in the future".into(),
+            ));
+        }
     }
     Ok(Verified {
         access_key_id: key_id.to_string(),
@@ -308,48 +286,73 @@ fn parse_authorization(auth: &str) -> Result<Authorization<'_>, VerifyError> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The signing time of a SigV4 request: `X-Amz-Date`, else `Date` (AWS accepts either), in the
+/// ISO 8601 basic form the string to sign uses (`Date` may also be an RFC 7231 HTTP date).
+fn signing_time(headers: &HeaderMap) -> Result<(String, OffsetDateTime), VerifyError> {
+    let basic = format_description!("[year][month][day]T[hour][minute][second]Z");
+    let (name, value) = match (headers.get("x-amz-date"), headers.get(http::header::DATE)) {
+        (Some(v), _) => ("X-Amz-Date", v),
+        (None, Some(v)) => ("Date", v),
+        (None, None) => {
+            return Err(VerifyError::Malformed(
+                "X-Amz-Date or Date is required".into(),
+            ));
+        }
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| VerifyError::Malformed(format!("{name} is not text")))?;
+    if let Ok(t) = time::PrimitiveDateTime::parse(text, basic) {
+        return Ok((text.to_string(), t.assume_utc()));
+    }
+    let http_date = format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    if name == "Date"
+        && let Ok(t) = time::PrimitiveDateTime::parse(text, http_date)
+    {
+        let t = t.assume_utc();
+        let iso = t
+            .format(basic)
+            .map_err(|_| VerifyError::Malformed("Date is out of range".into()))?;
+        return Ok((iso, t));
+    }
+    Err(VerifyError::Malformed(format!(
+        "{name} is not YYYYMMDDTHHMMSSZ"
+    )))
+}
+
 fn verify_v4(
-    method: &Method,
-    host_header: &str,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
-    body: &[u8],
+    req: &Received<'_>,
     auth: &str,
     lookup: &dyn Fn(&str) -> Option<Secret>,
     now: SystemTime,
 ) -> Result<Verified, VerifyError> {
     let a = parse_authorization(auth)?;
-    let amz_date = headers
-        .get("x-amz-date")
-        .ok_or_else(|| VerifyError::Malformed("X-Amz-Date is required".into()))?
-        .to_str()
-        .map_err(|_| VerifyError::Malformed("X-Amz-Date is not text".into()))?;
-    let fmt = format_description!("[year][month][day]T[hour][minute][second]Z");
-    let when = time::PrimitiveDateTime::parse(amz_date, fmt)
-        .map_err(|_| VerifyError::Malformed("X-Amz-Date is not YYYYMMDDTHHMMSSZ".into()))?
-        .assume_utc();
+    let (amz_date, when) = signing_time(req.headers)?;
     if amz_date.get(..8) != Some(a.date) {
         return Err(VerifyError::Malformed(
-            "credential scope date differs from X-Amz-Date".into(),
+            "credential scope date differs from the request date".into(),
         ));
     }
     let secret = lookup(a.key_id).ok_or_else(|| VerifyError::UnknownKey(a.key_id.to_string()))?;
     let key = signing_key(secret.expose(), a.date, a.region, a.service);
     let scope = format!("{}/{}/{}/aws4_request", a.date, a.region, a.service);
 
+    // The canonical query is rebuilt from the decoded parameters the operation will see, so a
+    // value that decodes differently from how it was signed (`+` against `%2B`) cannot pass.
+    let query = join_encoded(req.query_params);
     // Candidates: the request exactly as sent; then, for Phantom-style clients, the host
-    // without its port and the body re-encoded as Phantom recomputes it (sorted, %20).
-    let sent_hash = sha256_hex(body);
-    let mut candidates = vec![(host_header, sent_hash.clone())];
-    let bare_host = strip_port(host_header);
-    if bare_host != host_header {
+    // without its port and the body re-encoded as Phantom recomputes it (sorted, %20) from the
+    // same decoded form parameters.
+    let sent_hash = sha256_hex(req.body);
+    let mut candidates = vec![(req.host, sent_hash.clone())];
+    let bare_host = strip_port(req.host);
+    if bare_host != req.host {
         candidates.push((bare_host, sent_hash.clone()));
     }
-    if is_form(method, headers) && !body.is_empty() {
-        let params = decode_pairs(&String::from_utf8_lossy(body), true);
-        let phantom_hash = sha256_hex(join_encoded(&sorted(&params)).as_bytes());
+    if !req.form_params.is_empty() {
+        let phantom_hash = sha256_hex(join_encoded(&sorted(req.form_params)).as_bytes());
         if phantom_hash != sent_hash {
             candidates.push((bare_host, phantom_hash));
         }
@@ -357,15 +360,15 @@ fn verify_v4(
     let mut matched = false;
     for (host, payload_hash) in &candidates {
         let creq = canonical_request_v4(
-            method.as_str(),
+            req.method.as_str(),
             host,
-            path,
-            query,
-            headers,
+            req.path,
+            &query,
+            req.headers,
             &a.signed_headers,
             payload_hash,
         )?;
-        let sts = string_to_sign_v4(amz_date, &scope, &creq);
+        let sts = string_to_sign_v4(&amz_date, &scope, &creq);
         let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&key) else {
             continue;
         };
