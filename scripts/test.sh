@@ -35,3 +35,5 @@ export PHANTOM_TEST_AWS="$cli_venv/bin/aws"
 # Unit, integration and interop tests; examples are built (benchmarks are not tests: see BENCHMARKS.md).
 cargo test --locked --lib --bins --tests --examples "$@"
 cargo test --locked --doc
+# The library alone, as a program that only calls Auto Scaling builds it (no server, no CLI).
+cargo test --locked --lib --no-default-features

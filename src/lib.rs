@@ -6,9 +6,11 @@
 //! - [`autoscaling`]: the service's shapes and [`autoscaling::Client`], one async method per operation;
 //! - [`rest`]: Phantom's JSON REST API (`/api/dev`): token, sites, launch configurations, domains;
 //! - [`credentials`] and [`config`]: keys, and where and how to send requests;
-//! - [`rest`]: Phantom's JSON REST API (`/api/dev`) client;
-//! - [`server`]: the built-in endpoint behind `phantom serve` and `phantom demo`;
-//! - [`cli`]: the `phantom` command.
+//! - `server` (feature `server`, on by default): the built-in endpoint behind `phantom serve`
+//!   and `phantom demo`;
+//! - `cli` (feature `cli`, on by default): the `phantom` command.
+//!
+//! With `default-features = false` the crate is the client alone (no axum, SQLite or clap).
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
@@ -29,6 +31,7 @@
 #![warn(missing_docs)]
 
 pub mod autoscaling;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
 pub mod credentials;
@@ -36,6 +39,7 @@ pub mod error;
 pub mod profile;
 pub mod query;
 pub mod rest;
+#[cfg(feature = "server")]
 pub mod server;
 
 pub use credentials::{Credentials, Secret};

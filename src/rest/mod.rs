@@ -6,7 +6,8 @@
 //! - [`reply`]: status codes and bodies into values or [`crate::Error`]s (testable on recorded bytes);
 //! - [`client`]: [`Client`], one async method per call;
 //! - [`token_file`]: where the token is kept between commands (`USER_ID`/`TOKEN`, or a 0600 file);
-//! - [`access`]: the built-in endpoint's side: users file, token issue and check, Basic auth.
+//! - `access` and `endpoint` (feature `server`): the built-in endpoint's side: users file, token
+//!   issue and check, Basic auth, the HTTP routes.
 //!
 //! ```no_run
 //! use phantom_autoscale::config::Endpoint;
@@ -24,8 +25,10 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "server")]
 pub mod access;
 pub mod client;
+#[cfg(feature = "server")]
 pub mod endpoint;
 pub mod reply;
 pub mod token_file;
