@@ -311,11 +311,15 @@ async fn max_records_names_and_tokens_are_checked() {
         "DescribeScalingActivities",
     ];
     for action in describes {
-        for bad in ["0", "101", "-1", "lots"] {
+        for bad in ["0", "101", "-1"] {
             c.call(action, &[("MaxRecords", bad)])
                 .await
                 .fails(400, "ValidationError");
         }
+        // Not a number at all: the request does not read as the shape.
+        c.call(action, &[("MaxRecords", "lots")])
+            .await
+            .fails(400, "MalformedInput");
         for ok in ["1", "100"] {
             let a = c.call(action, &[("MaxRecords", ok)]).await;
             assert_eq!(a.status, 200, "{action} MaxRecords={ok}: {}", a.body);
@@ -323,7 +327,7 @@ async fn max_records_names_and_tokens_are_checked() {
         for token in ["", "garbage!", "bm90LWEtdG9rZW4"] {
             c.call(action, &[("NextToken", token)])
                 .await
-                .fails(400, "ValidationError");
+                .fails(400, "InvalidNextToken");
         }
     }
     let names: Vec<(String, String)> = (1..=51)
@@ -368,10 +372,10 @@ async fn pages_follow_next_token_and_default_to_fifty() {
         c.call("DescribeLaunchConfigurations", &[]).await.ok();
     assert_eq!(all.launch_configurations.unwrap().len(), 50);
     let token = all.next_token.expect("more pages");
-    // A token of one operation is refused by another.
+    // A token of one operation is refused by another, with the model's error for it.
     c.call("DescribeAutoScalingGroups", &[("NextToken", &token)])
         .await
-        .fails(400, "ValidationError");
+        .fails(400, "InvalidNextToken");
     let mut seen = Vec::new();
     let mut token: Option<String> = None;
     let mut pages = 0;
@@ -424,9 +428,12 @@ async fn bad_requests_get_xml_errors_never_html() {
             ],
         )
         .await;
-    e.fails(400, "MissingParameter");
-    assert!(
-        e.error.as_ref().unwrap().1.contains("MinSize"),
+    // A missing required member: AWS's validation wording, not EC2's MissingParameter.
+    e.fails(400, "ValidationError");
+    assert_eq!(
+        e.error.as_ref().unwrap().1,
+        "1 validation error detected: Value null at 'minSize' failed to satisfy constraint: \
+         Member must not be null",
         "{}",
         e.body
     );
@@ -452,7 +459,7 @@ async fn bad_requests_get_xml_errors_never_html() {
         &[("AutoScalingGroupName", "g"), ("DesiredCapacity", "many")],
     )
     .await
-    .fails(400, "ValidationError");
+    .fails(400, "MalformedInput");
     c.call(
         "SetDesiredCapacity",
         &[
@@ -461,13 +468,13 @@ async fn bad_requests_get_xml_errors_never_html() {
         ],
     )
     .await
-    .fails(400, "ValidationError");
+    .fails(400, "MalformedInput");
     c.call(
         "DescribeAutoScalingGroups",
         &[("AutoScalingGroupNames.member.1.Deep", "x")],
     )
     .await
-    .fails(400, "ValidationError");
+    .fails(400, "MalformedInput");
     c.raw("PUT", "/", Vec::new(), None)
         .await
         .fails(405, "UnsupportedHttpVerb");
