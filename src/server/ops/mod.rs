@@ -4,7 +4,9 @@
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
 //! tags, activities). [`handler`] is the dispatch table from action name to handler; an action not
-//! in it is `InvalidAction`.
+//! in it is `InvalidAction`. Every handler it returns first checks the request against the API
+//! model's input constraints ([`validate`]), so no handler needs checks of its own for lengths,
+//! characters, ranges or required members.
 
 mod activities;
 mod groups;
@@ -104,19 +106,11 @@ pub fn parse<T: DeserializeOwned>(tree: &Value) -> Result<T, ApiError> {
             Some(member) => ApiError::validation(format!(
                 "1 validation error detected: Value null at '{}' failed to satisfy constraint: \
                  Member must not be null",
-                lower_first(member)
+                validate::lower_first(member)
             )),
             None => ApiError::validation(format!("Invalid parameter value: {}", shorten(&text))),
         }
     })
-}
-
-fn lower_first(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// Step 3: the Result members of an output shape, written as XML.

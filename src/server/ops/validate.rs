@@ -71,7 +71,7 @@ fn malformed(message: String) -> ApiError {
 
 /// `AutoScalingGroupName` -> `autoScalingGroupName` (AWS lowers only the first letter:
 /// `VPCZoneIdentifier` -> `vPCZoneIdentifier`).
-fn lower_first(name: &str) -> String {
+pub(crate) fn lower_first(name: &str) -> String {
     let mut chars = name.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
