@@ -311,11 +311,15 @@ async fn max_records_names_and_tokens_are_checked() {
         "DescribeScalingActivities",
     ];
     for action in describes {
-        for bad in ["0", "101", "-1", "lots"] {
+        for bad in ["0", "101", "-1"] {
             c.call(action, &[("MaxRecords", bad)])
                 .await
                 .fails(400, "ValidationError");
         }
+        // Not a number at all: the request does not read as the shape.
+        c.call(action, &[("MaxRecords", "lots")])
+            .await
+            .fails(400, "MalformedInput");
         for ok in ["1", "100"] {
             let a = c.call(action, &[("MaxRecords", ok)]).await;
             assert_eq!(a.status, 200, "{action} MaxRecords={ok}: {}", a.body);
@@ -323,7 +327,7 @@ async fn max_records_names_and_tokens_are_checked() {
         for token in ["", "garbage!", "bm90LWEtdG9rZW4"] {
             c.call(action, &[("NextToken", token)])
                 .await
-                .fails(400, "ValidationError");
+                .fails(400, "InvalidNextToken");
         }
     }
     let names: Vec<(String, String)> = (1..=51)
@@ -368,10 +372,10 @@ async fn pages_follow_next_token_and_default_to_fifty() {
         c.call("DescribeLaunchConfigurations", &[]).await.ok();
     assert_eq!(all.launch_configurations.unwrap().len(), 50);
     let token = all.next_token.expect("more pages");
-    // A token of one operation is refused by another.
+    // A token of one operation is refused by another, with the model's error for it.
     c.call("DescribeAutoScalingGroups", &[("NextToken", &token)])
         .await
-        .fails(400, "ValidationError");
+        .fails(400, "InvalidNextToken");
     let mut seen = Vec::new();
     let mut token: Option<String> = None;
     let mut pages = 0;
@@ -424,9 +428,12 @@ async fn bad_requests_get_xml_errors_never_html() {
             ],
         )
         .await;
-    e.fails(400, "MissingParameter");
-    assert!(
-        e.error.as_ref().unwrap().1.contains("MinSize"),
+    // A missing required member: AWS's validation wording, not EC2's MissingParameter.
+    e.fails(400, "ValidationError");
+    assert_eq!(
+        e.error.as_ref().unwrap().1,
+        "1 validation error detected: Value null at 'minSize' failed to satisfy constraint: \
+         Member must not be null",
         "{}",
         e.body
     );
@@ -452,7 +459,7 @@ async fn bad_requests_get_xml_errors_never_html() {
         &[("AutoScalingGroupName", "g"), ("DesiredCapacity", "many")],
     )
     .await
-    .fails(400, "ValidationError");
+    .fails(400, "MalformedInput");
     c.call(
         "SetDesiredCapacity",
         &[
@@ -461,13 +468,13 @@ async fn bad_requests_get_xml_errors_never_html() {
         ],
     )
     .await
-    .fails(400, "ValidationError");
+    .fails(400, "MalformedInput");
     c.call(
         "DescribeAutoScalingGroups",
         &[("AutoScalingGroupNames.member.1.Deep", "x")],
     )
     .await
-    .fails(400, "ValidationError");
+    .fails(400, "MalformedInput");
     c.raw("PUT", "/", Vec::new(), None)
         .await
         .fails(405, "UnsupportedHttpVerb");
@@ -814,4 +821,257 @@ async fn an_oversized_body_gets_an_xml_error() {
         .await;
     a.fails(413, "RequestEntityTooLarge");
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn launch_configurations_need_an_instance_type_or_an_instance() {
+    let server = start_open().await;
+    let c = Client::new(&server);
+    // AWS: without InstanceId, both ImageId and InstanceType are needed; nothing is stored.
+    let a = c
+        .call(
+            "CreateLaunchConfiguration",
+            &[("LaunchConfigurationName", "lc"), ("ImageId", "ami-1")],
+        )
+        .await;
+    a.fails(400, "ValidationError");
+    assert_eq!(
+        a.error.as_ref().unwrap().1,
+        "Valid requests must contain either the InstanceType or the InstanceId parameter.",
+        "{}",
+        a.body
+    );
+    let lcs: DescribeLaunchConfigurationsOutput =
+        c.call("DescribeLaunchConfigurations", &[]).await.ok();
+    assert!(lcs.launch_configurations.unwrap().is_empty());
+    create_lc(&c, "lc").await.done();
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_group_names_exactly_one_launch_source() {
+    let server = start_open().await;
+    let c = Client::new(&server);
+    create_lc(&c, "lc").await.done();
+    let aws_text = "Valid requests must contain either LaunchTemplate, LaunchConfigurationName, \
+                    InstanceId or MixedInstancesPolicy parameter.";
+    let base = [
+        ("AutoScalingGroupName", "g"),
+        ("MinSize", "0"),
+        ("MaxSize", "1"),
+    ];
+    let extras: [&[(&str, &str)]; 4] = [
+        &[],
+        &[
+            ("LaunchConfigurationName", "lc"),
+            ("InstanceId", "i-0123456789abcdef0"),
+        ],
+        &[
+            ("LaunchConfigurationName", "lc"),
+            ("LaunchTemplate.LaunchTemplateName", "tmpl"),
+        ],
+        &[
+            ("LaunchTemplate.LaunchTemplateName", "tmpl"),
+            (
+                "MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.LaunchTemplateName",
+                "tmpl",
+            ),
+        ],
+    ];
+    for extra in extras {
+        let params: Vec<(&str, &str)> = base.iter().chain(extra.iter()).copied().collect();
+        let a = c.call("CreateAutoScalingGroup", &params).await;
+        a.fails(400, "ValidationError");
+        assert_eq!(
+            a.error.as_ref().unwrap().1,
+            aws_text,
+            "{extra:?}: {}",
+            a.body
+        );
+    }
+    assert!(group(&c, "g").await.is_none());
+    create_group(&c, "g", "lc", 0, 1, 0).await.done();
+    let a = c
+        .call(
+            "UpdateAutoScalingGroup",
+            &[
+                ("AutoScalingGroupName", "g"),
+                ("LaunchConfigurationName", "lc"),
+                ("LaunchTemplate.LaunchTemplateName", "tmpl"),
+            ],
+        )
+        .await;
+    a.fails(400, "ValidationError");
+    assert_eq!(a.error.as_ref().unwrap().1, aws_text, "{}", a.body);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn update_of_a_missing_group_says_null_as_aws_does() {
+    let server = start_open().await;
+    let c = Client::new(&server);
+    let a = c
+        .call(
+            "UpdateAutoScalingGroup",
+            &[("AutoScalingGroupName", "nowhere"), ("MaxSize", "3")],
+        )
+        .await;
+    a.fails(400, "ValidationError");
+    assert_eq!(
+        a.error.as_ref().unwrap().1,
+        "AutoScalingGroup name not found - null",
+        "{}",
+        a.body
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn new_instances_protected_from_scale_in_are_protected() {
+    let server = start_open().await;
+    let c = Client::new(&server);
+    create_lc(&c, "lc").await.done();
+    c.call(
+        "CreateAutoScalingGroup",
+        &[
+            ("AutoScalingGroupName", "p"),
+            ("LaunchConfigurationName", "lc"),
+            ("MinSize", "0"),
+            ("MaxSize", "3"),
+            ("DesiredCapacity", "2"),
+            ("NewInstancesProtectedFromScaleIn", "true"),
+        ],
+    )
+    .await
+    .done();
+    create_group(&c, "open", "lc", 0, 3, 1).await.done();
+    let g = group(&c, "p").await.unwrap();
+    assert_eq!(g.new_instances_protected_from_scale_in, Some(true));
+    let protected: Vec<_> = g
+        .instances
+        .unwrap()
+        .iter()
+        .map(|i| i.protected_from_scale_in)
+        .collect();
+    assert_eq!(protected, [Some(true), Some(true)]);
+    let unprotected = group(&c, "open").await.unwrap().instances.unwrap();
+    assert_eq!(unprotected[0].protected_from_scale_in, Some(false));
+    let details: DescribeAutoScalingInstancesOutput =
+        c.call("DescribeAutoScalingInstances", &[]).await.ok();
+    for i in details.auto_scaling_instances.unwrap() {
+        let want = i.auto_scaling_group_name.as_deref() == Some("p");
+        assert_eq!(i.protected_from_scale_in, Some(want), "{i:?}");
+    }
+    // Scale-in passes over protected instances.
+    c.call(
+        "SetDesiredCapacity",
+        &[("AutoScalingGroupName", "p"), ("DesiredCapacity", "0")],
+    )
+    .await
+    .done();
+    let g = group(&c, "p").await.unwrap();
+    assert_eq!(g.desired_capacity, Some(0));
+    let states: Vec<_> = g
+        .instances
+        .unwrap()
+        .iter()
+        .map(|i| i.lifecycle_state.clone().unwrap())
+        .filter(|s| s.starts_with("Terminating"))
+        .collect();
+    assert!(states.is_empty(), "{states:?}");
+    // Instances launched after protection is turned off are not protected.
+    c.call(
+        "UpdateAutoScalingGroup",
+        &[
+            ("AutoScalingGroupName", "p"),
+            ("NewInstancesProtectedFromScaleIn", "false"),
+            ("DesiredCapacity", "3"),
+        ],
+    )
+    .await
+    .done();
+    let g = group(&c, "p").await.unwrap();
+    let mut protected: Vec<_> = g
+        .instances
+        .unwrap()
+        .iter()
+        .map(|i| i.protected_from_scale_in.unwrap())
+        .collect();
+    protected.sort();
+    assert_eq!(protected, [false, true, true]);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn arns_name_the_served_region_and_account() {
+    let arns = |c: Client| async move {
+        create_lc(&c, "lc").await.done();
+        create_group(&c, "g", "lc", 0, 1, 0).await.done();
+        let lcs: DescribeLaunchConfigurationsOutput =
+            c.call("DescribeLaunchConfigurations", &[]).await.ok();
+        let lc_arn = lcs.launch_configurations.unwrap()[0]
+            .launch_configuration_arn
+            .clone()
+            .unwrap();
+        let g_arn = group(&c, "g")
+            .await
+            .unwrap()
+            .auto_scaling_group_arn
+            .unwrap();
+        (lc_arn, g_arn)
+    };
+    let server = start_open().await;
+    let (lc_arn, g_arn) = arns(Client::new(&server)).await;
+    assert!(
+        lc_arn.starts_with("arn:aws:autoscaling:us-east-1:123456789012:launchConfiguration:"),
+        "{lc_arn}"
+    );
+    assert!(lc_arn.ends_with(":launchConfigurationName/lc"), "{lc_arn}");
+    assert!(
+        g_arn.starts_with("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:"),
+        "{g_arn}"
+    );
+    assert!(g_arn.ends_with(":autoScalingGroupName/g"), "{g_arn}");
+    server.shutdown().await;
+    let server = phantom_autoscale::server::start(phantom_autoscale::server::ServeOptions {
+        region: "eu-west-3".into(),
+        account_id: "210987654321".into(),
+        ..open_options()
+    })
+    .await
+    .unwrap();
+    let (lc_arn, g_arn) = arns(Client::new(&server)).await;
+    assert!(
+        lc_arn.starts_with("arn:aws:autoscaling:eu-west-3:210987654321:"),
+        "{lc_arn}"
+    );
+    assert!(
+        g_arn.starts_with("arn:aws:autoscaling:eu-west-3:210987654321:"),
+        "{g_arn}"
+    );
+    server.shutdown().await;
+    for (region, account) in [
+        ("us-east-1", "12345"),
+        ("us-east-1", "12345678901x"),
+        ("bad region", "123456789012"),
+        ("", "123456789012"),
+    ] {
+        let e = phantom_autoscale::server::start(phantom_autoscale::server::ServeOptions {
+            region: region.into(),
+            account_id: account.into(),
+            ..open_options()
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            e.to_string().contains(
+                if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+                    "region"
+                } else {
+                    "account id"
+                }
+            ),
+            "{e}"
+        );
+    }
 }

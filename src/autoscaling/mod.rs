@@ -1,7 +1,9 @@
-//! The Auto Scaling service: its shapes ([`types`]) and the [`Client`] with one async method per
+//! The Auto Scaling service: its shapes ([`types`]), the model's input constraints
+//! ([`constraints`]) and the [`Client`] with one async method per
 //! operation.
 
 pub mod client;
+pub mod constraints;
 pub mod operations;
 pub mod types;
 

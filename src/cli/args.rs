@@ -427,6 +427,9 @@ pub struct ServeArgs {
     /// Answer GET /phantom-stats with the count of accepted connections (for benchmarks).
     #[arg(long)]
     pub stats: bool,
+    /// The 12-digit account id in ARNs (the region in them is --region, else us-east-1).
+    #[arg(long, default_value = "123456789012", value_name = "ID")]
+    pub account_id: String,
 }
 
 /// Arguments of `demo`.

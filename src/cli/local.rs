@@ -16,8 +16,8 @@ use crate::rest::access::Users;
 use crate::rest::{Client, RestConfig};
 use crate::server::{self, RunningServer, ServeOptions};
 
-/// `phantom serve`: runs the endpoint until interrupted.
-pub async fn serve(args: ServeArgs) -> Result<(), Error> {
+/// `phantom serve`: runs the endpoint until interrupted; `region` is the global `--region`.
+pub async fn serve(args: ServeArgs, region: Option<String>) -> Result<(), Error> {
     let users = match &args.users {
         Some(path) => Users::from_file(path)?,
         None => Users::default(),
@@ -33,6 +33,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), Error> {
         launch_delay: args.launch_delay,
         terminate_delay: args.terminate_delay,
         stats: args.stats,
+        account_id: args.account_id,
+        region: region.unwrap_or_else(|| server::DEFAULT_REGION.to_string()),
         ..ServeOptions::default()
     })
     .await

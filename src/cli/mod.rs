@@ -82,7 +82,7 @@ async fn dispatch(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
         return rest_cmds::execute(&cli.global, env, cli.command).await;
     }
     match cli.command {
-        Command::Serve(opts) => local::serve(opts).await,
+        Command::Serve(opts) => local::serve(opts, cli.global.region.clone()).await,
         Command::Demo(opts) => local::demo(opts, cli.global.api).await,
         command => {
             let ctx = query_cmds::Context::new(&cli.global, env)?;

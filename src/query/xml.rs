@@ -571,20 +571,43 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Appends `text` to `out`, escaped for an XML element body; runs of plain text are copied whole.
+///
+/// Markup characters become entities and `\r` becomes `&#13;` (a raw one would be read back as
+/// `\n`). A character XML 1.0 cannot carry at all, even as a reference (U+0000-U+0008, U+000B,
+/// U+000C, U+000E-U+001F, U+FFFE, U+FFFF), is written as U+FFFD, so a reply is always
+/// well-formed whatever text reached the writer.
 pub fn escape_into(text: &str, out: &mut String) {
+    let bytes = text.as_bytes();
     let mut plain = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let entity = match b {
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'&' => "&amp;",
-            b'"' => "&quot;",
-            b'\'' => "&apos;",
-            _ => continue,
+    let mut i = 0;
+    while i < bytes.len() {
+        let (entity, width) = match bytes[i] {
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'&' => ("&amp;", 1),
+            b'"' => ("&quot;", 1),
+            b'\'' => ("&apos;", 1),
+            b'\r' => ("&#13;", 1),
+            b'\t' | b'\n' => {
+                i += 1;
+                continue;
+            }
+            b if b < 0x20 => ("\u{FFFD}", 1),
+            // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
+            0xEF if bytes.get(i + 1) == Some(&0xBF)
+                && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)) =>
+            {
+                ("\u{FFFD}", 3)
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         out.push_str(&text[plain..i]);
         out.push_str(entity);
-        plain = i + 1;
+        i += width;
+        plain = i;
     }
     out.push_str(&text[plain..]);
 }
@@ -1028,6 +1051,34 @@ mod tests {
         let mut out = String::from("<x>");
         escape_into("&", &mut out);
         assert_eq!(out, "<x>&amp;");
+    }
+
+    #[test]
+    fn never_writes_a_character_xml_cannot_carry() {
+        assert_eq!(
+            escape("a\u{0}b\u{1}c\u{1f}d"),
+            "a\u{FFFD}b\u{FFFD}c\u{FFFD}d"
+        );
+        assert_eq!(
+            escape("x\u{FFFE}y\u{FFFF}z\u{FFFD}"),
+            "x\u{FFFD}y\u{FFFD}z\u{FFFD}"
+        );
+        assert_eq!(escape("t\tn\nr\r"), "t\tn\nr&#13;");
+        assert_eq!(escape("\u{10000}\u{EFBF}"), "\u{10000}\u{EFBF}");
+        // What the writer wrote reads back, every character XML allows intact.
+        let text = "k\u{0}\u{8}\u{b}\u{c}\u{e}\u{FFFE}<&>\r\n\t\u{7f}\u{85}\u{10FFFF}";
+        let doc = format!("<a><b>{}</b></a>", escape(text));
+        let (_, node) = parse_nodes(&doc).unwrap();
+        let Node::Map(children) = node else {
+            panic!("{doc}")
+        };
+        let Node::Text(read) = &children[0].1 else {
+            panic!("{doc}")
+        };
+        assert_eq!(
+            read,
+            "k\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}<&>\r\n\t\u{7f}\u{85}\u{10FFFF}"
+        );
     }
 
     #[test]

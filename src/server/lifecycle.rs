@@ -106,6 +106,9 @@ pub struct GroupFacts<'a> {
     pub zone: &'a str,
     /// The desired capacity to reach.
     pub desired: i64,
+    /// Whether instances launched now are protected from scale-in
+    /// (`NewInstancesProtectedFromScaleIn`).
+    pub protect: bool,
 }
 
 /// Launches or terminates instances so that the group has exactly `desired` instances that are
@@ -117,12 +120,14 @@ pub fn reconcile(
     now: i64,
     reason: &str,
 ) -> Result<(), ApiError> {
-    let live: Vec<String> = {
+    let live: Vec<(String, bool)> = {
         let mut stmt = tx.prepare_cached(
-            "SELECT id FROM instances WHERE owner = ?1 AND group_name = ?2 \
+            "SELECT id, protected FROM instances WHERE owner = ?1 AND group_name = ?2 \
              AND terminating_ms IS NULL ORDER BY launched_ms DESC, id",
         )?;
-        let rows = stmt.query_map(params![group.owner, group.name], |r| r.get(0))?;
+        let rows = stmt.query_map(params![group.owner, group.name], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
         rows.collect::<Result<_, _>>()?
     };
     let have = live.len() as i64;
@@ -133,7 +138,8 @@ pub fn reconcile(
             let ready = now + timing.launch_delay_ms;
             tx.execute_cached(
                 "INSERT INTO instances (id, owner, group_name, zone, lc_name, instance_type, \
-                 image_id, launched_ms, ready_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 image_id, launched_ms, ready_ms, protected) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     id,
                     group.owner,
@@ -143,7 +149,8 @@ pub fn reconcile(
                     group.instance_type,
                     group.image_id,
                     now,
-                    ready
+                    ready,
+                    group.protect
                 ],
             )?;
             record(
@@ -161,8 +168,11 @@ pub fn reconcile(
             )?;
         }
     } else {
-        for (n, id) in live
+        // Scale-in never picks a protected instance (AWS: the group then stays above its
+        // desired capacity until protection is removed).
+        for (n, (id, _)) in live
             .iter()
+            .filter(|(_, protected)| !protected)
             .take((have - group.desired) as usize)
             .enumerate()
         {

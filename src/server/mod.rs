@@ -55,6 +55,12 @@ use crate::server::store::Store;
 /// The sites offered when none are configured, as in Phantom's documentation.
 pub const DEFAULT_SITES: &[&str] = &["hotel", "sierra", "foxtrot", "alamo"];
 
+/// The account id in ARNs when none is configured: AWS's documentation example account.
+pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
+
+/// The region in ARNs when none is configured (the client's default region too).
+pub const DEFAULT_REGION: &str = "us-east-1";
+
 /// How to run the endpoint.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -84,6 +90,10 @@ pub struct ServeOptions {
     /// benchmarks that show connection reuse. Off by default: the path is then a 404 like any
     /// other unknown path.
     pub stats: bool,
+    /// The region the endpoint serves, named in ARNs (letters, digits and dashes).
+    pub region: String,
+    /// The 12-digit account id named in ARNs.
+    pub account_id: String,
 }
 
 impl Default for ServeOptions {
@@ -100,6 +110,8 @@ impl Default for ServeOptions {
             users: Users::default(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             stats: false,
+            region: DEFAULT_REGION.to_string(),
+            account_id: DEFAULT_ACCOUNT_ID.to_string(),
         }
     }
 }
@@ -175,6 +187,23 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
             "sites must be a non-empty list of names without '@'".into(),
         ));
     }
+    if opts.account_id.len() != 12 || !opts.account_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::Config(
+            "the account id must be 12 digits, e.g. 123456789012".into(),
+        ));
+    }
+    let region_ok = (1..=64).contains(&opts.region.len())
+        && opts
+            .region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !opts.region.starts_with('-')
+        && !opts.region.ends_with('-');
+    if !region_ok {
+        return Err(Error::Config(
+            "the region must be letters, digits and dashes, e.g. us-east-1".into(),
+        ));
+    }
     let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
     let settings = Settings {
         sites: opts.sites.clone(),
@@ -182,6 +211,8 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
             launch_delay_ms: millis(opts.launch_delay),
             terminate_delay_ms: millis(opts.terminate_delay),
         },
+        region: opts.region.clone(),
+        account_id: opts.account_id.clone(),
     };
     let state = opts.state.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(state.as_deref()))

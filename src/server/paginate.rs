@@ -3,7 +3,8 @@
 //! Pages are cut by key, not by offset: a token holds the operation it belongs to and the sort key
 //! of the last item shown, so a deletion between two pages neither repeats nor skips an item. The
 //! token is base64url of that text: opaque to callers (they must not build one), checked on the
-//! way back (a token from another operation, or one that does not decode, is a ValidationError).
+//! way back (a token from another operation, or one that does not decode, is `InvalidNextToken`,
+//! the model's error for it).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -36,9 +37,14 @@ impl PageRequest {
             None => default,
             Some(n) if (1..=MAX_RECORDS).contains(&n) => n as usize,
             Some(n) => {
+                let constraint = if n < 1 {
+                    "greater than or equal to 1".to_string()
+                } else {
+                    format!("less than or equal to {MAX_RECORDS}")
+                };
                 return Err(ApiError::validation(format!(
                     "1 validation error detected: Value '{n}' at 'maxRecords' failed to satisfy \
-                     constraint: Member must have value between 1 and {MAX_RECORDS}"
+                     constraint: Member must have value {constraint}"
                 )));
             }
         };
@@ -108,7 +114,7 @@ fn encode(operation: &str, key: &str) -> String {
 }
 
 fn decode(operation: &str, token: &str) -> Result<String, ApiError> {
-    let bad = || ApiError::validation("The NextToken value is invalid.");
+    let bad = || ApiError::with_status(400, "InvalidNextToken", "The NextToken value is invalid.");
     let bytes = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let (op, key) = text.split_once('\n').ok_or_else(bad)?;
@@ -135,6 +141,8 @@ mod tests {
         assert!(PageRequest::new("Other", None, Some(&encode("Op", "k1")), 50).is_err());
         assert!(PageRequest::new("Op", None, Some("!!"), 50).is_err());
         assert!(PageRequest::new("Op", None, Some(""), 50).is_err());
+        let e = PageRequest::new("Op", None, Some("bm90LWEtdG9rZW4"), 50).unwrap_err();
+        assert_eq!((e.status, e.code), (400, "InvalidNextToken"));
         assert!(PageRequest::new("Op", Some(0), None, 50).is_err());
         assert!(PageRequest::new("Op", Some(101), None, 50).is_err());
     }

@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS instances (
     launched_ms INTEGER NOT NULL,
     ready_ms INTEGER NOT NULL,
     terminating_ms INTEGER,
-    gone_ms INTEGER
+    gone_ms INTEGER,
+    protected INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS instances_by_group ON instances (owner, group_name);
 CREATE TABLE IF NOT EXISTS tags (
@@ -115,6 +116,19 @@ CREATE TABLE IF NOT EXISTS rest_site_credentials (
     PRIMARY KEY (owner, site)
 );
 ";
+
+/// Gives a state file made before instances had a scale-in protection flag its `protected` column.
+fn add_instance_protection(conn: &Connection) -> rusqlite::Result<()> {
+    let has: bool = conn
+        .prepare("SELECT 1 FROM pragma_table_info('instances') WHERE name = 'protected'")?
+        .exists([])?;
+    if !has {
+        conn.execute_batch(
+            "ALTER TABLE instances ADD COLUMN protected INTEGER NOT NULL DEFAULT 0",
+        )?;
+    }
+    Ok(())
+}
 
 /// Statements through the connection's prepared-statement cache: the handlers run the same few
 /// SQL texts on every request, and parsing them again each time cost more than running them.
@@ -180,6 +194,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(config)?;
         conn.execute_batch(SCHEMA).map_err(config)?;
+        add_instance_protection(&conn).map_err(config)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Store {
             conn: Mutex::new(conn),

@@ -21,7 +21,7 @@ use crate::autoscaling::types::{
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::{self, GroupFacts, timestamp};
 use crate::server::ops::launch_configurations::{self, not_found as lc_not_found};
-use crate::server::ops::{Ctx, arn, check_name, encode, parse};
+use crate::server::ops::{Ctx, arn, encode, parse};
 use crate::server::paginate::{PageRequest, check_names};
 use crate::server::sites;
 
@@ -48,6 +48,10 @@ fn check_limit(desired: i64) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// AWS's refusal of a group that names no launch source, or more than one.
+const ONE_SOURCE: &str = "Valid requests must contain either LaunchTemplate, \
+                          LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.";
 
 /// A stored group.
 pub struct GroupRow {
@@ -137,13 +141,16 @@ pub fn reconcile(
         image_id: lc.image_id.as_deref().unwrap_or(""),
         zone: &group.site,
         desired: group.desired,
+        protect: group
+            .doc
+            .new_instances_protected_from_scale_in
+            .unwrap_or(false),
     };
     lifecycle::reconcile(tx, &ctx.settings.timing, &facts, ctx.now, reason)
 }
 
 /// Finds the stored launch configuration a group's reference names (`x` or `x@site`).
 fn resolve_lc(ctx: &Ctx<'_>, tx: &Transaction<'_>, given: &str) -> Result<String, ApiError> {
-    check_name("launchConfigurationName", given)?;
     sites::check(given, &ctx.settings.sites)?;
     for candidate in sites::candidates(given, &ctx.settings.sites) {
         if launch_configurations::load(tx, ctx.owner, &candidate)?.is_some() {
@@ -181,12 +188,8 @@ fn check_sizes(min: i64, max: i64, desired: i64) -> Result<(), ApiError> {
 
 fn check_tags(tags: &[Tag]) -> Result<(), ApiError> {
     for tag in tags {
+        // Lengths and characters are the model's (checked before any handler runs).
         let key = tag.key.as_deref().unwrap_or("");
-        if key.is_empty() || key.chars().count() > 128 {
-            return Err(ApiError::validation(
-                "Tag keys must be 1 to 128 characters long.",
-            ));
-        }
         if tag
             .resource_type
             .as_deref()
@@ -240,7 +243,15 @@ pub fn create(
 ) -> Result<Option<String>, ApiError> {
     let input: CreateAutoScalingGroupInput = parse(tree)?;
     let name = input.auto_scaling_group_name;
-    check_name("autoScalingGroupName", &name)?;
+    let sources = [
+        input.launch_configuration_name.is_some(),
+        input.launch_template.is_some(),
+        input.mixed_instances_policy.is_some(),
+        input.instance_id.is_some(),
+    ];
+    if sources.iter().filter(|&&given| given).count() != 1 {
+        return Err(ApiError::validation(ONE_SOURCE));
+    }
     let Some(given) = input.launch_configuration_name else {
         return Err(ApiError::validation(
             "Valid requests must contain the LaunchConfigurationName parameter: this endpoint \
@@ -269,7 +280,12 @@ pub fn create(
     let site = sites::zone_for(&lc_ref, &zones, &ctx.settings.sites);
     let doc = AutoScalingGroup {
         auto_scaling_group_name: Some(name.clone()),
-        auto_scaling_group_arn: Some(arn("autoScalingGroup", "autoScalingGroupName", &name)),
+        auto_scaling_group_arn: Some(arn(
+            ctx.settings,
+            "autoScalingGroup",
+            "autoScalingGroupName",
+            &name,
+        )),
         default_cooldown: Some(input.default_cooldown.unwrap_or(300)),
         availability_zones: Some(if zones.is_empty() {
             vec![site.clone()]
@@ -336,7 +352,17 @@ pub fn update(
     tree: &Value,
 ) -> Result<Option<String>, ApiError> {
     let input: UpdateAutoScalingGroupInput = parse(tree)?;
-    let mut group = require(tx, ctx.owner, &input.auto_scaling_group_name)?;
+    let sources = [
+        input.launch_configuration_name.is_some(),
+        input.launch_template.is_some(),
+        input.mixed_instances_policy.is_some(),
+    ];
+    if sources.iter().filter(|&&given| given).count() > 1 {
+        return Err(ApiError::validation(ONE_SOURCE));
+    }
+    // AWS's own words for this case (the group's name is not in them).
+    let mut group = load(tx, ctx.owner, &input.auto_scaling_group_name)?
+        .ok_or_else(|| ApiError::validation("AutoScalingGroup name not found - null"))?;
     let min = input.min_size.map(i64::from).unwrap_or(group.min);
     let max = input.max_size.map(i64::from).unwrap_or(group.max);
     let desired = match input.desired_capacity {
@@ -499,7 +525,7 @@ pub fn shape(
             health_status: Some("Healthy".to_string()),
             launch_configuration_name: Some(i.lc),
             image_id: Some(i.image),
-            protected_from_scale_in: Some(false),
+            protected_from_scale_in: Some(i.protected),
             ..Default::default()
         })
         .collect();

@@ -36,6 +36,9 @@ pub struct LiveInstance {
     pub image: String,
     /// `Pending`, `InService` or `Terminating`.
     pub state: &'static str,
+    /// Protected from scale-in (launched while the group's `NewInstancesProtectedFromScaleIn`
+    /// was on).
+    pub protected: bool,
 }
 
 /// The owner's live instances: one group's in launch order, or all by id. Gone ones are left out.
@@ -45,7 +48,7 @@ pub fn live_instances(
     group: Option<&str>,
 ) -> Result<Vec<LiveInstance>, ApiError> {
     const COLUMNS: &str = "SELECT id, group_name, instance_type, zone, lc_name, image_id, \
-         ready_ms, terminating_ms, gone_ms FROM instances WHERE owner = ?1";
+         ready_ms, terminating_ms, gone_ms, protected FROM instances WHERE owner = ?1";
     let read = |r: &rusqlite::Row<'_>| {
         Ok((
             LiveInstance {
@@ -56,6 +59,7 @@ pub fn live_instances(
                 lc: r.get(4)?,
                 image: r.get(5)?,
                 state: "",
+                protected: r.get(9)?,
             },
             r.get::<_, i64>(6)?,
             r.get::<_, Option<i64>>(7)?,
@@ -114,7 +118,7 @@ pub fn describe(
                 health_status: Some("Healthy".to_string()),
                 launch_configuration_name: Some(i.lc),
                 image_id: Some(i.image),
-                protected_from_scale_in: Some(false),
+                protected_from_scale_in: Some(i.protected),
                 ..Default::default()
             },
         ));
@@ -176,6 +180,10 @@ pub fn terminate(
         image_id: "",
         zone: &group.site,
         desired: group.desired,
+        protect: group
+            .doc
+            .new_instances_protected_from_scale_in
+            .unwrap_or(false),
     };
     let timing = &ctx.settings.timing;
     lifecycle::terminate(tx, timing, &facts, &id, ctx.now)?;

@@ -16,7 +16,7 @@ use crate::autoscaling::types::{
 };
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::timestamp;
-use crate::server::ops::{Ctx, arn, check_name, encode, parse};
+use crate::server::ops::{Ctx, arn, encode, parse};
 use crate::server::paginate::{PageRequest, check_names};
 use crate::server::sites;
 
@@ -53,7 +53,6 @@ pub fn create(
 ) -> Result<Option<String>, ApiError> {
     let input: CreateLaunchConfigurationInput = parse(tree)?;
     let name = input.launch_configuration_name;
-    check_name("launchConfigurationName", &name)?;
     sites::check(&name, &ctx.settings.sites)?;
     if load(tx, ctx.owner, &name)?.is_some() {
         return Err(ApiError::already_exists(format!(
@@ -61,6 +60,11 @@ pub fn create(
              exists with the name {}",
             shorten(&name)
         )));
+    }
+    if input.instance_id.is_none() && input.image_id.is_some() && input.instance_type.is_none() {
+        return Err(ApiError::validation(
+            "Valid requests must contain either the InstanceType or the InstanceId parameter.",
+        ));
     }
     let (image_id, instance_type) = match (input.image_id, input.instance_id) {
         (Some(image), _) => (image, input.instance_type),
@@ -86,6 +90,7 @@ pub fn create(
     let lc = LaunchConfiguration {
         launch_configuration_name: Some(name.clone()),
         launch_configuration_arn: Some(arn(
+            ctx.settings,
             "launchConfiguration",
             "launchConfigurationName",
             &name,

@@ -4,13 +4,16 @@
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
 //! tags, activities). [`handler`] is the dispatch table from action name to handler; an action not
-//! in it is `InvalidAction`.
+//! in it is `InvalidAction`. Every handler it returns first checks the request against the API
+//! model's input constraints ([`validate`]), so no handler needs checks of its own for lengths,
+//! characters, ranges or required members.
 
 mod activities;
 mod groups;
 mod instances;
 mod launch_configurations;
 mod tags;
+pub mod validate;
 
 use rusqlite::Transaction;
 use serde::Serialize;
@@ -29,6 +32,10 @@ pub struct Settings {
     pub sites: Vec<String>,
     /// Launch and terminate delays.
     pub timing: Timing,
+    /// The region ARNs name (`phantom serve --region`).
+    pub region: String,
+    /// The 12-digit account id ARNs name (`phantom serve --account-id`).
+    pub account_id: String,
 }
 
 /// Who is asking and when: the context of one request.
@@ -44,9 +51,31 @@ pub struct Ctx<'a> {
 /// A handler: the request tree in, the reply's Result members as XML (or none) out.
 pub type Handler = fn(&Ctx<'_>, &Transaction<'_>, &Value) -> Result<Option<String>, ApiError>;
 
-/// The handler of `action`, if the endpoint knows it.
+/// The dispatch table: each action's handler, run only after its request has passed the model's
+/// input constraints ([`validate::request`]), so no handler sees (or stores) what the model
+/// forbids.
+macro_rules! dispatch {
+    ($action:expr, $($name:literal => $run:path),* $(,)?) => {
+        match $action {
+            $($name => {
+                fn checked(
+                    ctx: &Ctx<'_>,
+                    tx: &Transaction<'_>,
+                    tree: &Value,
+                ) -> Result<Option<String>, ApiError> {
+                    validate::request($name, tree)?;
+                    $run(ctx, tx, tree)
+                }
+                Some(checked as Handler)
+            })*
+            _ => None,
+        }
+    };
+}
+
+/// The handler of `action`, if the endpoint knows it; it validates the request before acting.
 pub fn handler(action: &str) -> Option<Handler> {
-    Some(match action {
+    dispatch!(action,
         "CreateLaunchConfiguration" => launch_configurations::create,
         "DeleteLaunchConfiguration" => launch_configurations::delete,
         "DescribeLaunchConfigurations" => launch_configurations::describe,
@@ -61,13 +90,12 @@ pub fn handler(action: &str) -> Option<Handler> {
         "DeleteTags" => tags::delete,
         "DescribeTags" => tags::describe,
         "DescribeScalingActivities" => activities::describe,
-        _ => return None,
-    })
+    )
 }
 
-/// Step 1: fills the input shape from the request tree. A missing required member is
-/// `MissingParameter`; any other misfit (a bad number, a list where text belongs) is
-/// `ValidationError`.
+/// Step 1: fills the input shape from the request tree (already checked against the model by
+/// [`validate::request`], so what remains is a misfit the table does not describe, such as an
+/// unreadable timestamp: `ValidationError`).
 pub fn parse<T: DeserializeOwned>(tree: &Value) -> Result<T, ApiError> {
     from_tree::<T>(tree).map_err(|e| {
         let text = e.0;
@@ -75,7 +103,11 @@ pub fn parse<T: DeserializeOwned>(tree: &Value) -> Result<T, ApiError> {
             .strip_prefix("missing field `")
             .and_then(|rest| rest.split('`').next())
         {
-            Some(member) => ApiError::missing_parameter(member),
+            Some(member) => ApiError::validation(format!(
+                "1 validation error detected: Value null at '{}' failed to satisfy constraint: \
+                 Member must not be null",
+                validate::lower_first(member)
+            )),
             None => ApiError::validation(format!("Invalid parameter value: {}", shorten(&text))),
         }
     })
@@ -91,24 +123,13 @@ pub fn encode<T: Serialize>(output: &T) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// Checks a name member: 1 to 255 characters, no control characters.
-pub fn check_name(member: &str, value: &str) -> Result<(), ApiError> {
-    let len = value.chars().count();
-    if len == 0 || len > 255 || value.chars().any(char::is_control) {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{}' at '{member}' failed to satisfy \
-             constraint: Member must have length between 1 and 255 and contain no control \
-             characters",
-            shorten(value)
-        )));
-    }
-    Ok(())
-}
-
-/// The ARN of a resource of this endpoint.
-pub fn arn(kind: &str, name_kind: &str, name: &str) -> String {
+/// The ARN of a resource of this endpoint, in the served region and account:
+/// `arn:aws:autoscaling:REGION:ACCOUNT:KIND:UUID:NAME_KIND/NAME`.
+pub fn arn(settings: &Settings, kind: &str, name_kind: &str, name: &str) -> String {
     format!(
-        "arn:aws:autoscaling:local:000000000000:{kind}:{}:{name_kind}/{name}",
+        "arn:aws:autoscaling:{}:{}:{kind}:{}:{name_kind}/{name}",
+        settings.region,
+        settings.account_id,
         crate::server::lifecycle::new_uuid()
     )
 }

@@ -1,0 +1,83 @@
+//! Generated code is what its generator writes: `src/autoscaling/types.rs` and
+//! `src/autoscaling/constraints.rs` are compared with a fresh run of `tools/gen-shapes.py` over
+//! `tools/model/service-2.json`, both formatted by the same `rustfmt`. A hand edit, or a
+//! generator change without regenerating, fails here.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn python() -> String {
+    std::env::var("PHANTOM_TEST_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+/// Formats Rust source with `rustfmt` (edition 2024, as `cargo fmt` does here).
+fn rustfmt(source: &[u8]) -> String {
+    let mut fmt = Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run rustfmt");
+    fmt.stdin
+        .take()
+        .expect("rustfmt stdin")
+        .write_all(source)
+        .expect("feed rustfmt");
+    let formatted = fmt.wait_with_output().expect("rustfmt output");
+    assert!(
+        formatted.status.success(),
+        "rustfmt failed: {}",
+        String::from_utf8_lossy(&formatted.stderr)
+    );
+    String::from_utf8(formatted.stdout).expect("UTF-8 from rustfmt")
+}
+
+/// Runs the generator with `args`, formatted.
+fn generate(args: &[&str]) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(python())
+        .arg(root.join("tools/gen-shapes.py"))
+        .args(args)
+        .current_dir(root)
+        .output()
+        .expect("run tools/gen-shapes.py (set PHANTOM_TEST_PYTHON to a python3)");
+    assert!(
+        out.status.success(),
+        "gen-shapes.py {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    rustfmt(&out.stdout)
+}
+
+fn assert_fresh(file: &str, args: &[&str]) {
+    let committed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+        .unwrap_or_else(|e| panic!("read {file}: {e}"));
+    // Both sides through the same rustfmt, so another rustfmt version cannot fail the check.
+    let committed = rustfmt(&committed);
+    let fresh = generate(args);
+    if committed != fresh {
+        let line = committed
+            .lines()
+            .zip(fresh.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| committed.lines().count().min(fresh.lines().count()));
+        panic!(
+            "{file} differs from what `tools/gen-shapes.py {}` writes (first at line {}): \
+             regenerate it, never edit it by hand",
+            args.join(" "),
+            line + 1
+        );
+    }
+}
+
+#[test]
+fn shapes_are_fresh() {
+    assert_fresh("src/autoscaling/types.rs", &[]);
+}
+
+#[test]
+fn constraints_are_fresh() {
+    assert_fresh("src/autoscaling/constraints.rs", &["constraints"]);
+}
