@@ -212,7 +212,6 @@ pub async fn execute(
 }
 
 async fn run_command(ctx: &Context, env: &dyn Environment, command: Command) -> Result<(), Error> {
-    let ctx = ctx;
     match command {
         Command::Lc(LcCommand::Create(a)) => lc_create(ctx, a).await,
         Command::Lc(LcCommand::List(a)) => lc_list(ctx, a).await,
