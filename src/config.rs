@@ -52,7 +52,11 @@ impl Dialect {
     /// The launch configuration name to create or delete: Phantom names one per site,
     /// `NAME@SITE`. A name already holding `@SITE` keeps it, and a site given besides must be the
     /// same one; an empty name or site, or a second `@`, is refused. AWS names are used as given.
-    pub fn launch_configuration_name(&self, name: &str, site: Option<&str>) -> Result<String, Error> {
+    pub fn launch_configuration_name(
+        &self,
+        name: &str,
+        site: Option<&str>,
+    ) -> Result<String, Error> {
         if *self == Dialect::Aws {
             return Ok(name.to_string());
         }
@@ -676,7 +680,10 @@ fn resolve_credentials(
             return Ok((Some(c), format!("profile {} in {origin}", profile.name)));
         }
     }
-    Ok((None, format!("none found; looked in {}", places_looked(files))))
+    Ok((
+        None,
+        format!("none found; looked in {}", places_looked(files)),
+    ))
 }
 
 /// Where [`resolve_credentials`] looked, for the "no credentials found" message.
@@ -1287,10 +1294,13 @@ mod tests {
         let c = ok(&flags(), &env);
         assert!(c.credentials.is_none());
         assert!(
-            c.credentials_source.starts_with("none found; looked in AWS_ACCESS_KEY_ID")
+            c.credentials_source
+                .starts_with("none found; looked in AWS_ACCESS_KEY_ID")
                 && c.credentials_source.contains("EC2_ACCESS_KEY")
-                && c.credentials_source
-                    .contains(&format!("profile default in {}", dir.path(".aws/credentials"))),
+                && c.credentials_source.contains(&format!(
+                    "profile default in {}",
+                    dir.path(".aws/credentials")
+                )),
             "{}",
             c.credentials_source
         );

@@ -172,7 +172,7 @@ impl Scrubber {
     fn add(&mut self, needle: Vec<u8>) {
         if needle.len() >= MIN_SCRUBBED_LEN && !self.needles.contains(&needle) {
             self.needles.push(needle);
-            self.needles.sort_by(|a, b| b.len().cmp(&a.len()));
+            self.needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
         }
     }
 
@@ -290,10 +290,16 @@ mod tests {
         assert!(!shown.contains("CANARY"), "{shown}");
         assert!(!shown.contains(&basic[..20]), "{shown}");
         assert!(!shown.contains("pw-canary"), "{shown}");
-        assert!(shown.starts_with("raw **redacted** | form **redacted**"), "{shown}");
+        assert!(
+            shown.starts_with("raw **redacted** | form **redacted**"),
+            "{shown}"
+        );
         // Nothing to hide: the text comes back as it was, unallocated.
         assert!(matches!(s.scrub("nothing here"), Cow::Borrowed(_)));
-        assert!(matches!(Scrubber::new().scrub_bytes(b"x"), Cow::Borrowed(_)));
+        assert!(matches!(
+            Scrubber::new().scrub_bytes(b"x"),
+            Cow::Borrowed(_)
+        ));
         // Too short to tell from text: left alone.
         assert!(Scrubber::new().with_secret("abc").is_empty());
         assert!(!format!("{s:?}").contains("CANARY"));

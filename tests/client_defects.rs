@@ -29,7 +29,13 @@ struct Serve {
 impl Serve {
     fn start(args: &[&str]) -> Serve {
         let mut child = Command::new(env!("CARGO_BIN_EXE_phantom"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--terminate-delay", "100ms"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--terminate-delay",
+                "100ms",
+            ])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -39,12 +45,10 @@ impl Serve {
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         reader.read_line(&mut line).unwrap();
-        let start = line.find("http://127.0.0.1:").unwrap_or_else(|| panic!("{line}"));
-        let url = line[start..]
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .to_string();
+        let start = line
+            .find("http://127.0.0.1:")
+            .unwrap_or_else(|| panic!("{line}"));
+        let url = line[start..].split_whitespace().next().unwrap().to_string();
         std::thread::spawn(move || for _ in reader.lines() {});
         Serve { child, url }
     }
@@ -143,7 +147,10 @@ fn secrets_echoed_by_a_server_are_scrubbed() {
         Action::Reply(http(
             400,
             "Bad Request",
-            &[("Content-Type", "text/xml"), ("Server", &format!("echo {session}"))],
+            &[
+                ("Content-Type", "text/xml"),
+                ("Server", &format!("echo {session}")),
+            ],
             &body,
         ))
     });
@@ -189,7 +196,10 @@ fn rest_token_echoed_by_a_server_is_scrubbed() {
             400,
             "Bad Request",
             &[("Content-Type", "text/html")],
-            &format!("bad request from {decoded}; header was {auth}; {}", request.head),
+            &format!(
+                "bad request from {decoded}; header was {auth}; {}",
+                request.head
+            ),
         ))
     });
     let home = scratch_dir("rest-echo");
@@ -237,7 +247,14 @@ fn alternating_next_tokens_end_the_listing() {
         Action::Reply(lc_page(&format!("lc{i}"), Some(token)))
     });
     let run = phantom(
-        &["--endpoint-url", &server.url(), "--dialect", "aws", "lc", "list"],
+        &[
+            "--endpoint-url",
+            &server.url(),
+            "--dialect",
+            "aws",
+            "lc",
+            "list",
+        ],
         &[],
     );
     assert_eq!(run.code, 4, "{run:?}");
@@ -250,8 +267,9 @@ fn alternating_next_tokens_end_the_listing() {
 
 #[test]
 fn new_next_token_on_every_page_stops_at_the_page_limit() {
-    let server =
-        FaultServer::start(|_, i| Action::Reply(lc_page(&format!("lc{i}"), Some(&format!("t{i}")))));
+    let server = FaultServer::start(|_, i| {
+        Action::Reply(lc_page(&format!("lc{i}"), Some(&format!("t{i}"))))
+    });
     let run = phantom(
         &[
             "--endpoint-url",
@@ -266,7 +284,10 @@ fn new_next_token_on_every_page_stops_at_the_page_limit() {
         &[],
     );
     assert_eq!(run.code, 4, "{run:?}");
-    assert!(error_line(&run).contains("stopped after 20 pages"), "{run:?}");
+    assert!(
+        error_line(&run).contains("stopped after 20 pages"),
+        "{run:?}"
+    );
     assert_eq!(server.count("DescribeLaunchConfigurations"), 20);
 }
 
@@ -295,7 +316,10 @@ fn deadline_bounds_the_whole_listing() {
     assert_eq!(run.code, 3, "{run:?}");
     assert!(error_line(&run).contains("--deadline"), "{run:?}");
     assert!(run.elapsed < Duration::from_secs(30), "{run:?}");
-    assert_eq!(run.stdout, "", "nothing on stdout when a JSON command fails");
+    assert_eq!(
+        run.stdout, "",
+        "nothing on stdout when a JSON command fails"
+    );
 }
 
 // ---- 13: JSON output is whole or absent; JSON lines stream ----
@@ -305,17 +329,36 @@ fn json_output_is_whole_or_absent() {
     // One page with an item and a NextToken, then a refusal.
     let server = FaultServer::start(|request, _| match request.param("NextToken") {
         None => Action::Reply(lc_page("lc0", Some("t1"))),
-        Some(_) => Action::Reply(error_xml(400, "Bad Request", "ValidationError", "page 2 refused")),
+        Some(_) => Action::Reply(error_xml(
+            400,
+            "Bad Request",
+            "ValidationError",
+            "page 2 refused",
+        )),
     });
     let run = phantom(
-        &["--endpoint-url", &server.url(), "--output", "json", "lc", "list"],
+        &[
+            "--endpoint-url",
+            &server.url(),
+            "--output",
+            "json",
+            "lc",
+            "list",
+        ],
         &[],
     );
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(run.stdout, "", "a failed call must leave stdout empty");
     // JSON lines: the first page's item is one complete line, then the error.
     let run = phantom(
-        &["--endpoint-url", &server.url(), "--output", "json-lines", "lc", "list"],
+        &[
+            "--endpoint-url",
+            &server.url(),
+            "--output",
+            "json-lines",
+            "lc",
+            "list",
+        ],
         &[],
     );
     assert_eq!(run.code, 1, "{run:?}");
@@ -334,11 +377,17 @@ fn json_and_json_lines_against_the_built_in_endpoint() {
         let run = phantom(&["--dialect", "aws", "lc", "create", name, "ami-1"], &env);
         assert_eq!(run.code, 0, "{run:?}");
     }
-    let run = phantom(&["--dialect", "aws", "--output", "json", "lc", "list"], &env);
+    let run = phantom(
+        &["--dialect", "aws", "--output", "json", "lc", "list"],
+        &env,
+    );
     assert_eq!(run.code, 0, "{run:?}");
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
     assert_eq!(doc["LaunchConfigurations"].as_array().unwrap().len(), 3);
-    let run = phantom(&["--dialect", "aws", "--output", "ndjson", "lc", "list"], &env);
+    let run = phantom(
+        &["--dialect", "aws", "--output", "ndjson", "lc", "list"],
+        &env,
+    );
     assert_eq!(run.code, 0, "{run:?}");
     let names: Vec<String> = run
         .stdout
@@ -350,7 +399,16 @@ fn json_and_json_lines_against_the_built_in_endpoint() {
         .collect();
     assert_eq!(names, ["lca", "lcb", "lcc"]);
     let run = phantom(
-        &["--dialect", "aws", "--output", "json-lines", "lc", "create", "lcd", "ami-1"],
+        &[
+            "--dialect",
+            "aws",
+            "--output",
+            "json-lines",
+            "lc",
+            "create",
+            "lcd",
+            "ami-1",
+        ],
         &env,
     );
     assert_eq!(run.code, 0, "{run:?}");
@@ -368,12 +426,24 @@ fn wait_lasts_the_whole_timeout() {
     assert_eq!(run.code, 0, "{run:?}");
     let run = phantom(
         &[
-            "--dialect", "aws", "domain", "create", "slow", "slow", "1", "--wait", "--timeout", "3s",
+            "--dialect",
+            "aws",
+            "domain",
+            "create",
+            "slow",
+            "slow",
+            "1",
+            "--wait",
+            "--timeout",
+            "3s",
         ],
         &env,
     );
     assert_eq!(run.code, 3, "{run:?}");
-    assert!(error_line(&run).contains("0 of 1 instances in service"), "{run:?}");
+    assert!(
+        error_line(&run).contains("0 of 1 instances in service"),
+        "{run:?}"
+    );
     assert!(
         run.elapsed >= Duration::from_secs(3),
         "gave up after {:?}, before the 3 s timeout",
@@ -411,8 +481,20 @@ fn wait_ends_at_once_on_a_failed_scaling_activity() {
     });
     let run = phantom(
         &[
-            "--endpoint-url", &server.url(), "--dialect", "aws", "domain", "create", "web", "lc1",
-            "1", "--zones", "us-east-1a", "--wait", "--timeout", "40s",
+            "--endpoint-url",
+            &server.url(),
+            "--dialect",
+            "aws",
+            "domain",
+            "create",
+            "web",
+            "lc1",
+            "1",
+            "--zones",
+            "us-east-1a",
+            "--wait",
+            "--timeout",
+            "40s",
         ],
         &[],
     );
@@ -437,14 +519,24 @@ fn wait_ends_at_once_on_a_failed_phantom_instance() {
     });
     let run = phantom(
         &[
-            "--endpoint-url", &server.url(), "--dialect", "phantom", "wait", "in-service", "web",
-            "--timeout", "40s",
+            "--endpoint-url",
+            &server.url(),
+            "--dialect",
+            "phantom",
+            "wait",
+            "in-service",
+            "web",
+            "--timeout",
+            "40s",
         ],
         &[],
     );
     assert_eq!(run.code, 1, "{run:?}");
     let line = error_line(&run);
-    assert!(line.contains("i-deadbeef") && line.contains("900-FAILED"), "{line}");
+    assert!(
+        line.contains("i-deadbeef") && line.contains("900-FAILED"),
+        "{line}"
+    );
     assert!(run.elapsed < Duration::from_secs(30), "waited: {run:?}");
 }
 
@@ -457,9 +549,18 @@ fn missing_names_are_exit_1() {
     for dialect in ["aws", "phantom"] {
         let env = [KEYS[0], KEYS[1], ("AWS_ENDPOINT_URL", server.url.as_str())];
         for (args, said) in [
-            (vec!["domain", "list", "nosuchdomain"], "no such domain nosuchdomain"),
-            (vec!["lc", "list", "nosuchlc"], "no such launch configuration nosuchlc"),
-            (vec!["instances", "list", "i-0000dead"], "no such instance i-0000dead"),
+            (
+                vec!["domain", "list", "nosuchdomain"],
+                "no such domain nosuchdomain",
+            ),
+            (
+                vec!["lc", "list", "nosuchlc"],
+                "no such launch configuration nosuchlc",
+            ),
+            (
+                vec!["instances", "list", "i-0000dead"],
+                "no such instance i-0000dead",
+            ),
         ] {
             let mut all = vec!["--dialect", dialect];
             all.extend(args);
@@ -492,7 +593,11 @@ fn phantom_site_names_must_agree() {
         "{run:?}"
     );
     let run = phantom(&["lc", "list"], &env);
-    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "nothing was created");
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, ""),
+        "nothing was created"
+    );
     // The same site twice is one launch configuration.
     let run = phantom(&["lc", "create", "lc6@hotel", "x.gz", "hotel"], &env);
     assert_eq!(run.code, 0, "{run:?}");
@@ -515,7 +620,10 @@ fn phantom_lc_delete_by_name_does_not_list() {
     ] {
         let run = phantom(&args, &env);
         assert_eq!(run.code, 0, "{args:?}: {run:?}");
-        assert!(run.stderr.contains("Action=DeleteLaunchConfiguration"), "{run:?}");
+        assert!(
+            run.stderr.contains("Action=DeleteLaunchConfiguration"),
+            "{run:?}"
+        );
         assert!(
             !run.stderr.contains("Action=DescribeLaunchConfigurations"),
             "{args:?} listed first: {}",
@@ -531,15 +639,33 @@ fn phantom_python_exceptions_are_not_retried() {
     for name in ["47_err_setcapacity_unknown_group", "29_auth_none"] {
         let server = FaultServer::always(capture(name));
         let run = phantom(
-            &["--endpoint-url", &server.url(), "--dialect", "phantom", "domain", "alter", "nope", "1"],
+            &[
+                "--endpoint-url",
+                &server.url(),
+                "--dialect",
+                "phantom",
+                "domain",
+                "alter",
+                "nope",
+                "1",
+            ],
             &[],
         );
         assert_eq!(run.code, 5, "{name}: {run:?}");
         assert!(error_line(&run).contains("InternalFailure"), "{run:?}");
-        assert_eq!(server.requests().len(), 1, "{name}: retried a Python exception");
+        assert_eq!(
+            server.requests().len(),
+            1,
+            "{name}: retried a Python exception"
+        );
     }
     // A plain 500 is still retried.
-    let server = FaultServer::always(error_xml(500, "Internal Server Error", "InternalFailure", "x"));
+    let server = FaultServer::always(error_xml(
+        500,
+        "Internal Server Error",
+        "InternalFailure",
+        "x",
+    ));
     let run = phantom(&["--endpoint-url", &server.url(), "domain", "list"], &[]);
     assert_eq!(run.code, 5, "{run:?}");
     assert_eq!(server.requests().len(), 3);
@@ -549,14 +675,35 @@ fn phantom_python_exceptions_are_not_retried() {
 fn phantom_server_refusing_the_aws_dialect_suggests_dialect_phantom() {
     let server = FaultServer::always(capture("42_err_lc_name_without_site"));
     let run = phantom(
-        &["--endpoint-url", &server.url(), "--dialect", "aws", "lc", "create", "nosite", "img"],
+        &[
+            "--endpoint-url",
+            &server.url(),
+            "--dialect",
+            "aws",
+            "lc",
+            "create",
+            "nosite",
+            "img",
+        ],
         &[],
     );
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(error_line(&run).contains("try --dialect phantom"), "{run:?}");
+    assert!(
+        error_line(&run).contains("try --dialect phantom"),
+        "{run:?}"
+    );
     // Under the Phantom dialect there is no such hint.
     let run = phantom(
-        &["--endpoint-url", &server.url(), "--dialect", "phantom", "lc", "create", "n@hotel", "img"],
+        &[
+            "--endpoint-url",
+            &server.url(),
+            "--dialect",
+            "phantom",
+            "lc",
+            "create",
+            "n@hotel",
+            "img",
+        ],
         &[],
     );
     assert_eq!(run.code, 1, "{run:?}");
@@ -623,17 +770,33 @@ fn rest_tokens_are_kept_per_endpoint() {
     assert_eq!(run.code, 1, "{run:?}");
     let line = error_line(&run);
     assert!(line.contains("user name or password was refused"), "{line}");
-    assert!(!line.contains("HTTP 200") && !line.contains("LoginFailed"), "{line}");
+    assert!(
+        !line.contains("HTTP 200") && !line.contains("LoginFailed"),
+        "{line}"
+    );
 
     let run = login(&url_a, "restaurant", &dir, &token_file);
     assert_eq!(run.code, 0, "{run:?}");
-    let run = phantom_bare(&["--endpoint-url", &url_a, "domain", "list"], &tf, &dir, None);
+    let run = phantom_bare(
+        &["--endpoint-url", &url_a, "domain", "list"],
+        &tf,
+        &dir,
+        None,
+    );
     assert_eq!(run.code, 0, "{run:?}");
     // Server A's token is never sent to server B.
-    let run = phantom_bare(&["--endpoint-url", &url_b, "domain", "list"], &tf, &dir, None);
+    let run = phantom_bare(
+        &["--endpoint-url", &url_b, "domain", "list"],
+        &tf,
+        &dir,
+        None,
+    );
     assert_eq!(run.code, 2, "{run:?}");
     let line = error_line(&run);
-    assert!(line.contains(&format!("no REST token for {url_b}")), "{line}");
+    assert!(
+        line.contains(&format!("no REST token for {url_b}")),
+        "{line}"
+    );
     // Logging in to B keeps A's token.
     let run = login(&url_b, "restaurant", &dir, &token_file);
     assert_eq!(run.code, 0, "{run:?}");
@@ -642,7 +805,12 @@ fn rest_tokens_are_kept_per_endpoint() {
         assert_eq!(run.code, 0, "{url}: {run:?}");
     }
     // A missing name over REST is exit 1 too (item 15).
-    let run = phantom_bare(&["--endpoint-url", &url_a, "domain", "list", "nosuch"], &tf, &dir, None);
+    let run = phantom_bare(
+        &["--endpoint-url", &url_a, "domain", "list", "nosuch"],
+        &tf,
+        &dir,
+        None,
+    );
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(error_line(&run), "phantom: error: no such domain nosuch");
 }
@@ -651,7 +819,14 @@ fn rest_tokens_are_kept_per_endpoint() {
 fn refused_rest_token_hints_at_login() {
     let dir = scratch_dir("rest-expired");
     let (keys, users) = (keys_file(&dir), users_file(&dir));
-    let server = Serve::start(&["--credentials", &keys, "--users", &users, "--token-lifetime", "1s"]);
+    let server = Serve::start(&[
+        "--credentials",
+        &keys,
+        "--users",
+        &users,
+        "--token-lifetime",
+        "1s",
+    ]);
     let url = format!("{}/api/dev", server.url);
     let token_file = dir.join("token.json");
     let tf = [("PHANTOM_TOKEN_FILE", token_file.to_str().unwrap())];
@@ -661,5 +836,8 @@ fn refused_rest_token_hints_at_login() {
     let run = phantom_bare(&["--endpoint-url", &url, "lc", "list"], &tf, &dir, None);
     assert_eq!(run.code, 1, "{run:?}");
     let line = error_line(&run);
-    assert!(line.contains("HTTP 403") && line.contains("phantom login"), "{line}");
+    assert!(
+        line.contains("HTTP 403") && line.contains("phantom login"),
+        "{line}"
+    );
 }

@@ -285,7 +285,10 @@ fn login_saves_a_private_token_and_secrets_never_show() {
     assert!(
         run.stderr.contains("the user name or password was refused")
             && run.stderr.contains("Unable to log you in")
-            && !run.stderr.contains("HTTP 200"),
+            && !run
+                .stderr
+                .lines()
+                .any(|l| l.starts_with("phantom: error:") && l.contains("HTTP 200")),
         "{}",
         run.stderr
     );

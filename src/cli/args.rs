@@ -237,7 +237,6 @@ pub struct NamesArgs {
     pub names: Vec<String>,
 }
 
-
 /// `phantom domain ...`
 #[derive(Debug, Subcommand)]
 pub enum DomainCommand {

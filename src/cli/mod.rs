@@ -92,11 +92,9 @@ async fn dispatch(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
                 .await
                 .unwrap_or_else(|_| {
                     Err(Error::Timeout {
-                        operation: "the command".into(),
+                        operation: "the whole command (every call, page and poll in it)".into(),
                         elapsed_ms: started.elapsed().as_millis(),
-                        what: "--deadline, which bounds the whole command (every call, page and \
-                               poll); raise it"
-                            .into(),
+                        what: "overall deadline; raise it with --deadline".into(),
                     })
                 })
         }

@@ -275,21 +275,24 @@ async fn login(
         ));
     };
     let endpoint = client.config().base_url.clone();
-    let token = client.login(&a.user, &password).await.map_err(|e| match e {
-        // Phantom says so with HTTP 200 and `"success": false`: say it plainly.
-        Error::Service(s) if s.code == "LoginFailed" => Error::Failed {
-            operation: format!("login as {} at {endpoint}", a.user),
-            message: format!(
-                "the user name or password was refused{}",
-                if s.message.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (the server said: {})", s.message)
-                }
-            ),
-        },
-        other => other,
-    })?;
+    let token = client
+        .login(&a.user, &password)
+        .await
+        .map_err(|e| match e {
+            // Phantom says so with HTTP 200 and `"success": false`: say it plainly.
+            Error::Service(s) if s.code == "LoginFailed" => Error::Failed {
+                operation: format!("login as {} at {endpoint}", a.user),
+                message: format!(
+                    "the user name or password was refused{}",
+                    if s.message.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (the server said: {})", s.message)
+                    }
+                ),
+            },
+            other => other,
+        })?;
     let path = token_file_path(env).ok_or_else(|| {
         Error::Config("no place for the token file: set PHANTOM_TOKEN_FILE or HOME".into())
     })?;
@@ -465,9 +468,14 @@ async fn wait_running(
 /// The reason a failed instance carries, from the fields a server may add for it.
 fn failure_reason(instance: &Instance) -> String {
     let reason = serde_json::to_value(instance).ok().and_then(|v| {
-        ["error_message", "failure_reason", "reason", "status_message"]
-            .iter()
-            .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_string))
+        [
+            "error_message",
+            "failure_reason",
+            "reason",
+            "status_message",
+        ]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_string))
     });
     match reason.filter(|r| !r.trim().is_empty()) {
         Some(r) => format!("the server says: {r}"),

@@ -176,16 +176,17 @@ pub async fn in_service(
         }
         let failure = match failed_instance(&operation, &group) {
             Some(e) => Some(e),
-            None if dialect == Dialect::Aws => {
-                activities.failed(client, name, &operation).await
-            }
+            None if dialect == Dialect::Aws => activities.failed(client, name, &operation).await,
             None => None,
         };
         if let Some(e) = failure {
             end_line();
             return Err(e);
         }
-        let Some(left) = timeout.checked_sub(started.elapsed()).filter(|l| !l.is_zero()) else {
+        let Some(left) = timeout
+            .checked_sub(started.elapsed())
+            .filter(|l| !l.is_zero())
+        else {
             end_line();
             return Err(Error::Timeout {
                 operation,

@@ -847,9 +847,9 @@ pub fn is_phantom_exception(status: u16, body: &[u8]) -> bool {
     }
     let name = details.split(':').next().unwrap_or("");
     let name_is_identifier = !name.is_empty()
-        && name
-            .split('.')
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        && name.split('.').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
     name_is_identifier
         && details.len() > name.len()
         && ["Error", "Exception", "Exit", "Interrupt"]

@@ -265,21 +265,34 @@ mod tests {
         save(&path, B, &token("9", "tok-for-b")).unwrap();
         assert_eq!(load(&path, A).unwrap().unwrap(), token("1", "tok-for-a"));
         assert_eq!(load(&path, B).unwrap().unwrap(), token("9", "tok-for-b"));
-        assert_eq!(saved_endpoints(&path).unwrap(), vec![A.to_string(), B.to_string()]);
+        assert_eq!(
+            saved_endpoints(&path).unwrap(),
+            vec![A.to_string(), B.to_string()]
+        );
         let env = MapEnvironment::new().with("PHANTOM_TOKEN_FILE", path.to_str().unwrap());
         let other = "http://127.0.0.1:9999/api/dev";
         let e = find_token(&env, other).unwrap_err().to_string();
-        assert!(e.contains(other) && e.contains(A) && e.contains("phantom login"), "{e}");
+        assert!(
+            e.contains(other) && e.contains(A) && e.contains("phantom login"),
+            "{e}"
+        );
         assert!(!e.contains("tok-for"), "{e}");
         // A file of the old one-token form: its token is never sent anywhere.
         std::fs::write(&path, r#"{"user": "1", "token": "old-canary-token"}"#).unwrap();
         assert!(load(&path, A).unwrap().is_none());
         let e = find_token(&env, A).unwrap_err().to_string();
-        assert!(e.contains("without its endpoint") && !e.contains("old-canary"), "{e}");
+        assert!(
+            e.contains("without its endpoint") && !e.contains("old-canary"),
+            "{e}"
+        );
         // Logging in again replaces it.
         save(&path, A, &token("1", "new")).unwrap();
         assert_eq!(load(&path, A).unwrap().unwrap(), token("1", "new"));
-        assert!(!std::fs::read_to_string(&path).unwrap().contains("old-canary"));
+        assert!(
+            !std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("old-canary")
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
