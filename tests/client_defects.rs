@@ -841,3 +841,96 @@ fn refused_rest_token_hints_at_login() {
         "{line}"
     );
 }
+
+#[test]
+fn rest_wait_ends_at_once_on_a_failed_instance() {
+    // The genuine server's stand-ins never fail a VM, nor does `phantom serve`: canned replies.
+    let server = FaultServer::start(|request, _| {
+        let line = request.head.lines().next().unwrap_or_default().to_string();
+        let json = |status: u16, body: &str| {
+            http(
+                status,
+                "OK",
+                &[("Content-Type", "application/javascript")],
+                body,
+            )
+        };
+        if line.starts_with("POST /api/dev/domains ") {
+            Action::Reply(json(
+                201,
+                r#"{"id": "d-1", "name": "web", "de_name": "multicloud", "lc_name": "lc1", "vm_count": 1}"#,
+            ))
+        } else if line.starts_with("GET /api/dev/domains/d-1/instances ") {
+            Action::Reply(json(
+                200,
+                r#"[{"id": "vm-7", "lifecycle_state": "900-FAILED", "cloud": "/api/dev/sites/hotel"}]"#,
+            ))
+        } else {
+            Action::Reply(http(404, "NOT FOUND", &[], "no such path"))
+        }
+    });
+    let home = scratch_dir("rest-wait");
+    let url = format!("{}/api/dev", server.url());
+    let run = phantom_bare(
+        &[
+            "--endpoint-url",
+            &url,
+            "domain",
+            "create",
+            "web",
+            "lc1",
+            "1",
+            "--wait",
+            "--timeout",
+            "40s",
+        ],
+        &[("USER_ID", "1"), ("TOKEN", "some-rest-token")],
+        &home,
+        None,
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    let line = error_line(&run);
+    assert!(
+        line.contains("vm-7") && line.contains("900-FAILED") && line.contains("hotel"),
+        "{line}"
+    );
+    assert!(run.elapsed < Duration::from_secs(30), "waited: {run:?}");
+}
+
+#[test]
+fn site_secret_key_echoed_by_a_server_is_scrubbed() {
+    const SITE_SECRET: &str = "CANARY-site/secret+key";
+    let echo = FaultServer::start(|request, _| {
+        Action::Reply(http(
+            400,
+            "BAD REQUEST",
+            &[],
+            &format!("cannot store {}", request.body),
+        ))
+    });
+    let home = scratch_dir("site-secret");
+    let url = format!("{}/api/dev", echo.url());
+    let run = phantom_bare(
+        &[
+            "--endpoint-url",
+            &url,
+            "credentials",
+            "add",
+            "sierra",
+            "--access-key",
+            "AK",
+            "--key-name",
+            "k",
+        ],
+        &[
+            ("USER_ID", "1"),
+            ("TOKEN", "some-rest-token"),
+            ("PHANTOM_SITE_SECRET_KEY", SITE_SECRET),
+        ],
+        &home,
+        None,
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(error_line(&run).contains("cannot store"), "{run:?}");
+    assert!(!run.stderr.contains("CANARY"), "{run:?}");
+}

@@ -130,6 +130,14 @@ impl Client {
         self
     }
 
+    /// This client for one request that carries `secret` (a password, a site's secret key):
+    /// the reply is scrubbed of it too.
+    fn sending(&self, secret: &Secret) -> Client {
+        let mut sender = self.clone();
+        sender.scrubber = sender.scrubber.with_secret(secret.expose());
+        sender
+    }
+
     /// The settings in use.
     pub fn config(&self) -> &RestConfig {
         &self.config
@@ -144,9 +152,8 @@ impl Client {
             form_encode(password.expose())
         );
         // The password travels in this request: hide it in what comes back.
-        let mut sender = self.clone();
-        sender.scrubber = sender.scrubber.with_secret(password.expose());
-        let reply = sender
+        let reply = self
+            .sending(password)
             .call(
                 "Login",
                 reqwest::Method::POST,
@@ -187,13 +194,14 @@ impl Client {
         &self,
         input: &SiteCredentialsInput,
     ) -> Result<SiteCredentials, Error> {
-        self.send_json(
-            "CreateSiteCredentials",
-            reqwest::Method::POST,
-            &["credentials", "sites"],
-            input,
-        )
-        .await
+        self.sending(&input.secret_key)
+            .send_json(
+                "CreateSiteCredentials",
+                reqwest::Method::POST,
+                &["credentials", "sites"],
+                input,
+            )
+            .await
     }
 
     /// `PUT /credentials/sites/<id>`.
@@ -201,13 +209,14 @@ impl Client {
         &self,
         input: &SiteCredentialsInput,
     ) -> Result<SiteCredentials, Error> {
-        self.send_json(
-            "UpdateSiteCredentials",
-            reqwest::Method::PUT,
-            &["credentials", "sites", &input.id],
-            input,
-        )
-        .await
+        self.sending(&input.secret_key)
+            .send_json(
+                "UpdateSiteCredentials",
+                reqwest::Method::PUT,
+                &["credentials", "sites", &input.id],
+                input,
+            )
+            .await
     }
 
     /// `DELETE /credentials/sites/<id>` (204).
