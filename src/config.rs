@@ -1424,6 +1424,44 @@ mod tests {
     // ---- Dialect and signature ----
 
     #[test]
+    fn phantom_launch_configuration_names_and_sites() {
+        let p = Dialect::Phantom;
+        assert_eq!(
+            p.launch_configuration_name("lc", Some("hotel")).unwrap(),
+            "lc@hotel"
+        );
+        assert_eq!(
+            p.launch_configuration_name("lc@hotel", None).unwrap(),
+            "lc@hotel"
+        );
+        assert_eq!(
+            p.launch_configuration_name("lc@hotel", Some("hotel"))
+                .unwrap(),
+            "lc@hotel"
+        );
+        assert_eq!(p.launch_configuration_name("lc", None).unwrap(), "lc");
+        for (name, site) in [
+            ("lc4@sierra", Some("hotel")),
+            ("lc3@", None),
+            ("lc3@ ", None),
+            ("@hotel", None),
+            ("a@b@c", None),
+            ("lc", Some("")),
+            ("lc", Some("a@b")),
+        ] {
+            let e = p.launch_configuration_name(name, site).unwrap_err();
+            assert!(matches!(e, Error::Config(_)), "{name} {site:?}: {e}");
+        }
+        // AWS names are free; the site is ignored.
+        assert_eq!(
+            Dialect::Aws
+                .launch_configuration_name("lc4@sierra", Some("hotel"))
+                .unwrap(),
+            "lc4@sierra"
+        );
+    }
+
+    #[test]
     fn dialect_rules() {
         let bare = || env_in(&TempDir::new());
         assert_eq!(ok(&flags(), &bare()).dialect, Dialect::Aws);

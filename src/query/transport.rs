@@ -1015,6 +1015,43 @@ mod tests {
     }
 
     #[test]
+    fn phantom_python_exceptions_are_recognised() {
+        let page = |details: &str| {
+            format!(
+                "500 InternalFailure\r\n\r\nThe request processing has failed due to some \
+                 unknown error, exception or failure.\r\n\r\n {details}  "
+            )
+        };
+        for details in [
+            "ValueError: Domain does not exist: nope",
+            "'Unable to find the information needed to authenticate the user in the request'",
+            "boto.exception.EC2ResponseError: 400 Bad Request",
+            "Traceback (most recent call last): ...",
+        ] {
+            assert!(
+                is_phantom_exception(500, page(details).as_bytes()),
+                "{details}"
+            );
+        }
+        for details in ["[Errno 111] Connection refused", "the back end is busy"] {
+            assert!(
+                !is_phantom_exception(500, page(details).as_bytes()),
+                "{details}"
+            );
+        }
+        // Not Phantom's page, or not a server fault.
+        assert!(!is_phantom_exception(500, b"ValueError: x"));
+        assert!(!is_phantom_exception(
+            400,
+            page("ValueError: x").replace("500", "400").as_bytes()
+        ));
+        assert!(!is_phantom_exception(
+            500,
+            b"<html><title>500</title></html>"
+        ));
+    }
+
+    #[test]
     fn signing_time_follows_the_learnt_offset() {
         let endpoint = crate::config::Endpoint::parse("http://127.0.0.1:1").unwrap();
         let transport = Transport::new(TransportConfig::new(endpoint, "us-east-1")).unwrap();
