@@ -49,12 +49,63 @@ impl fmt::Display for Dialect {
 }
 
 impl Dialect {
-    /// The launch configuration name to create: Phantom names one per site, `NAME@SITE`.
-    pub fn launch_configuration_name(&self, name: &str, site: Option<&str>) -> String {
-        match (self, site) {
-            (Dialect::Phantom, Some(site)) if !name.contains('@') => format!("{name}@{site}"),
-            _ => name.to_string(),
+    /// The launch configuration name to create or delete: Phantom names one per site,
+    /// `NAME@SITE`. A name already holding `@SITE` keeps it, and a site given besides must be the
+    /// same one; an empty name or site, or a second `@`, is refused. AWS names are used as given.
+    pub fn launch_configuration_name(
+        &self,
+        name: &str,
+        site: Option<&str>,
+    ) -> Result<String, Error> {
+        if *self == Dialect::Aws {
+            return Ok(name.to_string());
         }
+        let (base, named_site) = match name.split_once('@') {
+            Some((base, site)) => (base, Some(site)),
+            None => (name, None),
+        };
+        let shown = shorten(name);
+        if base.trim().is_empty() {
+            return Err(Error::Config(format!(
+                "launch configuration name `{shown}` has no name before the @SITE"
+            )));
+        }
+        match named_site {
+            Some(s) if s.trim().is_empty() => {
+                return Err(Error::Config(format!(
+                    "launch configuration name `{shown}` names an empty site: write NAME@SITE, \
+                     e.g. {}@hotel",
+                    shorten(base)
+                )));
+            }
+            Some(s) if s.contains('@') => {
+                return Err(Error::Config(format!(
+                    "launch configuration name `{shown}` has more than one @: write NAME@SITE"
+                )));
+            }
+            _ => {}
+        }
+        if let Some(site) = site {
+            if site.trim().is_empty() || site.contains('@') {
+                return Err(Error::Config(format!(
+                    "`{}` is not a site name",
+                    shorten(site)
+                )));
+            }
+            if let Some(named) = named_site
+                && named != site
+            {
+                return Err(Error::Config(format!(
+                    "`{shown}` names site {} but the command names site {}: give one site",
+                    shorten(named),
+                    shorten(site)
+                )));
+            }
+        }
+        Ok(match (named_site, site) {
+            (None, Some(site)) => format!("{base}@{site}"),
+            _ => name.to_string(),
+        })
     }
 
     /// The name to show for a launch configuration: Phantom's `NAME@SITE` shows as `NAME`.
@@ -459,6 +510,9 @@ struct ProfileFiles {
     name_source: String,
     credentials: Option<SharedFile>,
     config: Option<SharedFile>,
+    /// Where the two files were looked for (`None`: no home directory and no variable).
+    credentials_path: Option<PathBuf>,
+    config_path: Option<PathBuf>,
 }
 
 impl ProfileFiles {
@@ -482,16 +536,17 @@ impl ProfileFiles {
                 None => Ok(None),
             }
         };
-        let credentials = load(
-            locate("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
-            SharedFileKind::Credentials,
-        )?;
-        let config = load(locate("AWS_CONFIG_FILE", "config"), SharedFileKind::Config)?;
+        let credentials_path = locate("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+        let config_path = locate("AWS_CONFIG_FILE", "config");
+        let credentials = load(credentials_path.clone(), SharedFileKind::Credentials)?;
+        let config = load(config_path.clone(), SharedFileKind::Config)?;
         let files = ProfileFiles {
             name,
             name_source,
             credentials,
             config,
+            credentials_path,
+            config_path,
         };
         if files.name != "default"
             && files.in_credentials().is_none()
@@ -625,7 +680,33 @@ fn resolve_credentials(
             return Ok((Some(c), format!("profile {} in {origin}", profile.name)));
         }
     }
-    Ok((None, "none found".into()))
+    Ok((
+        None,
+        format!("none found; looked in {}", places_looked(files)),
+    ))
+}
+
+/// Where [`resolve_credentials`] looked, for the "no credentials found" message.
+fn places_looked(files: &ProfileFiles) -> String {
+    let mut places = vec![
+        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY".to_string(),
+        "EC2_ACCESS_KEY/EC2_SECRET_KEY".to_string(),
+        "--hotel-conf/PHANTOM_HOTEL_CONF (not given)".to_string(),
+    ];
+    for (path, loaded) in [
+        (&files.credentials_path, files.credentials.is_some()),
+        (&files.config_path, files.config.is_some()),
+    ] {
+        match path {
+            Some(p) if loaded => places.push(format!("profile {} in {}", files.name, p.display())),
+            Some(p) => places.push(format!("{} (no such file)", p.display())),
+            None => {}
+        }
+    }
+    if files.credentials_path.is_none() && files.config_path.is_none() {
+        places.push("no ~/.aws files (no home directory)".to_string());
+    }
+    places.join(", ")
 }
 
 /// Resolves the configuration: flags, then environment, then profile files.
@@ -1212,7 +1293,17 @@ mod tests {
         dir.write(".aws/config", "[default]\n");
         let c = ok(&flags(), &env);
         assert!(c.credentials.is_none());
-        assert_eq!(c.credentials_source, "none found");
+        assert!(
+            c.credentials_source
+                .starts_with("none found; looked in AWS_ACCESS_KEY_ID")
+                && c.credentials_source.contains("EC2_ACCESS_KEY")
+                && c.credentials_source.contains(&format!(
+                    "profile default in {}",
+                    dir.path(".aws/credentials")
+                )),
+            "{}",
+            c.credentials_source
+        );
     }
 
     #[test]
@@ -1331,6 +1422,44 @@ mod tests {
     }
 
     // ---- Dialect and signature ----
+
+    #[test]
+    fn phantom_launch_configuration_names_and_sites() {
+        let p = Dialect::Phantom;
+        assert_eq!(
+            p.launch_configuration_name("lc", Some("hotel")).unwrap(),
+            "lc@hotel"
+        );
+        assert_eq!(
+            p.launch_configuration_name("lc@hotel", None).unwrap(),
+            "lc@hotel"
+        );
+        assert_eq!(
+            p.launch_configuration_name("lc@hotel", Some("hotel"))
+                .unwrap(),
+            "lc@hotel"
+        );
+        assert_eq!(p.launch_configuration_name("lc", None).unwrap(), "lc");
+        for (name, site) in [
+            ("lc4@sierra", Some("hotel")),
+            ("lc3@", None),
+            ("lc3@ ", None),
+            ("@hotel", None),
+            ("a@b@c", None),
+            ("lc", Some("")),
+            ("lc", Some("a@b")),
+        ] {
+            let e = p.launch_configuration_name(name, site).unwrap_err();
+            assert!(matches!(e, Error::Config(_)), "{name} {site:?}: {e}");
+        }
+        // AWS names are free; the site is ignored.
+        assert_eq!(
+            Dialect::Aws
+                .launch_configuration_name("lc4@sierra", Some("hotel"))
+                .unwrap(),
+            "lc4@sierra"
+        );
+    }
 
     #[test]
     fn dialect_rules() {

@@ -19,6 +19,9 @@ pub struct ServiceError {
     pub request_id: Option<String>,
     /// The operation (Query action or REST call) that failed.
     pub operation: String,
+    /// The reply's `Server` header, when sent: which software answered (`phantom` for Nimbus
+    /// Phantom), so that a caller can tell a dialect mismatch from a refusal.
+    pub server: Option<String>,
 }
 
 impl fmt::Display for ServiceError {
@@ -82,6 +85,15 @@ pub enum Error {
     /// A named thing (domain, launch configuration) does not exist.
     #[error("no such {0}")]
     NotFound(String),
+    /// The server did what was asked and reports that it did not work out: a login whose user
+    /// name or password was refused, an instance or scaling activity that failed while waiting.
+    #[error("{operation}: {message}")]
+    Failed {
+        /// What was being done, e.g. `wait in-service web` or `login as alice at URL`.
+        operation: String,
+        /// What failed and the server's reason.
+        message: String,
+    },
     /// A local input/output failure (reading a profile or user-data file, ...).
     #[error("{context}: {source}")]
     Io {
@@ -107,6 +119,7 @@ impl Error {
             status,
             request_id,
             operation: operation.into(),
+            server: None,
         }))
     }
 
@@ -123,12 +136,13 @@ impl Error {
         self.as_service().map(|e| e.code.as_str())
     }
 
-    /// The process exit code the CLI uses for this error: 1 service error (4xx), 2 bad
+    /// The process exit code the CLI uses for this error: 1 service error (4xx), a missing
+    /// named thing, or a failure the server reported (see [`Error::Failed`]), 2 bad
     /// configuration or usage, 3 transport failure or timeout, 4 unreadable reply, 5 server fault (5xx).
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Service(e) if e.status >= 500 => 5,
-            Error::Service(_) | Error::NotFound(_) => 1,
+            Error::Service(_) | Error::NotFound(_) | Error::Failed { .. } => 1,
             Error::Config(_) | Error::Signing(_) | Error::Io { .. } => 2,
             Error::Transport { .. } | Error::Timeout { .. } => 3,
             Error::Parse { .. } => 4,

@@ -87,8 +87,22 @@ fn seed_session_runs_against_moto() {
         format!("deleting {domain}\n")
     );
     assert_eq!(ok(&url, &["lc", "delete", &lc]), "");
-    assert_eq!(ok(&url, &["lc", "list", &lc]), "");
-    assert_eq!(ok(&url, &["domain", "list", &domain]), "");
+    // Gone: asking for them by name is "no such ...", exit 1 (wsdl-notes/errors.md).
+    for (args, said) in [
+        (
+            ["lc", "list", lc.as_str()],
+            format!("no such launch configuration {lc}"),
+        ),
+        (
+            ["domain", "list", domain.as_str()],
+            format!("no such domain {domain}"),
+        ),
+    ] {
+        let r = run(&url, &args);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr.trim(), format!("phantom: error: {said}"));
+        assert_eq!(r.stdout, "");
+    }
 }
 
 #[test]

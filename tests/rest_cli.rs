@@ -205,9 +205,11 @@ fn login_saves_a_private_token_and_secrets_never_show() {
     );
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
+    // The token is saved for the endpoint it came from.
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let entry = &saved["tokens"][replay.url.as_str()];
     assert_eq!(
-        (saved["user"].as_str(), saved["token"].as_str()),
+        (entry["user"].as_str(), entry["token"].as_str()),
         (Some("1"), Some(TOKEN))
     );
 
@@ -281,14 +283,19 @@ fn login_saves_a_private_token_and_secrets_never_show() {
     );
     assert_eq!(run.code, 1);
     assert!(
-        run.stderr.contains("LoginFailed") && run.stderr.contains("Unable to log you in"),
+        run.stderr.contains("the user name or password was refused")
+            && run.stderr.contains("Unable to log you in")
+            && !run
+                .stderr
+                .lines()
+                .any(|l| l.starts_with("phantom: error:") && l.contains("HTTP 200")),
         "{}",
         run.stderr
     );
     seen += &run.stdout;
     seen += &run.stderr;
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    assert_eq!(saved["token"], TOKEN);
+    assert_eq!(saved["tokens"][replay.url.as_str()]["token"], TOKEN);
 
     // No terminal and no --password-stdin: refused before anything is sent.
     let run = phantom(&["login", "alice"], &env, &home.0, b"");

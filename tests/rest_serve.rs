@@ -166,7 +166,13 @@ fn login(
     assert!(!r.stdout.contains(password) && !r.stderr.contains(password));
     let saved: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&token_file).unwrap()).unwrap();
-    let token = saved["token"].as_str().unwrap().to_string();
+    // One token, saved for the endpoint it came from.
+    let tokens = saved["tokens"].as_object().unwrap();
+    assert_eq!(tokens.len(), 1, "{saved}");
+    let token = tokens.values().next().unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(token.len(), 21);
     assert!(!r.stdout.contains(&token) && !r.stderr.contains(&token));
     (env, token)

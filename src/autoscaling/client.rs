@@ -12,7 +12,7 @@
 //! instance type; a group's launch configuration and sizes): if so the Create succeeded (noted
 //! under `--debug`), if not the `AlreadyExists` error says what differs.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use futures_util::Stream;
 use futures_util::stream;
@@ -23,10 +23,15 @@ use crate::error::{Error, Result};
 use crate::query::form;
 use crate::query::transport::{Transport, TransportConfig};
 
+/// The most pages one listing reads unless [`Client::with_max_pages`] says otherwise: 1000 pages
+/// of at most 100 items, far beyond any account's quota of groups or launch configurations.
+pub const DEFAULT_MAX_PAGES: usize = 1000;
+
 /// A client for one Auto Scaling endpoint. Cheap to clone; clones share one connection pool.
 #[derive(Clone, Debug)]
 pub struct Client {
     transport: Transport,
+    max_pages: usize,
 }
 
 /// The reply of an operation together with its request id.
@@ -52,7 +57,14 @@ impl Client {
     pub fn new(config: TransportConfig) -> Result<Self> {
         Ok(Client {
             transport: Transport::new(config)?,
+            max_pages: DEFAULT_MAX_PAGES,
         })
+    }
+
+    /// The same client, reading at most `max_pages` pages per listing (at least 1).
+    pub fn with_max_pages(mut self, max_pages: usize) -> Self {
+        self.max_pages = max_pages.max(1);
+        self
     }
 
     /// The transport (configuration, connection pool).
@@ -193,21 +205,27 @@ impl Client {
     }
 
     /// Every page of a Describe call, following `NextToken` until the server stops giving one.
-    /// A server that repeats a token is reported, not followed forever.
+    /// A listing never runs for ever: a token the server gave before (A, B, A, ...) ends it with
+    /// an error, and so does a server still giving new tokens after the page limit
+    /// ([`Client::with_max_pages`]). Either error is an unreadable reply (exit 4) naming the
+    /// pages read.
     pub fn pages<O: Paginated + 'static>(
         &self,
         input: O,
     ) -> impl Stream<Item = Result<O::Output>> + '_ {
         struct State<O> {
             input: O,
-            last_token: Option<String>,
+            seen: HashSet<String>,
+            pages: usize,
             done: bool,
         }
         let start = State {
             input,
-            last_token: None,
+            seen: HashSet::new(),
+            pages: 0,
             done: false,
         };
+        let max_pages = self.max_pages;
         stream::unfold(start, move |mut state| async move {
             if state.done {
                 return None;
@@ -219,21 +237,35 @@ impl Client {
                     return Some((Err(e), state));
                 }
             };
+            state.pages += 1;
+            let endless = |message: String| Error::Parse {
+                operation: O::NAME.to_string(),
+                status: 200,
+                request_id: page.request_id.clone(),
+                message,
+            };
             match O::next_token(&page.output).map(str::to_string) {
-                Some(token) if state.last_token.as_deref() == Some(token.as_str()) => {
+                Some(token) if state.seen.contains(&token) => {
                     state.done = true;
-                    let err = Error::Parse {
-                        operation: O::NAME.to_string(),
-                        status: 200,
-                        request_id: page.request_id,
-                        message: format!(
-                            "the server returned the same NextToken twice ({token:?}); stopping"
-                        ),
-                    };
+                    let shown: String = token.chars().take(80).collect();
+                    let err = endless(format!(
+                        "after {} pages the server gave a NextToken it had given before \
+                         ({shown:?}): the listing would never end; stopping",
+                        state.pages
+                    ));
+                    return Some((Err(err), state));
+                }
+                Some(_) if state.pages >= max_pages => {
+                    state.done = true;
+                    let err = endless(format!(
+                        "stopped after {} pages: the server still gives a NextToken (raise the \
+                         limit with --max-pages)",
+                        state.pages
+                    ));
                     return Some((Err(err), state));
                 }
                 Some(token) => {
-                    state.last_token = Some(token.clone());
+                    state.seen.insert(token.clone());
                     state.input.set_next_token(Some(token));
                 }
                 None => state.done = true,

@@ -16,7 +16,9 @@ use crate::config::{Dialect, SignatureChoice};
     version,
     about,
     after_help = "Examples:\n  phantom demo\n  phantom lc create testlc1 hello-phantom.gz hotel\n  phantom domain create testDomain1 testlc1 1\n  phantom domain list\n\nKeys come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, EC2_ACCESS_KEY/EC2_SECRET_KEY, \
---hotel-conf, or ~/.aws/credentials; never from the command line."
+--hotel-conf, or ~/.aws/credentials; never from the command line. Without any, commands fail \
+unless --no-sign-request asks for unsigned requests.\n\nOutput: --output text (default), json (one \
+document, printed only on success) or json-lines (one JSON object per line, streamed)."
 )]
 pub struct Cli {
     /// Options for every command.
@@ -32,8 +34,13 @@ pub struct Cli {
 pub enum OutputFormat {
     /// Lines like the seed's scripts print.
     Text,
-    /// Stable JSON with the API's field names.
+    /// One complete JSON document with the API's field names, printed once the command has
+    /// succeeded (nothing on stdout when it fails).
     Json,
+    /// One complete JSON object per line, streamed: each item of a listing on its own line as it
+    /// arrives (for very long listings); a failure stops the stream between two lines.
+    #[value(name = "json-lines", alias = "ndjson")]
+    JsonLines,
 }
 
 /// The HMAC of a SigV2 signature.
@@ -78,6 +85,13 @@ pub struct GlobalArgs {
     /// Trace every request and reply on stderr (signatures, tokens and secrets redacted).
     #[arg(long, global = true)]
     pub debug: bool,
+    /// Send Query requests unsigned, without looking for credentials (as the AWS CLI's flag).
+    #[arg(long, global = true)]
+    pub no_sign_request: bool,
+    /// Most pages one listing reads; a server that never stops giving NextToken ends in an error.
+    #[arg(long, global = true, default_value_t = 1000, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_pages: u32,
     /// Attempts per call, the first included (else AWS_MAX_ATTEMPTS, 3).
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: Option<u32>,
@@ -87,7 +101,8 @@ pub struct GlobalArgs {
     /// Time allowed between reads of a reply.
     #[arg(long, global = true, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
     pub read_timeout: Duration,
-    /// Time allowed for one call, retries included [default: (connect timeout + read timeout) x attempts, 6 min].
+    /// Time allowed for the whole command (every call, page and wait in it), and for each call
+    /// [default: each call (connect timeout + read timeout) x attempts, 6 min; the command unbounded].
     #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
     pub deadline: Option<Duration>,
     /// Largest reply accepted, in bytes.
@@ -175,9 +190,21 @@ pub enum LcCommand {
     /// List launch configuration names (Phantom: without @site).
     #[command(after_help = "Example:\n  phantom lc list")]
     List(NamesArgs),
-    /// Delete a launch configuration (Phantom: every NAME@SITE).
-    #[command(after_help = "Example:\n  phantom lc delete testlc1")]
-    Delete(NameArgs),
+    /// Delete a launch configuration (Phantom: NAME@SITE directly, NAME SITE... for those sites, or NAME alone for every site found by listing).
+    #[command(
+        after_help = "Example:\n  phantom lc delete testlc1\n  phantom lc delete testlc1 hotel sierra\n  phantom lc delete testlc1@hotel"
+    )]
+    Delete(LcDeleteArgs),
+}
+
+/// Arguments of `lc delete`.
+#[derive(Debug, Args)]
+pub struct LcDeleteArgs {
+    /// Launch configuration name (Phantom: NAME or NAME@SITE).
+    pub name: String,
+    /// Phantom sites to delete NAME@SITE from, without listing first (default: every site
+    /// found by listing the launch configurations).
+    pub sites: Vec<String>,
 }
 
 /// Arguments of `lc create`.
@@ -208,13 +235,6 @@ pub struct LcCreateArgs {
 pub struct NamesArgs {
     /// Names to show (all when none).
     pub names: Vec<String>,
-}
-
-/// One name.
-#[derive(Debug, Args)]
-pub struct NameArgs {
-    /// The name.
-    pub name: String,
 }
 
 /// `phantom domain ...`

@@ -77,7 +77,32 @@ pub(crate) fn run_boxed<'a>(
     Box::pin(run(cli, env))
 }
 
+/// Runs the command; an explicit `--deadline` bounds the whole of it (every call, every page of a
+/// listing, every poll of a wait), not only each call. `serve`, `demo` and `login` (which may wait
+/// for a person to type a password) are not bounded.
 async fn dispatch(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
+    let bounded = !matches!(
+        cli.command,
+        Command::Serve(_) | Command::Demo(_) | Command::Login(_)
+    );
+    match cli.global.deadline {
+        Some(limit) if bounded => {
+            let started = std::time::Instant::now();
+            tokio::time::timeout(limit, dispatch_unbounded(cli, env))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::Timeout {
+                        operation: "the whole command (every call, page and poll in it)".into(),
+                        elapsed_ms: started.elapsed().as_millis(),
+                        what: "overall deadline; raise it with --deadline".into(),
+                    })
+                })
+        }
+        _ => dispatch_unbounded(cli, env).await,
+    }
+}
+
+async fn dispatch_unbounded(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
     if rest_cmds::selected(&cli.global, &cli.command, env)? {
         return rest_cmds::execute(&cli.global, env, cli.command).await;
     }

@@ -1,7 +1,10 @@
 //! Printing: the seed scripts' text layout, or stable JSON with the API's field names.
 //!
-//! Lists are printed as they stream in, page by page, so listing ten thousand domains never holds
-//! them all: text prints each item's lines, JSON writes `{"Key": [` then each item then `]}`.
+//! Text lists are printed as they stream in, page by page. `--output json` is one document that
+//! must be whole or absent: it is built in memory and written to stdout only by
+//! [`Printer::finish`], which a command calls once it has succeeded, so a call failing halfway
+//! leaves stdout empty rather than holding `{"LaunchConfigurations": [`. For listings too long to
+//! hold, `--output json-lines` streams one complete object per line instead.
 
 use std::io::{self, Write};
 
@@ -18,9 +21,48 @@ use crate::error::Error;
 pub struct Printer {
     format: OutputFormat,
     dialect: Dialect,
-    out: io::BufWriter<io::Stdout>,
+    out: Sink,
     list_open: bool,
     first_item: bool,
+}
+
+/// Where output goes before stdout.
+enum Sink {
+    /// Straight through a buffer (text, JSON lines).
+    Stream(io::BufWriter<io::Stdout>),
+    /// Held until [`Printer::finish`] (the one JSON document).
+    Held(Vec<u8>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Stream(w) => w.write(buf),
+            Sink::Held(v) => v.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::Stream(w) => w.write_all(buf),
+            Sink::Held(v) => v.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Stream(w) => w.flush(),
+            // Held output waits for `finish`.
+            Sink::Held(_) => Ok(()),
+        }
+    }
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    Error::Io {
+        context: "writing JSON".into(),
+        source: e.into(),
+    }
 }
 
 fn io_error(e: io::Error) -> Error {
@@ -33,18 +75,32 @@ fn io_error(e: io::Error) -> Error {
 impl Printer {
     /// A printer for the format and dialect (the dialect decides how names show).
     pub fn new(format: OutputFormat, dialect: Dialect) -> Self {
+        let out = match format {
+            OutputFormat::Json => Sink::Held(Vec::new()),
+            OutputFormat::Text | OutputFormat::JsonLines => {
+                Sink::Stream(io::BufWriter::new(io::stdout()))
+            }
+        };
         Printer {
             format,
             dialect,
-            out: io::BufWriter::new(io::stdout()),
+            out,
             list_open: false,
             first_item: true,
         }
     }
 
-    /// Whether JSON was asked for.
+    /// Whether JSON (a document or lines) was asked for.
     pub fn is_json(&self) -> bool {
-        self.format == OutputFormat::Json
+        self.format != OutputFormat::Text
+    }
+
+    /// Writes one value as one line of compact JSON, in a single write so that the line is
+    /// whole or absent.
+    fn json_line<T: Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        let mut line = serde_json::to_vec(value).map_err(json_error)?;
+        line.push(b'\n');
+        self.out.write_all(&line).map_err(io_error)
     }
 
     /// Prints a line in text mode (nothing in JSON mode).
@@ -57,19 +113,20 @@ impl Printer {
 
     /// Prints a whole JSON value in JSON mode (nothing in text mode).
     pub fn json<T: Serialize>(&mut self, value: &T) -> Result<(), Error> {
-        if self.is_json() {
-            serde_json::to_writer_pretty(&mut self.out, value).map_err(|e| Error::Io {
-                context: "writing JSON".into(),
-                source: e.into(),
-            })?;
-            writeln!(self.out).map_err(io_error)?;
+        match self.format {
+            OutputFormat::Text => {}
+            OutputFormat::JsonLines => self.json_line(value)?,
+            OutputFormat::Json => {
+                serde_json::to_writer_pretty(&mut self.out, value).map_err(json_error)?;
+                writeln!(self.out).map_err(io_error)?;
+            }
         }
         Ok(())
     }
 
-    /// Opens a streamed JSON list under `key`.
+    /// Opens a JSON list under `key` (JSON lines: nothing, each item is a line).
     pub fn begin_list(&mut self, key: &str) -> Result<(), Error> {
-        if self.is_json() {
+        if self.format == OutputFormat::Json {
             write!(self.out, "{{\n  \"{key}\": [").map_err(io_error)?;
             self.list_open = true;
             self.first_item = true;
@@ -77,33 +134,46 @@ impl Printer {
         Ok(())
     }
 
-    /// Writes one item of a streamed JSON list.
+    /// Writes one item of a JSON list (JSON lines: one line).
     pub fn list_item<T: Serialize>(&mut self, item: &T) -> Result<(), Error> {
-        if self.is_json() {
-            let sep = if self.first_item { "\n    " } else { ",\n    " };
-            self.first_item = false;
-            let text = serde_json::to_string_pretty(item).map_err(|e| Error::Io {
-                context: "writing JSON".into(),
-                source: e.into(),
-            })?;
-            write!(self.out, "{sep}{}", text.replace('\n', "\n    ")).map_err(io_error)?;
+        match self.format {
+            OutputFormat::Text => {}
+            OutputFormat::JsonLines => self.json_line(item)?,
+            OutputFormat::Json => {
+                let sep = if self.first_item { "\n    " } else { ",\n    " };
+                self.first_item = false;
+                let text = serde_json::to_string_pretty(item).map_err(json_error)?;
+                write!(self.out, "{sep}{}", text.replace('\n', "\n    ")).map_err(io_error)?;
+            }
         }
         Ok(())
     }
 
-    /// Closes a streamed JSON list.
+    /// Closes a JSON list and, the command being done, writes everything out ([`Printer::finish`]).
     pub fn end_list(&mut self) -> Result<(), Error> {
-        if self.is_json() && self.list_open {
+        if self.format == OutputFormat::Json && self.list_open {
             let close = if self.first_item { "]\n}" } else { "\n  ]\n}" };
             writeln!(self.out, "{close}").map_err(io_error)?;
             self.list_open = false;
         }
-        self.flush()
+        self.finish()
     }
 
-    /// Flushes stdout.
+    /// Flushes what streams (text, JSON lines); a JSON document waits for [`Printer::finish`].
     pub fn flush(&mut self) -> Result<(), Error> {
         self.out.flush().map_err(io_error)
+    }
+
+    /// The command succeeded: writes the held JSON document to stdout and flushes. A printer
+    /// dropped without this writes no JSON document at all.
+    pub fn finish(&mut self) -> Result<(), Error> {
+        if let Sink::Held(held) = &mut self.out {
+            let bytes = std::mem::take(held);
+            let mut stdout = io::stdout().lock();
+            stdout.write_all(&bytes).map_err(io_error)?;
+            return stdout.flush().map_err(io_error);
+        }
+        self.flush()
     }
 
     /// A domain as the seed's `asg_list.py` printed it.

@@ -44,10 +44,20 @@ impl Context {
             signature: global.signature,
             hotel_conf: global.hotel_conf.clone(),
         };
-        let config = resolve(&inputs, env)?;
+        let mut config = resolve(&inputs, env)?;
+        if global.no_sign_request {
+            config.credentials = None;
+            config.credentials_source = "none: --no-sign-request".into();
+        } else if config.credentials.is_none() {
+            return Err(Error::Config(format!(
+                "no credentials found ({}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or \
+                 pass --no-sign-request to send unsigned requests",
+                config.credentials_source
+            )));
+        }
         let transport = transport_config(global, env, &config)?;
         Ok(Context {
-            client: Client::new(transport)?,
+            client: Client::new(transport)?.with_max_pages(global.max_pages as usize),
             config,
             format: global.output,
         })
@@ -149,8 +159,30 @@ pub fn tls_settings(
     Ok((!global.no_verify_ssl, pem))
 }
 
-/// Runs one Query API command.
+/// Runs one Query API command. A refusal from a server that says it is Phantom (`Server:
+/// phantom`) while the dialect is AWS says so and suggests `--dialect phantom`.
 pub async fn execute(ctx: &Context, command: Command) -> Result<(), Error> {
+    let result = run_command(ctx, command).await;
+    match result {
+        Err(Error::Service(mut e))
+            if ctx.dialect() == Dialect::Aws
+                && e.server
+                    .as_deref()
+                    .is_some_and(|s| s.trim().to_ascii_lowercase().starts_with("phantom")) =>
+        {
+            e.message = format!(
+                "{}{}(the server says it is Phantom, `Server: {}`: try --dialect phantom)",
+                e.message,
+                if e.message.is_empty() { "" } else { " " },
+                e.server.as_deref().unwrap_or_default().trim()
+            );
+            Err(Error::Service(e))
+        }
+        other => other,
+    }
+}
+
+async fn run_command(ctx: &Context, command: Command) -> Result<(), Error> {
     match command {
         Command::Lc(LcCommand::Create(a)) => lc_create(ctx, a).await,
         Command::Lc(LcCommand::List(a)) => lc_list(ctx, a).await,
@@ -166,7 +198,7 @@ pub async fn execute(ctx: &Context, command: Command) -> Result<(), Error> {
         Command::Tags(TagsCommand::Delete(a)) => tags_delete(ctx, a).await,
         Command::Activities(a) => activities(ctx, a).await,
         Command::Wait(WaitCommand::InService(a)) => {
-            wait::in_service(&ctx.client, &a.name, a.timeout)
+            wait::in_service(&ctx.client, ctx.dialect(), &a.name, a.timeout, false)
                 .await
                 .map(|_| ())
         }
@@ -180,13 +212,13 @@ pub async fn execute(ctx: &Context, command: Command) -> Result<(), Error> {
 
 async fn lc_create(ctx: &Context, a: LcCreateArgs) -> Result<(), Error> {
     let dialect = ctx.dialect();
-    if dialect.requires_site() && a.site.is_none() && !a.name.contains('@') {
+    let name = dialect.launch_configuration_name(&a.name, a.site.as_deref())?;
+    if dialect.requires_site() && !name.contains('@') {
         return Err(Error::Config(format!(
             "Phantom launch configurations are per site: phantom lc create {} {} SITE",
             a.name, a.image
         )));
     }
-    let name = dialect.launch_configuration_name(&a.name, a.site.as_deref());
     let user_data = match &a.user_data_file {
         Some(path) => {
             let bytes = std::fs::read(path).map_err(|e| Error::Io {
@@ -207,8 +239,23 @@ async fn lc_create(ctx: &Context, a: LcCreateArgs) -> Result<(), Error> {
         ..Default::default()
     };
     let reply = ctx.client.send(&input).await?;
-    ctx.printer()
-        .json(&json!({"LaunchConfigurationName": name, "RequestId": reply.request_id}))
+    let mut printer = ctx.printer();
+    printer.json(&json!({"LaunchConfigurationName": name, "RequestId": reply.request_id}))?;
+    printer.finish()
+}
+
+/// The names asked for that no listed item matched, as "no such KIND a, b" (`Ok` when none).
+fn all_found(kind: &str, asked: &[String], found: &[String]) -> Result<(), Error> {
+    let missing: Vec<&str> = asked
+        .iter()
+        .filter(|n| !found.contains(n))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!("{kind} {}", missing.join(", "))))
+    }
 }
 
 async fn lc_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
@@ -221,6 +268,7 @@ async fn lc_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
     let mut printer = ctx.printer();
     printer.begin_list("LaunchConfigurations")?;
     let mut shown: Vec<String> = Vec::new();
+    let mut matched: Vec<String> = Vec::new();
     for chunk in chunks(server_filter) {
         let input = DescribeLaunchConfigurationsInput {
             launch_configuration_names: chunk,
@@ -234,6 +282,8 @@ async fn lc_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
             if !a.names.is_empty() && !a.names.contains(&name) && !a.names.contains(&full) {
                 continue;
             }
+            matched.push(name.clone());
+            matched.push(full);
             if printer.is_json() {
                 printer.list_item(&lc)?;
             } else if !shown.contains(&name) {
@@ -242,6 +292,7 @@ async fn lc_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
             }
         }
     }
+    all_found("launch configuration", &a.names, &matched)?;
     printer.end_list()
 }
 
@@ -277,11 +328,40 @@ async fn launch_configurations_named(
     Ok(found)
 }
 
-async fn lc_delete(ctx: &Context, a: NameArgs) -> Result<(), Error> {
-    let names: Vec<String> = match ctx.dialect() {
-        Dialect::Aws => vec![a.name.clone()],
-        Dialect::Phantom => {
-            let found = launch_configurations_named(ctx, &a.name).await?;
+/// `lc delete`: a name that says which launch configuration (AWS; Phantom `NAME@SITE`, or `NAME
+/// SITE...`) is deleted directly, without listing, so that a listing the server cannot produce
+/// (Phantom fails DescribeLaunchConfigurations on a non-ASCII name) never blocks a delete. Only a
+/// bare Phantom `NAME` lists, to find every `NAME@SITE`.
+async fn lc_delete(ctx: &Context, a: LcDeleteArgs) -> Result<(), Error> {
+    let dialect = ctx.dialect();
+    let names: Vec<String> = if !a.sites.is_empty() {
+        if dialect == Dialect::Aws {
+            return Err(Error::Config(
+                "sites name Phantom launch configurations (NAME@SITE); AWS names have none".into(),
+            ));
+        }
+        a.sites
+            .iter()
+            .map(|site| dialect.launch_configuration_name(&a.name, Some(site)))
+            .collect::<Result<_, _>>()?
+    } else {
+        let name = dialect.launch_configuration_name(&a.name, None)?;
+        if dialect == Dialect::Aws || name.contains('@') {
+            vec![name]
+        } else {
+            let found = launch_configurations_named(ctx, &a.name)
+                .await
+                .map_err(|e| match e {
+                    Error::Service(mut s) => {
+                        s.message = format!(
+                            "{} (listing failed, so the sites of {} are unknown: delete directly \
+                             with `phantom lc delete {} SITE...` or `{}@SITE`)",
+                            s.message, a.name, a.name, a.name
+                        );
+                        Error::Service(s)
+                    }
+                    other => other,
+                })?;
             if found.is_empty() {
                 return Err(Error::NotFound(format!("launch configuration {}", a.name)));
             }
@@ -297,7 +377,9 @@ async fn lc_delete(ctx: &Context, a: NameArgs) -> Result<(), Error> {
         };
         ctx.client.send(&input).await?;
     }
-    ctx.printer().json(&json!({"Deleted": names}))
+    let mut printer = ctx.printer();
+    printer.json(&json!({"Deleted": names}))?;
+    printer.finish()
 }
 
 fn parse_tags(group: &str, tags: &[String], propagate: bool) -> Result<Vec<Tag>, Error> {
@@ -369,15 +451,16 @@ async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> 
     }))?;
     printer.flush()?;
     if a.wait {
-        wait::in_service(&ctx.client, &a.name, a.timeout).await?;
+        wait::in_service(&ctx.client, ctx.dialect(), &a.name, a.timeout, true).await?;
     }
-    Ok(())
+    printer.finish()
 }
 
 async fn domain_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
     let mut printer = ctx.printer();
     printer.begin_list("AutoScalingGroups")?;
-    let filter = (!a.names.is_empty()).then_some(a.names);
+    let filter = (!a.names.is_empty()).then(|| a.names.clone());
+    let mut found = Vec::new();
     for chunk in chunks(filter) {
         let input = DescribeAutoScalingGroupsInput {
             auto_scaling_group_names: chunk,
@@ -385,9 +468,12 @@ async fn domain_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
         };
         let mut items = Box::pin(ctx.client.items(input));
         while let Some(group) = items.next().await {
-            printer.domain(&group?)?;
+            let group = group?;
+            found.extend(group.auto_scaling_group_name.clone());
+            printer.domain(&group)?;
         }
     }
+    all_found("domain", &a.names, &found)?;
     printer.end_list()
 }
 
@@ -429,8 +515,9 @@ async fn domain_alter(ctx: &Context, a: DomainAlterArgs) -> Result<(), Error> {
         };
         ctx.client.send(&input).await?;
     }
-    ctx.printer()
-        .json(&json!({"AutoScalingGroupName": a.name, "DesiredCapacity": a.size}))
+    let mut printer = ctx.printer();
+    printer.json(&json!({"AutoScalingGroupName": a.name, "DesiredCapacity": a.size}))?;
+    printer.finish()
 }
 
 async fn domain_delete(ctx: &Context, a: DomainDeleteArgs) -> Result<(), Error> {
@@ -442,13 +529,15 @@ async fn domain_delete(ctx: &Context, a: DomainDeleteArgs) -> Result<(), Error> 
     ctx.client.send(&input).await?;
     let mut printer = ctx.printer();
     printer.line(&format!("deleting {}", a.name))?;
-    printer.json(&json!({"Deleted": a.name}))
+    printer.json(&json!({"Deleted": a.name}))?;
+    printer.finish()
 }
 
 async fn instances_list(ctx: &Context, a: IdsArgs) -> Result<(), Error> {
     let mut printer = ctx.printer();
     printer.begin_list("AutoScalingInstances")?;
-    let filter = (!a.ids.is_empty()).then_some(a.ids);
+    let filter = (!a.ids.is_empty()).then(|| a.ids.clone());
+    let mut found = Vec::new();
     for chunk in chunks(filter) {
         let input = DescribeAutoScalingInstancesInput {
             instance_ids: chunk,
@@ -456,9 +545,12 @@ async fn instances_list(ctx: &Context, a: IdsArgs) -> Result<(), Error> {
         };
         let mut items = Box::pin(ctx.client.items(input));
         while let Some(instance) = items.next().await {
-            printer.instance(&instance?)?;
+            let instance = instance?;
+            found.extend(instance.instance_id.clone());
+            printer.instance(&instance)?;
         }
     }
+    all_found("instance", &a.ids, &found)?;
     printer.end_list()
 }
 
@@ -481,7 +573,8 @@ async fn instances_terminate(ctx: &Context, a: TerminateArgs) -> Result<(), Erro
         )?,
         None => printer.line(&format!("terminating {}", a.id))?,
     }
-    printer.json(&out)
+    printer.json(&out)?;
+    printer.finish()
 }
 
 async fn tags_list(ctx: &Context, a: TagsListArgs) -> Result<(), Error> {
@@ -508,7 +601,9 @@ async fn tags_set(ctx: &Context, a: TagsSetArgs) -> Result<(), Error> {
     ctx.client
         .send(&CreateOrUpdateTagsInput { tags: tags.clone() })
         .await?;
-    ctx.printer().json(&json!({"Tags": tags}))
+    let mut printer = ctx.printer();
+    printer.json(&json!({"Tags": tags}))?;
+    printer.finish()
 }
 
 async fn tags_delete(ctx: &Context, a: TagsDeleteArgs) -> Result<(), Error> {
@@ -525,7 +620,9 @@ async fn tags_delete(ctx: &Context, a: TagsDeleteArgs) -> Result<(), Error> {
     ctx.client
         .send(&DeleteTagsInput { tags: tags.clone() })
         .await?;
-    ctx.printer().json(&json!({"Deleted": tags}))
+    let mut printer = ctx.printer();
+    printer.json(&json!({"Deleted": tags}))?;
+    printer.finish()
 }
 
 async fn activities(ctx: &Context, a: ActivitiesArgs) -> Result<(), Error> {

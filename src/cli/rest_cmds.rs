@@ -5,7 +5,11 @@
 //! A command runs here when `--api rest` is given, when `PHANTOM_API=rest`, or when the endpoint's
 //! path ends in `/api/dev` (and `--api query` was not given); `login`, `sites` and `credentials`
 //! always do. Names are resolved to ids the way the seed's scripts do it: list, find by name, act
-//! by id. The token comes from `USER_ID` + `TOKEN`, else the token file `phantom login` wrote.
+//! by id. The token comes from `USER_ID` + `TOKEN`, else the token file `phantom login` wrote
+//! (only the token saved for this endpoint). A 403 says how to get a new token.
+//!
+//! `--output json` prints one document once the command has succeeded; `--output json-lines`
+//! prints each object of a list on its own line.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -95,7 +99,87 @@ pub fn rest_config(global: &GlobalArgs, env: &dyn Environment) -> Result<RestCon
 /// A ready client and the output format.
 struct Context {
     client: Client,
-    json: bool,
+    format: OutputFormat,
+}
+
+impl Context {
+    /// Whether JSON (a document or lines) was asked for.
+    fn json(&self) -> bool {
+        self.format != OutputFormat::Text
+    }
+
+    /// Prints one object (JSON modes; nothing in text mode).
+    fn value<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Error> {
+        print_value(self.format, value)
+    }
+
+    /// Prints a list: a JSON array, or one line per item (JSON modes; nothing in text mode).
+    fn items<T: Serialize>(&self, items: &[T]) -> Result<(), Error> {
+        match self.format {
+            OutputFormat::Text => Ok(()),
+            OutputFormat::Json => print_json(items),
+            OutputFormat::JsonLines => {
+                let mut out = io::BufWriter::new(io::stdout().lock());
+                for item in items {
+                    let mut line = serde_json::to_vec(item).map_err(|e| io_error(e.into()))?;
+                    line.push(b'\n');
+                    out.write_all(&line).map_err(io_error)?;
+                }
+                out.flush().map_err(io_error)
+            }
+        }
+    }
+}
+
+/// Prints one object in a JSON mode (nothing in text mode).
+fn print_value<T: Serialize + ?Sized>(format: OutputFormat, value: &T) -> Result<(), Error> {
+    match format {
+        OutputFormat::Text => Ok(()),
+        OutputFormat::Json => print_json(value),
+        OutputFormat::JsonLines => {
+            let mut line = serde_json::to_vec(value).map_err(|e| io_error(e.into()))?;
+            line.push(b'\n');
+            let mut out = io::stdout().lock();
+            out.write_all(&line).map_err(io_error)?;
+            out.flush().map_err(io_error)
+        }
+    }
+}
+
+/// The names asked for that no listed item matched, as "no such KIND a, b" (`Ok` when none).
+fn all_found(kind: &str, asked: &[String], found: &[&str]) -> Result<(), Error> {
+    let missing: Vec<&str> = asked
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !found.contains(n))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!("{kind} {}", missing.join(", "))))
+    }
+}
+
+/// A 403 means the token was refused: says which token and how to get a new one.
+fn hint_login(error: Error, source: &str, endpoint: &str) -> Error {
+    match error {
+        Error::Service(mut e) if e.status == 403 => {
+            let how = if source.starts_with("environment") {
+                "get a new one with `phantom login USER` and set TOKEN to it (or unset USER_ID \
+                 and TOKEN to use the saved one)"
+                    .to_string()
+            } else {
+                format!("it may have expired: run `phantom login USER --endpoint-url {endpoint}`")
+            };
+            e.message = format!(
+                "{}{}(the server refused the REST token from {source}; {how})",
+                e.message,
+                if e.message.is_empty() { "" } else { " " }
+            );
+            Error::Service(e)
+        }
+        other => other,
+    }
 }
 
 /// Runs one command over the REST API.
@@ -105,34 +189,41 @@ pub async fn execute(
     command: Command,
 ) -> Result<(), Error> {
     let config = rest_config(global, env)?;
-    let json = global.output == OutputFormat::Json;
+    let format = global.output;
     if let Command::Login(a) = command {
-        return login(Client::new(config)?, env, a, json).await;
+        return login(Client::new(config)?, env, a, format).await;
     }
-    let (token, source) = find_token(env)?.ok_or_else(|| {
-        Error::Config(
-            "no REST token: run `phantom login USER` first, or set USER_ID and TOKEN".into(),
-        )
+    let endpoint = config.base_url.clone();
+    let (token, source) = find_token(env, &endpoint)?.ok_or_else(|| {
+        Error::Config(format!(
+            "no REST token for {endpoint}: run `phantom login USER` first, or set USER_ID and TOKEN"
+        ))
     })?;
     if global.debug {
         eprintln!("[debug] REST token of user {} from {source}", token.user_id);
     }
     let ctx = Context {
         client: Client::new(config)?.with_token(token),
-        json,
+        format,
     };
+    run_command(&ctx, env, command)
+        .await
+        .map_err(|e| hint_login(e, &source, &endpoint))
+}
+
+async fn run_command(ctx: &Context, env: &dyn Environment, command: Command) -> Result<(), Error> {
     match command {
-        Command::Lc(LcCommand::Create(a)) => lc_create(&ctx, a).await,
-        Command::Lc(LcCommand::List(a)) => lc_list(&ctx, a).await,
-        Command::Lc(LcCommand::Delete(a)) => lc_delete(&ctx, a).await,
-        Command::Domain(DomainCommand::Create(a)) => domain_create(&ctx, a).await,
-        Command::Domain(DomainCommand::List(a)) => domain_list(&ctx, a).await,
-        Command::Domain(DomainCommand::Alter(a)) => domain_alter(&ctx, a).await,
-        Command::Domain(DomainCommand::Delete(a)) => domain_delete(&ctx, a).await,
-        Command::Instances(InstancesCommand::List(a)) => instances_list(&ctx, a).await,
-        Command::Instances(InstancesCommand::Terminate(a)) => instances_terminate(&ctx, a).await,
-        Command::Sites(a) => sites(&ctx, a).await,
-        Command::Credentials(c) => credentials(&ctx, env, c).await,
+        Command::Lc(LcCommand::Create(a)) => lc_create(ctx, a).await,
+        Command::Lc(LcCommand::List(a)) => lc_list(ctx, a).await,
+        Command::Lc(LcCommand::Delete(a)) => lc_delete(ctx, a).await,
+        Command::Domain(DomainCommand::Create(a)) => domain_create(ctx, a).await,
+        Command::Domain(DomainCommand::List(a)) => domain_list(ctx, a).await,
+        Command::Domain(DomainCommand::Alter(a)) => domain_alter(ctx, a).await,
+        Command::Domain(DomainCommand::Delete(a)) => domain_delete(ctx, a).await,
+        Command::Instances(InstancesCommand::List(a)) => instances_list(ctx, a).await,
+        Command::Instances(InstancesCommand::Terminate(a)) => instances_terminate(ctx, a).await,
+        Command::Sites(a) => sites(ctx, a).await,
+        Command::Credentials(c) => credentials(ctx, env, c).await,
         Command::Tags(_) | Command::Activities(_) | Command::Wait(_) => Err(Error::Config(
             "tags, activities and wait are Query API commands; Phantom's REST API has no such \
              call (use --api query)"
@@ -172,7 +263,7 @@ async fn login(
     client: Client,
     env: &dyn Environment,
     a: LoginArgs,
-    json: bool,
+    format: OutputFormat,
 ) -> Result<(), Error> {
     let password = if a.password_stdin {
         secret_input::from_stdin("password")?
@@ -183,13 +274,34 @@ async fn login(
             "no terminal to ask for the password on; pipe it in with --password-stdin".into(),
         ));
     };
-    let token = client.login(&a.user, &password).await?;
+    let endpoint = client.config().base_url.clone();
+    let token = client
+        .login(&a.user, &password)
+        .await
+        .map_err(|e| match e {
+            // Phantom says so with HTTP 200 and `"success": false`: say it plainly.
+            Error::Service(s) if s.code == "LoginFailed" => Error::Failed {
+                operation: format!("login as {} at {endpoint}", a.user),
+                message: format!(
+                    "the user name or password was refused{}",
+                    if s.message.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (the server said: {})", s.message)
+                    }
+                ),
+            },
+            other => other,
+        })?;
     let path = token_file_path(env).ok_or_else(|| {
         Error::Config("no place for the token file: set PHANTOM_TOKEN_FILE or HOME".into())
     })?;
-    save(&path, &token)?;
-    if json {
-        print_json(&json!({"user": token.user_id, "token_file": path.display().to_string()}))
+    save(&path, &endpoint, &token)?;
+    if format != OutputFormat::Text {
+        print_value(
+            format,
+            &json!({"user": token.user_id, "endpoint": endpoint, "token_file": path.display().to_string()}),
+        )
     } else {
         print_lines(&[format!(
             "Logged in as {} (user id {}); token saved to {}",
@@ -236,8 +348,8 @@ async fn lc_create(ctx: &Context, a: LcCreateArgs) -> Result<(), Error> {
         user_data,
     };
     let lc = ctx.client.create_launch_configuration(&input).await?;
-    if ctx.json {
-        print_json(&lc)
+    if ctx.json() {
+        ctx.value(&lc)
     } else {
         print_lines(&[format!("LC created with id {}", lc.id)])
     }
@@ -251,8 +363,10 @@ async fn lc_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
         .into_iter()
         .filter(|lc| a.names.is_empty() || a.names.contains(&lc.name))
         .collect();
-    if ctx.json {
-        print_json(&lcs)
+    let found: Vec<&str> = lcs.iter().map(|lc| lc.name.as_str()).collect();
+    all_found("launch configuration", &a.names, &found)?;
+    if ctx.json() {
+        ctx.items(&lcs)
     } else {
         print_lines(&lcs.iter().map(|lc| lc.name.clone()).collect::<Vec<_>>())
     }
@@ -276,13 +390,16 @@ async fn find_domain(ctx: &Context, name: &str) -> Result<Domain, Error> {
         .ok_or_else(|| Error::NotFound(format!("domain {name}")))
 }
 
-async fn lc_delete(ctx: &Context, a: NameArgs) -> Result<(), Error> {
+async fn lc_delete(ctx: &Context, a: LcDeleteArgs) -> Result<(), Error> {
+    if !a.sites.is_empty() {
+        return Err(unsupported(
+            "deleting a launch configuration from some sites only (a REST launch configuration \
+             holds all its sites; `phantom lc delete NAME` deletes it)",
+        ));
+    }
     let lc = find_lc(ctx, &a.name).await?;
     ctx.client.delete_launch_configuration(&lc.id).await?;
-    if ctx.json {
-        print_json(&lc)?;
-    }
-    Ok(())
+    ctx.value(&lc)
 }
 
 async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> {
@@ -294,41 +411,75 @@ async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> 
     let input = DomainInput::multicloud(a.name, a.lc, i64::from(a.size));
     let domain = ctx.client.create_domain(&input).await?;
     if a.wait {
-        wait_running(ctx, &domain.id, a.size.max(0) as usize, a.timeout).await?;
+        wait_running(ctx, &domain, a.size.max(0) as usize, a.timeout).await?;
     }
-    if ctx.json {
-        print_json(&domain)?;
-    }
-    Ok(())
+    ctx.value(&domain)
 }
 
-/// Polls a domain's instances until `want` are running, or fails after `timeout`.
+/// Polls a domain's instances until `want` are running. Lasts the whole `timeout` (the last sleep
+/// is cut to end there, and one more poll is made); ends at once on an instance whose launch
+/// failed (`900-FAILED`, `950-REJECTED`), naming it and any reason the server gave.
 async fn wait_running(
     ctx: &Context,
-    id: &str,
+    domain: &Domain,
     want: usize,
     timeout: Duration,
 ) -> Result<(), Error> {
+    let operation = format!("wait for domain {}", domain.name);
     let start = Instant::now();
     loop {
-        let running = ctx
-            .client
-            .instances(id)
-            .await?
+        let instances = ctx.client.instances(&domain.id).await?;
+        let running = instances
             .iter()
             .filter(|i| i.lifecycle_state == RUNNING)
             .count();
         if running >= want {
             return Ok(());
         }
-        if start.elapsed() >= timeout {
+        if let Some(failed) = instances
+            .iter()
+            .find(|i| super::wait::is_failed(&i.lifecycle_state))
+        {
+            return Err(Error::Failed {
+                operation,
+                message: format!(
+                    "instance {} on {} is {}; {}",
+                    failed.id,
+                    failed.site(),
+                    failed.lifecycle_state,
+                    failure_reason(failed)
+                ),
+            });
+        }
+        let Some(left) = timeout
+            .checked_sub(start.elapsed())
+            .filter(|l| !l.is_zero())
+        else {
             return Err(Error::Timeout {
-                operation: "WaitForInstances".into(),
+                operation,
                 elapsed_ms: start.elapsed().as_millis(),
                 what: format!("{running} of {want} instances running"),
             });
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        tokio::time::sleep(Duration::from_millis(500).min(left)).await;
+    }
+}
+
+/// The reason a failed instance carries, from the fields a server may add for it.
+fn failure_reason(instance: &Instance) -> String {
+    let reason = serde_json::to_value(instance).ok().and_then(|v| {
+        [
+            "error_message",
+            "failure_reason",
+            "reason",
+            "status_message",
+        ]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_string))
+    });
+    match reason.filter(|r| !r.trim().is_empty()) {
+        Some(r) => format!("the server says: {r}"),
+        None => "the server gave no reason".into(),
     }
 }
 
@@ -347,14 +498,19 @@ fn domain_lines(domain: &Domain, instances: &[Instance]) -> Vec<String> {
 }
 
 async fn domain_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
-    let domains = ctx.client.domains().await?;
-    let mut shown = Vec::new();
-    for domain in domains
+    let domains: Vec<Domain> = ctx
+        .client
+        .domains()
+        .await?
         .into_iter()
         .filter(|d| a.names.is_empty() || a.names.contains(&d.name))
-    {
+        .collect();
+    let found: Vec<&str> = domains.iter().map(|d| d.name.as_str()).collect();
+    all_found("domain", &a.names, &found)?;
+    let mut shown = Vec::new();
+    for domain in domains {
         let instances = ctx.client.instances(&domain.id).await?;
-        if ctx.json {
+        if ctx.json() {
             let mut value = serde_json::to_value(&domain).unwrap_or(Value::Null);
             if let Value::Object(map) = &mut value {
                 map.insert(
@@ -367,10 +523,7 @@ async fn domain_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
             print_lines(&domain_lines(&domain, &instances))?;
         }
     }
-    if ctx.json {
-        print_json(&shown)?;
-    }
-    Ok(())
+    ctx.items(&shown)
 }
 
 async fn domain_alter(ctx: &Context, a: DomainAlterArgs) -> Result<(), Error> {
@@ -378,22 +531,16 @@ async fn domain_alter(ctx: &Context, a: DomainAlterArgs) -> Result<(), Error> {
     let mut domain = ctx.client.domain(&found.id).await?;
     domain.vm_count = i64::from(a.size);
     let updated = ctx.client.update_domain(&domain).await?;
-    if ctx.json {
-        print_json(&updated)?;
-    }
-    Ok(())
+    ctx.value(&updated)
 }
 
 async fn domain_delete(ctx: &Context, a: DomainDeleteArgs) -> Result<(), Error> {
     let domain = find_domain(ctx, &a.name).await?;
-    if !ctx.json {
+    if !ctx.json() {
         print_lines(&[format!("deleting {}", domain.id)])?;
     }
     ctx.client.delete_domain(&domain.id).await?;
-    if ctx.json {
-        print_json(&domain)?;
-    }
-    Ok(())
+    ctx.value(&domain)
 }
 
 async fn instances_list(ctx: &Context, a: IdsArgs) -> Result<(), Error> {
@@ -421,8 +568,13 @@ async fn instances_list(ctx: &Context, a: IdsArgs) -> Result<(), Error> {
             shown.push(i);
         }
     }
-    if ctx.json {
-        print_json(&shown)
+    let found: Vec<&str> = shown
+        .iter()
+        .flat_map(|i| std::iter::once(i.id.as_str()).chain(i.iaas_instance_id.as_deref()))
+        .collect();
+    all_found("instance", &a.ids, &found)?;
+    if ctx.json() {
+        ctx.items(&shown)
     } else {
         print_lines(&lines)
     }
@@ -438,8 +590,8 @@ async fn instances_terminate(ctx: &Context, a: TerminateArgs) -> Result<(), Erro
             ctx.client
                 .terminate_instance(&domain.id, &i.id, a.decrement)
                 .await?;
-            return if ctx.json {
-                print_json(&i)
+            return if ctx.json() {
+                ctx.value(&i)
             } else {
                 print_lines(&[format!("terminating {}", i.id)])
             };
@@ -450,8 +602,8 @@ async fn instances_terminate(ctx: &Context, a: TerminateArgs) -> Result<(), Erro
 
 async fn sites(ctx: &Context, a: SitesArgs) -> Result<(), Error> {
     let sites = ctx.client.sites(a.details).await?;
-    if ctx.json {
-        return print_json(&sites);
+    if ctx.json() {
+        return ctx.items(&sites);
     }
     let mut lines = Vec::new();
     for s in &sites {
@@ -496,9 +648,9 @@ async fn credentials(
     match c {
         CredentialsCommand::List(a) => {
             let all = ctx.client.site_credentials(a.details).await?;
-            if ctx.json {
+            if ctx.json() {
                 let shown: Vec<Value> = all.iter().map(|c| c.redacted_json()).collect();
-                return print_json(&shown);
+                return ctx.items(&shown);
             }
             let lines: Vec<String> = all
                 .iter()
@@ -514,8 +666,8 @@ async fn credentials(
         }
         CredentialsCommand::Show(a) => {
             let c = ctx.client.site_credential(&a.site).await?;
-            if ctx.json {
-                return print_json(&c.redacted_json());
+            if ctx.json() {
+                return ctx.value(&c.redacted_json());
             }
             print_lines(&[
                 format!("site: {}", c.id),
@@ -531,8 +683,8 @@ async fn credentials(
                 key_name: a.key_name,
             };
             let c = ctx.client.create_site_credentials(&input).await?;
-            if ctx.json {
-                print_json(&c.redacted_json())
+            if ctx.json() {
+                ctx.value(&c.redacted_json())
             } else {
                 print_lines(&[format!("credentials for {} added", c.id)])
             }
@@ -545,16 +697,16 @@ async fn credentials(
                 key_name: a.key_name,
             };
             let c = ctx.client.update_site_credentials(&input).await?;
-            if ctx.json {
-                print_json(&c.redacted_json())
+            if ctx.json() {
+                ctx.value(&c.redacted_json())
             } else {
                 print_lines(&[format!("credentials for {} updated", c.id)])
             }
         }
         CredentialsCommand::Remove(a) => {
             ctx.client.delete_site_credentials(&a.site).await?;
-            if ctx.json {
-                print_json(&json!({"id": a.site}))
+            if ctx.json() {
+                ctx.value(&json!({"id": a.site}))
             } else {
                 print_lines(&[format!("credentials for {} removed", a.site)])
             }

@@ -3,6 +3,10 @@
 //!
 //! A call goes: parameters -> [`QueryRequest`] -> signer -> reqwest -> status and body -> the XML
 //! reader -> a result tree or an [`Error`] carrying code, message, status, request id and operation.
+//!
+//! What the server sends is scrubbed of the client's own secrets (secret key, session token; see
+//! [`Scrubber`]) as soon as it is read, before the trace, the reader or an error sees it, so an
+//! echoing server or proxy cannot make the client print them.
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -14,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::config::Endpoint;
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, Scrubber};
 use crate::error::{Error, Result};
 use crate::query::sign::{self, SignatureVersion, SigningParams};
 use crate::query::xml::{self, ReadError, Reply, TypedReply};
@@ -135,6 +139,8 @@ struct Inner {
     http: reqwest::Client,
     /// Server clock minus ours, in milliseconds, learnt from a clock-skew error.
     clock_offset_ms: AtomicI64,
+    /// The credentials' secrets, blanked out of every reply.
+    scrubber: Scrubber,
 }
 
 impl std::fmt::Debug for Transport {
@@ -154,6 +160,8 @@ struct RawReply {
     retry_after: Option<Duration>,
     /// The `Date` header: the server's clock.
     date: Option<SystemTime>,
+    /// The `Server` header: which software answered.
+    server: Option<String>,
     body: Vec<u8>,
 }
 
@@ -284,11 +292,17 @@ impl Transport {
         let http = builder
             .build()
             .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
+        let scrubber = config
+            .credentials
+            .as_ref()
+            .map(Scrubber::for_credentials)
+            .unwrap_or_default();
         Ok(Transport {
             inner: Arc::new(Inner {
                 config,
                 http,
                 clock_offset_ms: AtomicI64::new(0),
+                scrubber,
             }),
         })
     }
@@ -534,13 +548,22 @@ impl Transport {
         } else {
             xml::parse_error_body(raw.status, raw.reason.as_deref(), &raw.body)
         };
-        let error = Error::service(
+        let deterministic = is_phantom_exception(raw.status, &raw.body);
+        let mut error = Error::service(
             operation,
             raw.status,
             details.code,
             details.message,
             details.request_id.or(raw.request_id),
         );
+        if let Error::Service(e) = &mut error {
+            e.server = raw.server;
+        }
+        if deterministic {
+            // The server's code raised an exception on this request: sending it again raises it
+            // again (and a retried Create on a deterministic fault is a hazard).
+            return Err(error);
+        }
         classify(error, raw.retry_after, raw.date)
     }
 
@@ -650,7 +673,12 @@ impl Transport {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
+        // Everything below comes from the server: scrubbed of our secrets before anyone reads it.
+        let scrubber = &self.inner.scrubber;
+        let header = |name: &str| header(name).map(|v| scrubber.scrub_string(v));
+        let reason = reason.map(|r| scrubber.scrub_string(r));
         let request_id = header("x-amzn-requestid").or_else(|| header("x-amz-request-id"));
+        let server = header("server");
         let retry_after =
             header("retry-after").and_then(|v| parse_retry_after(&v, SystemTime::now()));
         let date = header("date").and_then(|v| parse_http_date(&v));
@@ -672,12 +700,17 @@ impl Transport {
             }
             body.extend_from_slice(&chunk);
         }
+        let body = match scrubber.scrub_bytes(&body) {
+            std::borrow::Cow::Borrowed(_) => body,
+            std::borrow::Cow::Owned(scrubbed) => scrubbed,
+        };
         Ok(RawReply {
             status,
             reason,
             request_id,
             retry_after,
             date,
+            server,
             body,
         })
     }
@@ -696,6 +729,7 @@ impl Transport {
 
     fn trace(&self, line: &str) {
         if self.inner.config.debug {
+            let line = self.inner.scrubber.scrub(line);
             let mut err = std::io::stderr().lock();
             let _ = writeln!(err, "[debug] {line}");
         }
@@ -777,6 +811,50 @@ fn classify<T>(
         return Ok(Attempt::Skewed { error, server_time });
     }
     Err(error)
+}
+
+/// Whether an error reply is Phantom's text error page (`500 Code`, a blank line, the
+/// explanation, a blank line, the details) whose details are a Python exception: `ValueError:
+/// Domain does not exist: nope`, or a `KeyError`'s quoted key (captures 27, 29 and 47). Phantom
+/// turns any exception its code raises into such a 5xx; the same request raises it again, so it
+/// is not retried.
+pub fn is_phantom_exception(status: u16, body: &[u8]) -> bool {
+    if status < 500 {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(8192)]).replace("\r\n", "\n");
+    let Some(rest) = text.trim_start().strip_prefix(&status.to_string()) else {
+        return false;
+    };
+    let paragraphs: Vec<&str> = rest
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let [code, _explanation, details @ ..] = paragraphs.as_slice() else {
+        return false;
+    };
+    if code.contains('\n') || details.is_empty() {
+        return false;
+    }
+    let details = details.join("\n");
+    if details.contains("Traceback (most recent call last)") {
+        return true;
+    }
+    let quoted = |q: char| details.len() > 2 && details.starts_with(q) && details.ends_with(q);
+    if quoted('\'') || quoted('"') {
+        return true;
+    }
+    let name = details.split(':').next().unwrap_or("");
+    let name_is_identifier = !name.is_empty()
+        && name.split('.').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    name_is_identifier
+        && details.len() > name.len()
+        && ["Error", "Exception", "Exit", "Interrupt"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
 }
 
 /// A reqwest error with its chain of causes, on one line.
@@ -933,6 +1011,43 @@ mod tests {
         assert!(matches!(
             classify::<()>(err(400, "RequestExpired"), None, None).unwrap(),
             Attempt::Skewed { .. }
+        ));
+    }
+
+    #[test]
+    fn phantom_python_exceptions_are_recognised() {
+        let page = |details: &str| {
+            format!(
+                "500 InternalFailure\r\n\r\nThe request processing has failed due to some \
+                 unknown error, exception or failure.\r\n\r\n {details}  "
+            )
+        };
+        for details in [
+            "ValueError: Domain does not exist: nope",
+            "'Unable to find the information needed to authenticate the user in the request'",
+            "boto.exception.EC2ResponseError: 400 Bad Request",
+            "Traceback (most recent call last): ...",
+        ] {
+            assert!(
+                is_phantom_exception(500, page(details).as_bytes()),
+                "{details}"
+            );
+        }
+        for details in ["[Errno 111] Connection refused", "the back end is busy"] {
+            assert!(
+                !is_phantom_exception(500, page(details).as_bytes()),
+                "{details}"
+            );
+        }
+        // Not Phantom's page, or not a server fault.
+        assert!(!is_phantom_exception(500, b"ValueError: x"));
+        assert!(!is_phantom_exception(
+            400,
+            page("ValueError: x").replace("500", "400").as_bytes()
+        ));
+        assert!(!is_phantom_exception(
+            500,
+            b"<html><title>500</title></html>"
         ));
     }
 

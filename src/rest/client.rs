@@ -7,6 +7,9 @@
 //! Replies may come without `Content-Length` (HTTP/1.0, the body ends at close); the body is read
 //! chunk by chunk up to [`RestConfig::max_body_bytes`]. `--debug` traces show the method, URL,
 //! status and bodies with every secret field, the password and the `Authorization` header redacted.
+//! Every reply (body, `Location`, `Allow`) is scrubbed of the client's own secrets (the token, its
+//! Basic credentials, the login password) as soon as it is read, so a server or proxy that echoes
+//! the request cannot make them show in an error or a trace.
 
 use std::io::Write;
 use std::time::Duration;
@@ -18,7 +21,7 @@ use serde::de::DeserializeOwned;
 use super::reply::{RawReply, decode, decode_token, expect_success, status_error};
 use super::types::*;
 use crate::config::Endpoint;
-use crate::credentials::Secret;
+use crate::credentials::{Scrubber, Secret};
 use crate::error::Error;
 
 /// Characters escaped in a path segment (everything but unreserved characters).
@@ -87,6 +90,8 @@ pub struct Client {
     http: reqwest::Client,
     config: RestConfig,
     auth: Option<Token>,
+    /// The secrets this client sends, blanked out of every reply.
+    scrubber: Scrubber,
 }
 
 impl Client {
@@ -114,13 +119,23 @@ impl Client {
             http,
             config,
             auth: None,
+            scrubber: Scrubber::new(),
         })
     }
 
     /// The same client, authenticating every call with `token`.
     pub fn with_token(mut self, token: Token) -> Self {
+        self.scrubber = Scrubber::new().with_basic_auth(&token.user_id, token.token.expose());
         self.auth = Some(token);
         self
+    }
+
+    /// This client for one request that carries `secret` (a password, a site's secret key):
+    /// the reply is scrubbed of it too.
+    fn sending(&self, secret: &Secret) -> Client {
+        let mut sender = self.clone();
+        sender.scrubber = sender.scrubber.with_secret(secret.expose());
+        sender
     }
 
     /// The settings in use.
@@ -136,7 +151,9 @@ impl Client {
             form_encode(user),
             form_encode(password.expose())
         );
+        // The password travels in this request: hide it in what comes back.
         let reply = self
+            .sending(password)
             .call(
                 "Login",
                 reqwest::Method::POST,
@@ -177,13 +194,14 @@ impl Client {
         &self,
         input: &SiteCredentialsInput,
     ) -> Result<SiteCredentials, Error> {
-        self.send_json(
-            "CreateSiteCredentials",
-            reqwest::Method::POST,
-            &["credentials", "sites"],
-            input,
-        )
-        .await
+        self.sending(&input.secret_key)
+            .send_json(
+                "CreateSiteCredentials",
+                reqwest::Method::POST,
+                &["credentials", "sites"],
+                input,
+            )
+            .await
     }
 
     /// `PUT /credentials/sites/<id>`.
@@ -191,13 +209,14 @@ impl Client {
         &self,
         input: &SiteCredentialsInput,
     ) -> Result<SiteCredentials, Error> {
-        self.send_json(
-            "UpdateSiteCredentials",
-            reqwest::Method::PUT,
-            &["credentials", "sites", &input.id],
-            input,
-        )
-        .await
+        self.sending(&input.secret_key)
+            .send_json(
+                "UpdateSiteCredentials",
+                reqwest::Method::PUT,
+                &["credentials", "sites", &input.id],
+                input,
+            )
+            .await
     }
 
     /// `DELETE /credentials/sites/<id>` (204).
@@ -460,10 +479,12 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
+        // Everything from here on comes from the server: scrubbed of our secrets first.
+        let scrubber = &self.scrubber;
         let mut reply = RawReply {
             status: response.status().as_u16(),
-            location: header("location"),
-            allow: header("allow"),
+            location: header("location").map(|v| scrubber.scrub_string(v)),
+            allow: header("allow").map(|v| scrubber.scrub_string(v)),
             body: Vec::new(),
         };
         let limit = self.config.max_body_bytes;
@@ -485,7 +506,10 @@ impl Client {
             }
             body.extend_from_slice(&chunk);
         }
-        reply.body = body;
+        reply.body = match scrubber.scrub_bytes(&body) {
+            std::borrow::Cow::Borrowed(_) => body,
+            std::borrow::Cow::Owned(scrubbed) => scrubbed,
+        };
         if self.config.debug {
             self.trace_reply(&reply);
         }
@@ -511,7 +535,7 @@ impl Client {
             }
             None => {}
         }
-        trace(text.trim_end());
+        self.trace(text.trim_end());
     }
 
     fn trace_reply(&self, reply: &RawReply) {
@@ -522,7 +546,13 @@ impl Client {
         if !reply.body.is_empty() {
             text.push_str(&format!("\n< {}", redacted_body(&reply.body)));
         }
-        trace(&text);
+        self.trace(&text);
+    }
+
+    fn trace(&self, text: &str) {
+        let text = self.scrubber.scrub(text);
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "[debug] {}", text.replace('\n', "\n[debug] "));
     }
 }
 
@@ -538,11 +568,6 @@ fn redacted_body(bytes: &[u8]) -> String {
             text.trim_end().to_string()
         }
     }
-}
-
-fn trace(text: &str) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "[debug] {}", text.replace('\n', "\n[debug] "));
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value.

@@ -2,10 +2,14 @@
 //! seed's scripts use them), else the token file `phantom login` wrote.
 //!
 //! The file is `$PHANTOM_TOKEN_FILE`, else `$XDG_CONFIG_HOME/phantom/token.json`, else
-//! `~/.config/phantom/token.json`; it holds `{"user": "<id>", "token": "<token>"}`. It is created
-//! with mode 0600 from the start (a fresh file opened with that mode, then renamed over the old
-//! one), so the token is never readable by others, not even for a moment.
+//! `~/.config/phantom/token.json`. It keeps one token per endpoint, `{"tokens": {"<API base URL>":
+//! {"user": "<id>", "token": "<token>"}}}`, and a command only ever sends the token saved for its
+//! own endpoint, so one server's token never reaches another. (A file of the older one-token form,
+//! `{"user", "token"}`, says nothing of where its token came from: that token is never sent.) It
+//! is created with mode 0600 from the start (a fresh file opened with that mode, then renamed over
+//! the old one), so the token is never readable by others, not even for a moment.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -16,13 +20,37 @@ use crate::config::Environment;
 use crate::credentials::Secret;
 use crate::error::Error;
 
-/// The file's JSON shape.
+/// One saved token.
 #[derive(Debug, Serialize, Deserialize)]
 struct StoredToken {
     #[serde(deserialize_with = "id_string")]
     user: String,
     #[serde(with = "secret_string")]
     token: Secret,
+}
+
+/// The file as written: tokens by endpoint.
+#[derive(Debug, Default, Serialize)]
+struct TokenFileOut<'a> {
+    tokens: BTreeMap<&'a str, &'a StoredToken>,
+}
+
+/// The file as read: tokens by endpoint, and whether it is of the old one-token form (whose
+/// token is never read into memory).
+#[derive(Debug, Default, Deserialize)]
+struct TokenFileIn {
+    #[serde(default)]
+    tokens: BTreeMap<String, StoredToken>,
+    #[serde(default)]
+    user: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    token: Option<serde::de::IgnoredAny>,
+}
+
+impl TokenFileIn {
+    fn is_old_form(&self) -> bool {
+        self.user.is_some() || self.token.is_some()
+    }
 }
 
 fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -49,8 +77,9 @@ pub fn token_file_path(env: &dyn Environment) -> Option<PathBuf> {
         .map(|h| h.join(".config").join("phantom").join("token.json"))
 }
 
-/// Writes the token to `path`, readable and writable by the owner only.
-pub fn save(path: &Path, token: &Token) -> Result<(), Error> {
+/// Saves `token` as the one for `endpoint` (the API's base URL) in the file at `path`, keeping
+/// the tokens of other endpoints; the file is readable and writable by the owner only.
+pub fn save(path: &Path, endpoint: &str, token: &Token) -> Result<(), Error> {
     let io = |what: &str, e: std::io::Error| Error::Io {
         context: format!("{what} {}", path.display()),
         source: e,
@@ -58,11 +87,18 @@ pub fn save(path: &Path, token: &Token) -> Result<(), Error> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         create_private_dir(dir).map_err(|e| io("creating the directory of", e))?;
     }
+    // The other endpoints' tokens stay; an unreadable old file is replaced.
+    let existing = read_file(path).ok().flatten().unwrap_or_default();
     let stored = StoredToken {
         user: token.user_id.clone(),
         token: token.token.clone(),
     };
-    let bytes = serde_json::to_vec(&stored)
+    let mut out = TokenFileOut::default();
+    for (url, t) in &existing.tokens {
+        out.tokens.insert(url.as_str(), t);
+    }
+    out.tokens.insert(endpoint, &stored);
+    let bytes = serde_json::to_vec(&out)
         .map_err(|e| Error::Config(format!("cannot encode the token: {e}")))?;
     let mut temp_name = path.as_os_str().to_owned();
     temp_name.push(format!(".{}.tmp", std::process::id()));
@@ -114,8 +150,25 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
-/// Reads a token file; `Ok(None)` when it does not exist.
-pub fn load(path: &Path) -> Result<Option<Token>, Error> {
+/// Reads the token saved for `endpoint` in the file at `path`; `Ok(None)` when the file does
+/// not exist or holds no token for that endpoint.
+pub fn load(path: &Path, endpoint: &str) -> Result<Option<Token>, Error> {
+    Ok(read_file(path)?
+        .and_then(|mut file| file.tokens.remove(endpoint))
+        .map(|stored| Token {
+            user_id: stored.user,
+            token: stored.token,
+        }))
+}
+
+/// The endpoints the file at `path` holds tokens for (empty when there is no such file).
+pub fn saved_endpoints(path: &Path) -> Result<Vec<String>, Error> {
+    Ok(read_file(path)?
+        .map(|file| file.tokens.into_keys().collect())
+        .unwrap_or_default())
+}
+
+fn read_file(path: &Path) -> Result<Option<TokenFileIn>, Error> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -127,21 +180,20 @@ pub fn load(path: &Path) -> Result<Option<Token>, Error> {
         }
     };
     // serde_json's error names a position, never the file's content.
-    let stored: StoredToken = serde_json::from_slice(&bytes).map_err(|e| {
+    let file: TokenFileIn = serde_json::from_slice(&bytes).map_err(|e| {
         Error::Config(format!(
             "the token file {} is not valid ({e}); run `phantom login` again",
             path.display()
         ))
     })?;
-    Ok(Some(Token {
-        user_id: stored.user,
-        token: stored.token,
-    }))
+    Ok(Some(file))
 }
 
-/// The token to use and where it came from: `USER_ID` + `TOKEN` when both are set, else the
-/// token file; `None` when neither has one.
-pub fn find_token(env: &dyn Environment) -> Result<Option<(Token, String)>, Error> {
+/// The token to use for `endpoint` (the API's base URL) and where it came from: `USER_ID` +
+/// `TOKEN` when both are set (the user's explicit choice), else the token file's token for that
+/// endpoint. `None` when there is no token file; an error naming the endpoints it does hold when
+/// it has none for this one.
+pub fn find_token(env: &dyn Environment, endpoint: &str) -> Result<Option<(Token, String)>, Error> {
     match (non_empty(env, "USER_ID"), non_empty(env, "TOKEN")) {
         (Some(user_id), Some(token)) => {
             return Ok(Some((
@@ -162,7 +214,29 @@ pub fn find_token(env: &dyn Environment) -> Result<Option<(Token, String)>, Erro
     let Some(path) = token_file_path(env) else {
         return Ok(None);
     };
-    Ok(load(&path)?.map(|t| (t, format!("token file {}", path.display()))))
+    let Some(mut file) = read_file(&path)? else {
+        return Ok(None);
+    };
+    if let Some(stored) = file.tokens.remove(endpoint) {
+        let token = Token {
+            user_id: stored.user,
+            token: stored.token,
+        };
+        return Ok(Some((token, format!("token file {}", path.display()))));
+    }
+    let holds = if !file.tokens.is_empty() {
+        let urls: Vec<String> = file.tokens.into_keys().collect();
+        format!("it holds tokens for {} only", urls.join(", "))
+    } else if file.is_old_form() {
+        "it holds a token saved without its endpoint, which is never sent".to_string()
+    } else {
+        "it holds no token".to_string()
+    };
+    Err(Error::Config(format!(
+        "no REST token for {endpoint} in the token file {} ({holds}): run `phantom login USER \
+         --endpoint-url {endpoint}`, or set USER_ID and TOKEN",
+        path.display()
+    )))
 }
 
 #[cfg(test)]
@@ -178,6 +252,48 @@ mod tests {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    const A: &str = "http://127.0.0.1:8445/api/dev";
+    const B: &str = "https://phantom.example/api/dev";
+
+    #[test]
+    fn tokens_are_kept_per_endpoint_and_never_sent_elsewhere() {
+        let dir = scratch("endpoints");
+        let path = dir.join("token.json");
+        save(&path, A, &token("1", "tok-for-a")).unwrap();
+        save(&path, B, &token("9", "tok-for-b")).unwrap();
+        assert_eq!(load(&path, A).unwrap().unwrap(), token("1", "tok-for-a"));
+        assert_eq!(load(&path, B).unwrap().unwrap(), token("9", "tok-for-b"));
+        assert_eq!(
+            saved_endpoints(&path).unwrap(),
+            vec![A.to_string(), B.to_string()]
+        );
+        let env = MapEnvironment::new().with("PHANTOM_TOKEN_FILE", path.to_str().unwrap());
+        let other = "http://127.0.0.1:9999/api/dev";
+        let e = find_token(&env, other).unwrap_err().to_string();
+        assert!(
+            e.contains(other) && e.contains(A) && e.contains("phantom login"),
+            "{e}"
+        );
+        assert!(!e.contains("tok-for"), "{e}");
+        // A file of the old one-token form: its token is never sent anywhere.
+        std::fs::write(&path, r#"{"user": "1", "token": "old-canary-token"}"#).unwrap();
+        assert!(load(&path, A).unwrap().is_none());
+        let e = find_token(&env, A).unwrap_err().to_string();
+        assert!(
+            e.contains("without its endpoint") && !e.contains("old-canary"),
+            "{e}"
+        );
+        // Logging in again replaces it.
+        save(&path, A, &token("1", "new")).unwrap();
+        assert_eq!(load(&path, A).unwrap().unwrap(), token("1", "new"));
+        assert!(
+            !std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("old-canary")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     fn token(user: &str, value: &str) -> Token {
@@ -209,19 +325,19 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = scratch("save");
         let path = dir.join("sub").join("token.json");
-        save(&path, &token("1", "tok-a")).unwrap();
+        save(&path, A, &token("1", "tok-a")).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         // Overwriting keeps the mode and replaces the content.
-        save(&path, &token("2", "tok-b")).unwrap();
+        save(&path, A, &token("2", "tok-b")).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        let back = load(&path).unwrap().unwrap();
+        let back = load(&path, A).unwrap().unwrap();
         assert_eq!(back, token("2", "tok-b"));
         let text = std::fs::read_to_string(&path).unwrap();
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(json["user"], "2");
-        assert_eq!(json["token"], "tok-b");
+        assert_eq!(json["tokens"][A]["user"], "2");
+        assert_eq!(json["tokens"][A]["token"], "tok-b");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -229,20 +345,20 @@ mod tests {
     fn environment_wins_over_the_file() {
         let dir = scratch("env");
         let path = dir.join("token.json");
-        save(&path, &token("1", "from-file")).unwrap();
+        save(&path, A, &token("1", "from-file")).unwrap();
         let env = MapEnvironment::new().with("PHANTOM_TOKEN_FILE", path.to_str().unwrap());
-        let (t, source) = find_token(&env).unwrap().unwrap();
+        let (t, source) = find_token(&env, A).unwrap().unwrap();
         assert_eq!(t, token("1", "from-file"));
         assert!(source.contains("token file"));
         let env = env.with("USER_ID", "7").with("TOKEN", "from-env");
-        let (t, source) = find_token(&env).unwrap().unwrap();
+        let (t, source) = find_token(&env, A).unwrap().unwrap();
         assert_eq!(t, token("7", "from-env"));
         assert!(source.contains("USER_ID"));
         let half = MapEnvironment::new().with("TOKEN", "x");
-        assert!(find_token(&half).is_err());
+        assert!(find_token(&half, A).is_err());
         let none =
             MapEnvironment::new().with("PHANTOM_TOKEN_FILE", dir.join("no").to_str().unwrap());
-        assert!(find_token(&none).unwrap().is_none());
+        assert!(find_token(&none, A).unwrap().is_none());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -251,7 +367,7 @@ mod tests {
         let dir = scratch("broken");
         let path = dir.join("token.json");
         std::fs::write(&path, "canary-secret-garbage").unwrap();
-        let e = load(&path).unwrap_err().to_string();
+        let e = load(&path, A).unwrap_err().to_string();
         assert!(!e.contains("canary"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
