@@ -33,6 +33,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), Error> {
         launch_delay: args.launch_delay,
         terminate_delay: args.terminate_delay,
         stats: args.stats,
+        limits: server::ConnectionLimits {
+            max_connections: args.max_connections as usize,
+            header_timeout: args.header_timeout,
+            idle_timeout: args.idle_timeout,
+        },
         ..ServeOptions::default()
     })
     .await
