@@ -310,9 +310,9 @@ async fn connection(
     let mut shutting_down = false;
     loop {
         // While a request is in the application there is no deadline; look again shortly.
-        let wake = state.deadline(&limits).unwrap_or_else(|| {
-            Instant::now() + limits.header_timeout.min(limits.idle_timeout)
-        });
+        let wake = state
+            .deadline(&limits)
+            .unwrap_or_else(|| Instant::now() + limits.header_timeout.min(limits.idle_timeout));
         tokio::select! {
             _ = conn.as_mut() => break,
             _ = tokio::time::sleep_until(wake.into()) => {
@@ -520,9 +520,7 @@ fn check_header_line(line: &[u8]) -> Result<(), HeadRefusal> {
     }
     let value = line[colon + 1..].trim_ascii();
     if http::HeaderValue::from_bytes(value).is_err() {
-        return Err(HeadRefusal::bad(
-            "A header value holds control characters.",
-        ));
+        return Err(HeadRefusal::bad("A header value holds control characters."));
     }
     Ok(())
 }
