@@ -92,6 +92,12 @@ impl PageRequest {
     }
 }
 
+/// The error for a `NextToken` that decodes but whose key the operation cannot use (a key is
+/// only ever written by this server, so such a token was forged or damaged).
+pub fn invalid_token() -> ApiError {
+    ApiError::validation("The NextToken value is invalid.")
+}
+
 /// Refuses a list of more than [`MAX_NAMES`] names.
 pub fn check_names(member: &str, names: Option<&Vec<String>>) -> Result<(), ApiError> {
     match names {
