@@ -212,6 +212,16 @@ async fn heads_hyper_would_refuse_are_answered_with_xml() {
         400,
         "MalformedHttpRequest",
     );
+    // A body length hyper cannot frame.
+    assert_xml_error(
+        &raw_exchange(
+            &server,
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 12abc\r\n\r\n",
+        )
+        .await,
+        400,
+        "MalformedHttpRequest",
+    );
     // A 1 MB URL, sent in full: the refusal still reaches the client.
     let mut url = b"GET /?Action=DescribeAutoScalingGroups&X=".to_vec();
     url.extend(std::iter::repeat_n(b'a', 1_000_000));

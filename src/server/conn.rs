@@ -393,6 +393,12 @@ pub struct HeadScanner {
     headers: usize,
     /// Set at the blank line that ends the head.
     done: bool,
+    /// Whether the request line said HTTP/1.0.
+    http10: bool,
+    /// `Some(chunked)` once a `Transfer-Encoding` was read: whether its last coding is chunked.
+    transfer_encoding: Option<bool>,
+    /// The `Content-Length` read (before any `Transfer-Encoding`).
+    content_length: Option<u64>,
 }
 
 impl HeadScanner {
@@ -403,6 +409,9 @@ impl HeadScanner {
         self.request_line_done = false;
         self.headers = 0;
         self.done = false;
+        self.http10 = false;
+        self.transfer_encoding = None;
+        self.content_length = None;
     }
 
     /// Whether the head has ended (the rest of the stream is the body, then the next request).
@@ -451,11 +460,18 @@ impl HeadScanner {
                 Ok(())
             } else {
                 self.request_line_done = true;
+                self.http10 = line.ends_with(b" HTTP/1.0");
                 check_request_line(&line)
             }
         } else if line.is_empty() {
             self.done = true;
-            Ok(())
+            if self.transfer_encoding == Some(false) {
+                Err(HeadRefusal::bad(
+                    "The last Transfer-Encoding of a request must be chunked.",
+                ))
+            } else {
+                Ok(())
+            }
         } else {
             self.headers += 1;
             if self.headers > MAX_HEADERS {
@@ -465,12 +481,51 @@ impl HeadScanner {
                     format!("The request has more than {MAX_HEADERS} header fields."),
                 ))
             } else {
-                check_header_line(&line)
+                check_header_line(&line).and_then(|(name, value)| self.framing(&name, value))
             }
         };
         self.line = line;
         self.line.clear();
         result
+    }
+}
+
+impl HeadScanner {
+    /// The rules hyper applies to the headers that frame the body.
+    fn framing(&mut self, name: &http::HeaderName, value: &[u8]) -> Result<(), HeadRefusal> {
+        if name == http::header::TRANSFER_ENCODING {
+            if self.http10 {
+                return Err(HeadRefusal::bad(
+                    "An HTTP/1.0 request cannot have a Transfer-Encoding.",
+                ));
+            }
+            let last = value.rsplit(|&b| b == b',').next().unwrap_or_default();
+            self.transfer_encoding = Some(last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        } else if name == http::header::CONTENT_LENGTH && self.transfer_encoding.is_none() {
+            let invalid =
+                || HeadRefusal::bad("The Content-Length is not a decimal number of bytes.");
+            if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+                return Err(invalid());
+            }
+            let length = std::str::from_utf8(value)
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or_else(invalid)?;
+            if length > u64::MAX - 2 {
+                return Err(HeadRefusal::new(
+                    431,
+                    "RequestHeaderFieldsTooLarge",
+                    "The Content-Length is too large.",
+                ));
+            }
+            if self.content_length.is_some_and(|before| before != length) {
+                return Err(HeadRefusal::bad(
+                    "The request has two Content-Length headers that differ.",
+                ));
+            }
+            self.content_length = Some(length);
+        }
+        Ok(())
     }
 }
 
@@ -509,20 +564,18 @@ fn check_request_line(line: &[u8]) -> Result<(), HeadRefusal> {
     Ok(())
 }
 
-/// `NAME: VALUE`, with the name a token and the value free of control characters.
-fn check_header_line(line: &[u8]) -> Result<(), HeadRefusal> {
+/// `NAME: VALUE`, with the name a token and the value free of control characters; gives both.
+fn check_header_line(line: &[u8]) -> Result<(http::HeaderName, &[u8]), HeadRefusal> {
     let Some(colon) = line.iter().position(|&b| b == b':') else {
         return Err(HeadRefusal::bad("A header line has no ':'."));
     };
-    let name = &line[..colon];
-    if name.is_empty() || http::HeaderName::from_bytes(name).is_err() {
-        return Err(HeadRefusal::bad("A header name is not a valid token."));
-    }
+    let name = http::HeaderName::from_bytes(&line[..colon])
+        .map_err(|_| HeadRefusal::bad("A header name is not a valid token."))?;
     let value = line[colon + 1..].trim_ascii();
     if http::HeaderValue::from_bytes(value).is_err() {
         return Err(HeadRefusal::bad("A header value holds control characters."));
     }
-    Ok(())
+    Ok((name, value))
 }
 
 /// What the guard is doing with a refused connection.
@@ -731,6 +784,29 @@ mod tests {
         assert_eq!(status(b"GET / HTTP/1.1\r\nBad Name: x\r\n"), 400);
         assert_eq!(status(b"GET / HTTP/1.1\r\nX: a\x01b\r\n"), 400);
         assert_eq!(status(b"GET / HTTP/1.1\r\nno colon\r\n"), 400);
+        assert_eq!(status(b"POST / HTTP/1.1\r\nContent-Length: +5\r\n"), 400);
+        assert_eq!(
+            status(b"POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 6\r\n"),
+            400
+        );
+        assert_eq!(
+            status(b"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n"),
+            400
+        );
+        assert_eq!(
+            status(b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"),
+            400
+        );
+        assert_eq!(
+            status(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
+            400
+        );
+        assert_eq!(
+            scan(
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: x\r\n\r\n"
+            ),
+            Ok(true)
+        );
         let long = [b"GET /".as_slice(), &vec![b'a'; MAX_REQUEST_LINE]].concat();
         assert_eq!(status(&long), 414);
         let mut many = b"GET / HTTP/1.1\r\n".to_vec();
