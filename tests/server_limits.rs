@@ -86,6 +86,11 @@ async fn half_sent_and_idle_connections_are_closed_after_their_timeouts() {
         assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 403"));
         stale.push(s);
     }
+    // One more half-sent head, read to the end: the server answers it 408 in XML, then closes.
+    let mut late = connect(&server).await;
+    late.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
     // Meanwhile a well-behaved client is answered.
     signed_call_succeeds(&server).await;
     let checks = stale
@@ -100,6 +105,7 @@ async fn half_sent_and_idle_connections_are_closed_after_their_timeouts() {
         closed.len(),
         opened.elapsed()
     );
+    assert_xml_error(&read_reply(&mut late).await, 408, "RequestTimeout");
     // Every one was held at least about as long as its timeout (generous lower bound).
     assert!(opened.elapsed() >= Duration::from_millis(700));
     signed_call_succeeds(&server).await;

@@ -15,7 +15,7 @@
 //!   [`ConnectionLimits::header_timeout`] of its first byte (or of the connection's opening: a new
 //!   connection must start and finish its first head in that time); between requests a
 //!   keep-alive connection may stay idle for [`ConnectionLimits::idle_timeout`]. Past either, the
-//!   connection is closed. (hyper's own `header_read_timeout` starts with the idle wait, so it
+//!   connection is closed; a head that had begun is first answered `408 RequestTimeout` (XML). (hyper's own `header_read_timeout` starts with the idle wait, so it
 //!   cannot tell an idle keep-alive connection from a slow head; it is left off.)
 //! - **Head guard** ([`Guarded`]): hyper refuses a head it cannot take (bytes that are not ASCII
 //!   in the request line, too many or malformed headers, an oversized request line or head) with
@@ -58,6 +58,9 @@ pub const MAX_HEADERS: usize = 100;
 /// How much a refused client may still send after the refusal is written, read and dropped so
 /// that the refusal reaches it (closing with unread data would reset the connection).
 const REFUSAL_DRAIN_BYTES: usize = 1024 * 1024;
+
+/// How long a timed-out connection is kept for its 408 to be written before it is cut.
+const REFUSAL_GRACE: Duration = Duration::from_secs(2);
 
 /// Connection limits of `phantom serve`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +106,8 @@ struct ConnState {
     head_expected: AtomicBool,
     /// Set when the accept loop has asked this connection to close.
     evicting: AtomicBool,
+    /// Set when the header timeout has run out: the guard answers 408 (or just closes).
+    timed_out: AtomicBool,
     /// Wakes the task to close for the cap.
     evict: Notify,
 }
@@ -116,6 +121,7 @@ impl ConnState {
             busy: AtomicUsize::new(0),
             head_expected: AtomicBool::new(false),
             evicting: AtomicBool::new(false),
+            timed_out: AtomicBool::new(false),
             evict: Notify::new(),
         };
         state.enter(HEAD);
@@ -308,16 +314,27 @@ async fn connection(
     builder.keep_alive(true).header_read_timeout(None);
     let mut conn = std::pin::pin!(builder.serve_connection(io, svc));
     let mut shutting_down = false;
+    // After the header timeout: until when the guard may take to write its 408.
+    let mut grace: Option<Instant> = None;
     loop {
         // While a request is in the application there is no deadline; look again shortly.
-        let wake = state
-            .deadline(&limits)
+        let wake = grace
+            .or_else(|| state.deadline(&limits))
             .unwrap_or_else(|| Instant::now() + limits.header_timeout.min(limits.idle_timeout));
         tokio::select! {
             _ = conn.as_mut() => break,
             _ = tokio::time::sleep_until(wake.into()) => {
-                if state.deadline(&limits).is_some_and(|d| d <= Instant::now()) {
+                if grace.is_some() {
                     break;
+                }
+                if state.deadline(&limits).is_some_and(|d| d <= Instant::now()) {
+                    if state.phase.load(Ordering::Acquire) != HEAD {
+                        break;
+                    }
+                    // hyper reads again when polled next, and the guard then answers a head
+                    // that has begun with 408 (and closes a connection that sent nothing).
+                    state.timed_out.store(true, Ordering::Release);
+                    grace = Some(Instant::now() + REFUSAL_GRACE);
                 }
             }
             _ = state.evict.notified() => {
@@ -339,7 +356,7 @@ async fn connection(
 /// Why the guard refuses a head: status, error code, message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeadRefusal {
-    /// HTTP status: 400, 414 or 431.
+    /// HTTP status: 400, 408, 414 or 431.
     pub status: u16,
     /// The error code written into `ErrorResponse`.
     pub code: &'static str,
@@ -365,6 +382,7 @@ impl HeadRefusal {
         let request_id = new_uuid();
         let body = write_error("Sender", self.code, &self.message, &request_id);
         let reason = match self.status {
+            408 => "Request Timeout",
             414 => "URI Too Long",
             431 => "Request Header Fields Too Large",
             _ => "Bad Request",
@@ -666,6 +684,22 @@ impl AsyncRead for Guarded {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.refusing.is_none() && this.state.timed_out.load(Ordering::Acquire) {
+            let begun = this.scanning && this.scanner.bytes > 0 && !this.unflushed;
+            this.refusing = Some(if begun {
+                Refusing::Writing {
+                    reply: HeadRefusal::new(
+                        408,
+                        "RequestTimeout",
+                        "The request headers were not received in time.",
+                    )
+                    .reply(),
+                    at: 0,
+                }
+            } else {
+                Refusing::Closed
+            });
+        }
         if this.refusing.is_some() {
             return this.poll_refusal(cx);
         }
