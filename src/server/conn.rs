@@ -6,9 +6,10 @@
 //! the process's descriptors and every other client is refused. Here:
 //!
 //! - **Cap with back-pressure** ([`ConnectionLimits::max_connections`]): a connection holds one
-//!   permit of a semaphore. At the cap the loop stops accepting (new clients wait in the kernel's
-//!   listen backlog, nothing is refused) and asks the connection that has waited longest without
-//!   a request in the application (idle between requests, or still sending its head) to close, so
+//!   permit of a semaphore. At the cap the loop stops accepting (the connection just accepted
+//!   waits for a permit, later ones in the kernel's listen backlog; nothing is refused) and asks
+//!   the connection that has waited longest without a request in the application (idle between
+//!   requests, or still sending its head) to close, one for each newcomer, so
 //!   a flood of idle or slow connections cannot lock well-behaved clients out until the timeouts
 //!   run. A connection whose request is being answered is never closed for the cap.
 //! - **Timeouts**, measured per connection by its task: a request head must arrive in full within
@@ -228,6 +229,19 @@ pub async fn serve(
     let mut stop = std::pin::pin!(stop);
     let service = TowerToHyperService::new(router);
     'accept: loop {
+        let stream = loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => break stream,
+                    // Out of descriptors or a connection reset before accept: wait, retry.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                },
+                Some(_) = tasks.join_next() => {}
+                _ = &mut stop => break 'accept,
+            }
+        };
+        // At the cap, this one connection waits here (the rest in the backlog) while the one
+        // waiting longest without a request in the application is asked to close.
         let permit = loop {
             if let Ok(permit) = permits.clone().try_acquire_owned() {
                 break permit;
@@ -240,17 +254,6 @@ pub async fn serve(
                 },
                 // The chosen connection may have taken a request meanwhile: choose again.
                 _ = tokio::time::sleep(Duration::from_millis(50)) => {}
-                Some(_) = tasks.join_next() => {}
-                _ = &mut stop => break 'accept,
-            }
-        };
-        let stream = loop {
-            tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => break stream,
-                    // Out of descriptors or a connection reset before accept: wait, retry.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-                },
                 Some(_) = tasks.join_next() => {}
                 _ = &mut stop => break 'accept,
             }
