@@ -437,6 +437,9 @@ pub struct ServeArgs {
     /// Time a keep-alive connection may stay idle between requests before it is closed.
     #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
     pub idle_timeout: Duration,
+    /// Time a client has to send a request's body in full, from the end of its headers.
+    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
+    pub body_timeout: Duration,
 }
 
 /// Arguments of `demo`.

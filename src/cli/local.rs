@@ -37,6 +37,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), Error> {
             max_connections: args.max_connections as usize,
             header_timeout: args.header_timeout,
             idle_timeout: args.idle_timeout,
+            body_timeout: args.body_timeout,
         },
         ..ServeOptions::default()
     })

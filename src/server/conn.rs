@@ -16,7 +16,9 @@
 //!   [`ConnectionLimits::header_timeout`] of its first byte (or of the connection's opening: a new
 //!   connection must start and finish its first head in that time); between requests a
 //!   keep-alive connection may stay idle for [`ConnectionLimits::idle_timeout`]. Past either, the
-//!   connection is closed; a head that had begun is first answered `408 RequestTimeout` (XML). (hyper's own `header_read_timeout` starts with the idle wait, so it
+//!   connection is closed; a head that had begun is first answered `408 RequestTimeout` (XML).
+//!   A body must arrive within [`ConnectionLimits::body_timeout`] of its head, else reading it
+//!   fails (the application answers), so a request held in the application is bounded too. (hyper's own `header_read_timeout` starts with the idle wait, so it
 //!   cannot tell an idle keep-alive connection from a slow head; it is left off.)
 //! - **Head guard** ([`Guarded`]): hyper refuses a head it cannot take (bytes that are not ASCII
 //!   in the request line, too many or malformed headers, an oversized request line or head) with
@@ -27,6 +29,7 @@
 //!   connection is closed. Only when the guard cannot see a head (pipelined behind a request in
 //!   progress, or while a reply is still being flushed) do hyper's own refusals apply.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
@@ -74,6 +77,10 @@ pub struct ConnectionLimits {
     pub header_timeout: Duration,
     /// How long a keep-alive connection may stay idle between requests.
     pub idle_timeout: Duration,
+    /// How long a request's body may take to arrive in full, from the end of its head; past it
+    /// the application reads an error instead of the rest (a request in the application is
+    /// never closed for the cap, so this bounds how long a slow body can hold a connection).
+    pub body_timeout: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -82,6 +89,7 @@ impl Default for ConnectionLimits {
             max_connections: 512,
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -304,8 +312,10 @@ async fn connection(
 ) {
     let io = TokioIo::new(Guarded::new(stream, state.clone()));
     let in_app = state.clone();
+    let body_timeout = limits.body_timeout;
     let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let mark = InApplication::enter(&in_app);
+        let req = req.map(|body| axum::body::Body::new(TimedBody::new(body, body_timeout)));
         let call = hyper::service::Service::call(&service, req);
         async move {
             let response = call.await;
@@ -353,6 +363,65 @@ async fn connection(
                 }
             }
         }
+    }
+}
+
+/// A request body that must arrive in full within a time limit; past it, reading fails.
+struct TimedBody {
+    inner: Incoming,
+    started: Instant,
+    limit: Duration,
+    /// Armed on the first wait for data.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    expired: bool,
+}
+
+impl TimedBody {
+    fn new(inner: Incoming, limit: Duration) -> Self {
+        TimedBody {
+            inner,
+            started: Instant::now(),
+            limit,
+            timer: None,
+            expired: false,
+        }
+    }
+}
+
+impl hyper::body::Body for TimedBody {
+    type Data = hyper::body::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        if this.expired {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        let deadline = this.started + this.limit;
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.into())));
+        ready!(timer.as_mut().poll(cx));
+        this.expired = true;
+        Poll::Ready(Some(Err(format!(
+            "the request body did not arrive in full within {} s",
+            this.limit.as_secs_f64()
+        )
+        .into())))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.expired || self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

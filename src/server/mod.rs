@@ -184,9 +184,10 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
     if limits.max_connections == 0
         || limits.header_timeout.is_zero()
         || limits.idle_timeout.is_zero()
+        || limits.body_timeout.is_zero()
     {
         return Err(Error::Config(
-            "the connection cap and the header and idle timeouts must be above zero".into(),
+            "the connection cap and the header, idle and body timeouts must be above zero".into(),
         ));
     }
     let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
