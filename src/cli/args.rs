@@ -450,6 +450,19 @@ pub struct ServeArgs {
     /// The 12-digit account id in ARNs (the region in them is --region, else us-east-1).
     #[arg(long, default_value = "123456789012", value_name = "ID")]
     pub account_id: String,
+    /// Most connections open at once; at the cap, accepting pauses and the connection idle (or
+    /// sending its head) the longest is closed. Requests in progress are never cut.
+    #[arg(long, default_value_t = 512, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Time a client has to send a request's headers, from their first byte (or from connecting).
+    #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub header_timeout: Duration,
+    /// Time a keep-alive connection may stay idle between requests before it is closed.
+    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
+    pub idle_timeout: Duration,
+    /// Time a client has to send a request's body in full, from the end of its headers.
+    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
+    pub body_timeout: Duration,
 }
 
 /// Arguments of `demo`.

@@ -35,6 +35,12 @@ pub async fn serve(args: ServeArgs, region: Option<String>) -> Result<(), Error>
         stats: args.stats,
         account_id: args.account_id,
         region: region.unwrap_or_else(|| server::DEFAULT_REGION.to_string()),
+        limits: server::ConnectionLimits {
+            max_connections: args.max_connections as usize,
+            header_timeout: args.header_timeout,
+            idle_timeout: args.idle_timeout,
+            body_timeout: args.body_timeout,
+        },
         ..ServeOptions::default()
     })
     .await

@@ -57,8 +57,13 @@ async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     let mut kept = Vec::new();
     let mut total = 0usize;
     while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::malformed(format!("unreadable request body: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            let e = e.into_inner();
+            match e.downcast_ref::<crate::server::conn::BodyTimedOut>() {
+                Some(late) => ApiError::with_status(408, "RequestTimeout", late.to_string()),
+                None => ApiError::malformed(format!("unreadable request body: {e}")),
+            }
+        })?;
         total = total.saturating_add(chunk.len());
         if total <= MAX_BODY_BYTES {
             kept.extend_from_slice(&chunk);

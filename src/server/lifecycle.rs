@@ -12,7 +12,8 @@
 //!
 //! Capacity is reconciled eagerly, inside the transaction that changes it ([`reconcile`]): a group
 //! always has exactly `desired` instances that are not terminating, and one activity per launch or
-//! termination records why.
+//! termination records why. A group keeps six weeks of activities, at most
+//! [`MAX_ACTIVITIES_PER_GROUP`] of them ([`prune_activities`], run as activities are written).
 
 use crate::server::store::Cached;
 use rusqlite::{Transaction, params};
@@ -153,7 +154,7 @@ pub fn reconcile(
                     group.protect
                 ],
             )?;
-            record(
+            record_one(
                 tx,
                 group,
                 &format!("Launching a new EC2 instance: {id}"),
@@ -178,7 +179,7 @@ pub fn reconcile(
         {
             terminate(tx, timing, group, id, now)?;
             let from = have - n as i64;
-            record(
+            record_one(
                 tx,
                 group,
                 &format!("Terminating EC2 instance: {id}"),
@@ -193,7 +194,7 @@ pub fn reconcile(
             )?;
         }
     }
-    Ok(())
+    prune_activities(tx, group, now)
 }
 
 /// Marks one instance `Terminating` from `now`.
@@ -211,8 +212,53 @@ pub fn terminate(
     Ok(())
 }
 
-/// Records a scaling activity that starts at `start` and completes at `end`; returns its id.
+/// How long a group's scaling activities are kept: six weeks, as AWS documents for
+/// DescribeScalingActivities ("all the activities from the past six weeks are returned").
+pub const ACTIVITY_RETENTION_MS: i64 = 42 * 24 * 3600 * 1000;
+
+/// The most scaling activities kept per group (the newest); older ones are dropped as new ones
+/// are written, so a flood of capacity changes cannot grow the store without bound.
+pub const MAX_ACTIVITIES_PER_GROUP: i64 = 1000;
+
+/// Records a scaling activity that starts at `start` and completes at `end`, then drops the
+/// group's activities past the retention bounds; returns the new activity's id.
 pub fn record(
+    tx: &Transaction<'_>,
+    group: &GroupFacts<'_>,
+    description: &str,
+    cause: &str,
+    start: i64,
+    end: i64,
+) -> Result<String, ApiError> {
+    let id = record_one(tx, group, description, cause, start, end)?;
+    prune_activities(tx, group, start)?;
+    Ok(id)
+}
+
+/// Drops the group's activities older than [`ACTIVITY_RETENTION_MS`] at `now`, and all but the
+/// newest [`MAX_ACTIVITIES_PER_GROUP`]. One statement over the group's rows (at most the bound
+/// plus what this transaction added), through the `(owner, group_name)` index.
+pub fn prune_activities(
+    tx: &Transaction<'_>,
+    group: &GroupFacts<'_>,
+    now: i64,
+) -> Result<(), ApiError> {
+    tx.execute_cached(
+        "DELETE FROM activities WHERE owner = ?1 AND group_name = ?2 AND (start_ms < ?3 OR \
+         seq <= COALESCE((SELECT seq FROM activities WHERE owner = ?1 AND group_name = ?2 \
+         ORDER BY seq DESC LIMIT 1 OFFSET ?4), -1))",
+        params![
+            group.owner,
+            group.name,
+            now.saturating_sub(ACTIVITY_RETENTION_MS),
+            MAX_ACTIVITIES_PER_GROUP
+        ],
+    )?;
+    Ok(())
+}
+
+/// Inserts one activity row (no pruning: [`reconcile`] prunes once after its whole batch).
+fn record_one(
     tx: &Transaction<'_>,
     group: &GroupFacts<'_>,
     description: &str,

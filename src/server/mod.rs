@@ -10,7 +10,8 @@
 //! - [`store`]: the SQLite database and its transactions;
 //! - `rest_api`: Phantom's REST API (`/api/dev`) as calls of the same handlers on the same store,
 //!   served beside the Query API by the HTTP layer of [`crate::rest::endpoint`];
-//! - [`paginate`], [`sites`], [`fault`]: NextToken/MaxRecords, `name@site`, the error value.
+//! - [`paginate`], [`sites`], [`fault`]: NextToken/MaxRecords, `name@site`, the error value;
+//! - [`conn`]: accepting connections, their cap and timeouts, and the request-head guard.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), phantom_autoscale::Error> {
@@ -22,6 +23,7 @@
 //! ```
 
 pub mod auth;
+pub mod conn;
 pub mod fault;
 pub mod front;
 pub mod keys;
@@ -37,7 +39,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt as _;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -46,6 +47,7 @@ use crate::error::Error;
 use crate::rest::access::{DEFAULT_TOKEN_LIFETIME, Tokens, Users};
 use crate::rest::endpoint::{self, RestApp};
 use crate::server::auth::AuthPolicy;
+pub use crate::server::conn::ConnectionLimits;
 use crate::server::front::App;
 use crate::server::keys::KeyRing;
 use crate::server::lifecycle::Timing;
@@ -94,6 +96,8 @@ pub struct ServeOptions {
     pub region: String,
     /// The 12-digit account id named in ARNs.
     pub account_id: String,
+    /// Connection cap and timeouts (see [`ConnectionLimits`]).
+    pub limits: ConnectionLimits,
 }
 
 impl Default for ServeOptions {
@@ -112,6 +116,7 @@ impl Default for ServeOptions {
             stats: false,
             region: DEFAULT_REGION.to_string(),
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -204,6 +209,16 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
             "the region must be letters, digits and dashes, e.g. us-east-1".into(),
         ));
     }
+    let limits = &opts.limits;
+    if limits.max_connections == 0
+        || limits.header_timeout.is_zero()
+        || limits.idle_timeout.is_zero()
+        || limits.body_timeout.is_zero()
+    {
+        return Err(Error::Config(
+            "the connection cap and the header, idle and body timeouts must be above zero".into(),
+        ));
+    }
     let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
     let settings = Settings {
         sites: opts.sites.clone(),
@@ -243,15 +258,13 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
     });
     let (stop, stopped) = oneshot::channel::<()>();
     let router = front::router(app).merge(endpoint::router(rest));
-    let counted = stats.clone();
-    let listener = listener.tap_io(move |_| counted.count_connection());
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await;
-    });
+    let task = tokio::spawn(conn::serve(
+        listener,
+        router,
+        opts.limits.clone(),
+        stats.clone(),
+        stopped,
+    ));
     Ok(RunningServer {
         addr,
         generated_credentials,

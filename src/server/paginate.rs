@@ -98,6 +98,12 @@ impl PageRequest {
     }
 }
 
+/// The error for a `NextToken` that decodes but whose key the operation cannot use (a key is
+/// only ever written by this server, so such a token was forged or damaged).
+pub fn invalid_token() -> ApiError {
+    ApiError::with_status(400, "InvalidNextToken", "The NextToken value is invalid.")
+}
+
 /// Refuses a list of more than [`MAX_NAMES`] names.
 pub fn check_names(member: &str, names: Option<&Vec<String>>) -> Result<(), ApiError> {
     match names {
@@ -114,7 +120,7 @@ fn encode(operation: &str, key: &str) -> String {
 }
 
 fn decode(operation: &str, token: &str) -> Result<String, ApiError> {
-    let bad = || ApiError::with_status(400, "InvalidNextToken", "The NextToken value is invalid.");
+    let bad = invalid_token;
     let bytes = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let (op, key) = text.split_once('\n').ok_or_else(bad)?;

@@ -91,6 +91,7 @@ CREATE TABLE IF NOT EXISTS activities (
     end_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS activities_by_group ON activities (owner, group_name);
+CREATE INDEX IF NOT EXISTS activities_by_owner ON activities (owner);
 CREATE TABLE IF NOT EXISTS rest_cloud_params (
     owner TEXT NOT NULL,
     lc_name TEXT NOT NULL,
