@@ -934,3 +934,33 @@ fn site_secret_key_echoed_by_a_server_is_scrubbed() {
     assert!(error_line(&run).contains("cannot store"), "{run:?}");
     assert!(!run.stderr.contains("CANARY"), "{run:?}");
 }
+
+#[test]
+fn a_server_message_is_shown_on_one_line_without_escape_sequences() {
+    let server = FaultServer::always(error_xml(
+        400,
+        "Bad Request",
+        "ValidationError",
+        "first line\nsecond line\r\n\u{1b}[2Jcleared",
+    ));
+    let run = phantom(
+        &[
+            "--endpoint-url",
+            &server.url(),
+            "--dialect",
+            "aws",
+            "lc",
+            "list",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(errors.len(), 1, "{run:?}");
+    assert!(errors[0].contains("first line second line"), "{run:?}");
+    assert!(!run.stderr.contains('\u{1b}'), "{run:?}");
+}

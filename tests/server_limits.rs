@@ -187,7 +187,10 @@ async fn a_request_in_the_application_is_not_cut_for_the_cap_and_a_slow_body_is_
     // The slow request is answered (not cut) once its body time runs out.
     let (status, _, body) = read_reply(&mut slow).await;
     assert_eq!(status, 408, "reply: {body}");
-    assert!(body.contains("<Code>RequestTimeout</Code>"), "reply: {body}");
+    assert!(
+        body.contains("<Code>RequestTimeout</Code>"),
+        "reply: {body}"
+    );
     assert!(body.contains("did not arrive in full"), "reply: {body}");
     signed_call_succeeds(&server).await;
     server.shutdown().await;

@@ -63,10 +63,28 @@ pub async fn run(cli: Cli, env: &dyn Environment) -> i32 {
         Ok(()) => 0,
         Err(e) => {
             let _ = std::io::stdout().flush();
-            eprintln!("phantom: error: {e}");
+            eprintln!("phantom: error: {}", one_line(&e.to_string()));
             e.exit_code()
         }
     }
+}
+
+/// An error as one line a terminal shows as text: line breaks and tabs become spaces, other
+/// control characters (a server's message could carry escape sequences) become `\u{..}`.
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\r' | '\n' | '\t' => {
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    out.trim_end().to_string()
 }
 
 /// [`run`] behind a box, for the demo, which runs commands from inside a command.
@@ -113,5 +131,19 @@ async fn dispatch_unbounded(cli: Cli, env: &dyn Environment) -> Result<(), Error
             let ctx = query_cmds::Context::new(&cli.global, env)?;
             query_cmds::execute(&ctx, command).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn errors_are_shown_on_one_line_without_control_characters() {
+        assert_eq!(
+            one_line("X failed: Code: line one\r\nline two\tend\n"),
+            "X failed: Code: line one line two end"
+        );
+        assert_eq!(one_line("bad \u{1b}[31mred"), "bad \\u{1b}[31mred");
     }
 }
