@@ -10,14 +10,18 @@
 //!   page, written as `DIR/page-NNNNN.xml` (the parsing fixtures both parsers read);
 //! - `parse DIR SECONDS`: reply parsing of every file in DIR, repeated for SECONDS, by the client's
 //!   current path (object tree, then shape) and by the one-pass typed reader: MB/s, groups/s,
-//!   instances/s;
+//!   instances/s; and, as the floor no reader can beat, quick-xml's bare tokenizer over the same
+//!   bytes (every event read, nothing kept);
 //! - `sign SECONDS`: SigV4 and SigV2 signatures of a DescribeAutoScalingGroups request per second;
 //! - `library URL SECONDS`: sequential DescribeAutoScalingGroups calls of one group through the
 //!   library client (serialize, sign, send, parse): calls/s;
 //! - `floor URL SECONDS`: sequential `GET URL/phantom-stats` (a handler that does nothing) over one
 //!   pooled reqwest connection: the round trip every call pays on this machine, whatever the client;
 //! - `load URL CLIENTS SECONDS`: requests/s of any Query endpoint with CLIENTS concurrent callers,
-//!   each looping CreateLaunchConfiguration, DescribeLaunchConfigurations, DeleteLaunchConfiguration.
+//!   each looping CreateLaunchConfiguration, DescribeLaunchConfigurations, DeleteLaunchConfiguration;
+//! - `load-floor URL CLIENTS SECONDS`: requests/s of `GET URL/phantom-stats` (a handler doing
+//!   nothing, on the same HTTP stack and server) with CLIENTS concurrent callers: what the stack
+//!   alone allows, the floor of the endpoint's requests/s.
 //!
 //! Keys come from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (the benchmark's own server key, or
 //! anything for moto); every call is signed with SigV4 for region `us-east-1`.
@@ -98,6 +102,7 @@ async fn run(args: &[String]) -> Result<serde_json::Value, Failure> {
         "library" => library(arg(1)?, seconds(number(2)?)).await,
         "load" => load(arg(1)?, number(2)? as usize, seconds(number(3)?)).await,
         "floor" => floor(arg(1)?, seconds(number(2)?)).await,
+        "load-floor" => load_floor(arg(1)?, number(2)? as usize, seconds(number(3)?)).await,
         other => Err(format!("unknown command {other:?}").into()),
     }
 }
@@ -303,7 +308,35 @@ fn parse(dir: &Path, budget: Duration) -> Result<serde_json::Value, Failure> {
             "instances_per_s": instances as f64 / per_round,
         });
     }
+    let started = Instant::now();
+    let mut rounds = 0u64;
+    while started.elapsed() < budget {
+        for body in &files {
+            std::hint::black_box(tokenize(std::hint::black_box(body))?);
+        }
+        rounds += 1;
+    }
+    let per_round = started.elapsed().as_secs_f64() / rounds as f64;
+    report["tokenize"] = json!({
+        "rounds": rounds, "seconds_per_round": per_round,
+        "mb_per_s": bytes as f64 / per_round / 1e6,
+    });
     Ok(report)
+}
+
+/// quick-xml's tokenizer over `body`, every event read and dropped: the least any reader of these
+/// bytes must do. Returns the number of events.
+fn tokenize(body: &[u8]) -> Result<u64, Failure> {
+    let mut reader = quick_xml::Reader::from_reader(body);
+    let mut buf = Vec::new();
+    let mut events = 0u64;
+    loop {
+        match reader.read_event_into(&mut buf)? {
+            quick_xml::events::Event::Eof => return Ok(events),
+            _ => events += 1,
+        }
+        buf.clear();
+    }
 }
 
 /// The request both signers sign: DescribeAutoScalingGroups of two named groups.
@@ -375,6 +408,40 @@ async fn floor(url: &str, budget: Duration) -> Result<serde_json::Value, Failure
     }
     let secs = started.elapsed().as_secs_f64();
     Ok(json!({"calls": n, "calls_per_s": n as f64 / secs, "us_per_call": secs * 1e6 / n as f64}))
+}
+
+async fn load_floor(
+    url: &str,
+    clients: usize,
+    budget: Duration,
+) -> Result<serde_json::Value, Failure> {
+    let http = reqwest::Client::new();
+    let target = Arc::new(format!("{}/phantom-stats", url.trim_end_matches('/')));
+    let (done, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let started = Instant::now();
+    let stop = started + budget;
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (http, target) = (http.clone(), target.clone());
+            let (done, failed) = (done.clone(), failed.clone());
+            tokio::spawn(async move {
+                while Instant::now() < stop {
+                    let ok = match http.get(target.as_str()).send().await {
+                        Ok(reply) => reply.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    if ok { &done } else { &failed }.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let (ok, bad) = (done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+    Ok(json!({"clients": clients, "requests": ok, "failed": bad,
+              "requests_per_s": ok as f64 / secs}))
 }
 
 async fn load(url: &str, clients: usize, budget: Duration) -> Result<serde_json::Value, Failure> {
