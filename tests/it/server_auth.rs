@@ -2,11 +2,9 @@
 //! against keys from a credentials file or generated at start; each failure's status and code;
 //! and that each key sees only its own resources.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::util::server::*;
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::types::*;
 use phantom_autoscale::query::sign::{HmacAlgorithm, SignatureVersion};

@@ -7,16 +7,13 @@
 //! Time bounds are generous upper limits; the only lower bound is the one `--wait --timeout` must
 //! honour.
 
-#[path = "common/fault_server.rs"]
-mod fault_server;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::util::fault_server::*;
 use base64::Engine;
-use fault_server::*;
 
 const NS: &str = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
 

@@ -2,8 +2,6 @@
 //! during a burst of writes loses no acknowledged write and leaves no torn record; 32 concurrent
 //! clients leave counts that add up.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -11,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::util::server::*;
 use phantom_autoscale::autoscaling::types::*;
 use phantom_autoscale::server::{ServeOptions, start};
 
@@ -180,7 +178,8 @@ fn kill_9_loses_no_acknowledged_write() {
     let state = dir.join("state.db");
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
-            "crash_child_entry_point",
+            // The test's full name in the one test binary (`SUITE::NAME`).
+            "server_state::crash_child_entry_point",
             "--exact",
             "--nocapture",
             "--test-threads=1",

@@ -5,13 +5,11 @@
 //! plain Python `requests` script as the seed's sample scripts do it. Tokens and passwords never
 //! appear in any output.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::peers::{TempDir, python};
+use crate::util::peers::{TempDir, python};
 
 const ALICE_PASSWORD: &str = "restaurant-canary-pw";
 const BOB_PASSWORD: &str = "bobpassword-canary-pw";

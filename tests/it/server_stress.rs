@@ -5,8 +5,6 @@
 //! flat (the server's resident set after warm-up and at the end), and every malformed request gets
 //! its 4xx. `PHANTOM_STRESS_SECS` shortens or lengthens the run (default 60).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -14,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::peers::TempDir;
+use crate::util::peers::TempDir;
 use futures_util::StreamExt;
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::Client;

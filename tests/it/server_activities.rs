@@ -3,12 +3,10 @@
 //! capacity flips by one key leaves the store bounded while another key's calls are answered;
 //! DescribeScalingActivities pages through what is kept, newest first.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::*;
+use crate::util::server::*;
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::types::*;
 use phantom_autoscale::query::sign::SignatureVersion;

@@ -7,9 +7,6 @@
 //! directories the tool ran in. The TLS tests run a self-signed loopback HTTPS server (rcgen CA,
 //! rustls) and check `--ca-bundle`, `AWS_CA_BUNDLE`, the default refusal and `--no-verify-ssl`.
 
-#[path = "common/fault_server.rs"]
-mod fault_server;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -18,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use fault_server::*;
+use crate::util::fault_server::*;
 use phantom_autoscale::config::{Dialect, Endpoint, ResolvedConfig, SignatureChoice};
 use phantom_autoscale::query::transport::TransportConfig;
 use phantom_autoscale::query::{QueryRequest, SignedRequest, sign};

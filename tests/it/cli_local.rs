@@ -1,12 +1,10 @@
 //! The `phantom` binary against the built-in endpoint: the demo's transcript, `phantom serve` as a
 //! process, the seed session with each signature, and the errors a user meets.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use common::peers::{Run, TempDir, phantom};
+use crate::util::peers::{Run, TempDir, phantom};
 
 const SEED_TRANSCRIPT: &str = "\
 $ phantom lc create testlc1 hello-phantom.gz hotel

@@ -2,9 +2,7 @@
 //! pages neither repeats nor skips a group), exact page boundaries, and named groups (missing
 //! names skipped, repeats once, in name order).
 
-mod common;
-
-use common::*;
+use crate::util::server::*;
 use phantom_autoscale::autoscaling::types::DescribeAutoScalingGroupsOutput;
 
 fn names(out: &DescribeAutoScalingGroupsOutput) -> Vec<String> {

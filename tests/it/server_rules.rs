@@ -1,11 +1,9 @@
 //! AWS's rules and Phantom's conventions on the built-in endpoint, over real HTTP: each test
 //! states the rule it checks.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::util::server::*;
 use phantom_autoscale::autoscaling::types::*;
 
 #[tokio::test]

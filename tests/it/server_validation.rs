@@ -3,12 +3,10 @@
 //! (so every later reply stays well-formed XML, for our client and for the AWS CLI), several
 //! violations are reported together, and numbers and booleans are read strictly.
 
-mod common;
-
 use std::process::{Command, Output};
 
-use common::peers::peer;
-use common::*;
+use crate::util::peers::peer;
+use crate::util::server::*;
 use phantom_autoscale::autoscaling::types::*;
 
 /// The model's pattern for XML-safe text, as AWS quotes it.

@@ -6,11 +6,9 @@
 //! Connection counts stay a few hundred in all (client and server ends together well under a
 //! 1024-descriptor limit), enough to exceed the lowered caps the tests set.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::util::server::*;
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::types::*;
 use phantom_autoscale::query::sign::SignatureVersion;
