@@ -1,10 +1,10 @@
 //! The `phantom` binary against the built-in endpoint: the demo's transcript, `phantom serve` as a
 //! process, the seed session with each signature, and the errors a user meets.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use crate::util::peers::{Run, TempDir, phantom};
+use crate::util::serve::Served;
 
 const SEED_TRANSCRIPT: &str = "\
 $ phantom lc create testlc1 hello-phantom.gz hotel
@@ -73,65 +73,12 @@ fn demo_over_rest_prints_the_seed_session() {
     assert_eq!(r.stderr, "");
 }
 
-/// `phantom serve` in a child process, stopped on drop.
-struct Serve {
-    child: Child,
-    url: String,
-}
+/// `phantom serve` flags for short delays.
+const QUICK: &[&str] = &["--launch-delay", "200ms", "--terminate-delay", "200ms"];
 
-impl Serve {
-    fn start(args: &[&str]) -> (Serve, Vec<String>) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_phantom"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--launch-delay",
-                "200ms",
-                "--terminate-delay",
-                "200ms",
-            ])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut lines = Vec::new();
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
-        let mut url = None;
-        // The start banner names the address (and a generated key, when there is one).
-        for _ in 0..10 {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-            if let Some(i) = line.find("http://127.0.0.1:") {
-                url = Some(
-                    line[i..]
-                        .split_whitespace()
-                        .next()
-                        .unwrap()
-                        .trim_end_matches([',', ';', ')'])
-                        .to_string(),
-                );
-            }
-            lines.push(line.trim_end().to_string());
-            let keyed = args.contains(&"--credentials") || args.contains(&"--no-auth");
-            if url.is_some() && (keyed || line.contains("AWS_ACCESS_KEY_ID=")) {
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in reader.lines() {});
-        let url = url.unwrap_or_else(|| panic!("no URL in the banner: {lines:?}"));
-        (Serve { child, url }, lines)
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `phantom serve` in a child process with short delays and `args`, stopped on drop.
+fn serve(args: &[&str]) -> Served {
+    Served::start(&[QUICK, args].concat())
 }
 
 fn credentials_file(dir: &TempDir) -> String {
@@ -189,7 +136,7 @@ fn session(url: &str, extra: &[&str], key: &str, secret: &str) -> Vec<Run> {
 fn seed_session_with_each_signature() {
     let dir = TempDir::new("serve");
     let creds = credentials_file(&dir);
-    let (server, _) = Serve::start(&["--credentials", &creds]);
+    let server = serve(&["--credentials", &creds]);
     for extra in [
         vec![],                                 // Phantom dialect, SigV2 HmacSHA256
         vec!["--signature-method", "HmacSHA1"], // SigV2 HmacSHA1
@@ -222,8 +169,8 @@ fn seed_session_with_each_signature() {
 
 #[test]
 fn serve_without_credentials_prints_a_generated_key_once() {
-    let (server, banner) = Serve::start(&[]);
-    let text = banner.join("\n");
+    let server = serve(&[]);
+    let text = server.banner.join("\n");
     let key = text
         .split_whitespace()
         .find_map(|w| w.strip_prefix("AWS_ACCESS_KEY_ID="))
@@ -251,7 +198,7 @@ fn serve_without_credentials_prints_a_generated_key_once() {
 fn user_errors_are_one_clear_line() {
     let dir = TempDir::new("errors");
     let creds = credentials_file(&dir);
-    let (server, _) = Serve::start(&["--credentials", &creds]);
+    let server = serve(&["--credentials", &creds]);
     let env = [
         ("PHANTOM_URL", server.url.as_str()),
         ("EC2_ACCESS_KEY", "AKIDSCIENTIST"),
@@ -341,7 +288,7 @@ fn user_errors_are_one_clear_line() {
 
 #[test]
 fn wait_shows_progress_on_a_terminal_and_nothing_when_piped() {
-    let (server, _) = Serve::start(&["--no-auth"]);
+    let server = serve(&["--no-auth"]);
     let env = [
         ("AWS_ENDPOINT_URL", server.url.as_str()),
         ("AWS_ACCESS_KEY_ID", "AKIDWAIT"),
@@ -423,7 +370,7 @@ fn login_on_a_terminal_asks_without_echo() {
     let dir = TempDir::new("login-tty");
     let users = dir.0.join("users");
     std::fs::write(&users, "alice:restaurant-canary\n").unwrap();
-    let (server, _) = Serve::start(&["--no-auth", "--users", users.to_str().unwrap()]);
+    let server = serve(&["--no-auth", "--users", users.to_str().unwrap()]);
     let token_file = dir.0.join("token.json");
     let command = format!(
         "{} login alice --endpoint-url {}/api/dev",

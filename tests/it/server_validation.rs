@@ -241,10 +241,7 @@ async fn violations_are_reported_together_with_aws_paths() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn numbers_and_booleans_are_read_strictly() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(numbers_and_booleans_are_read_strictly, |server, c| {
     create_lc(&c, "lc").await.done();
     for bad in ["+5", " 5", "5 ", "0x5", "1e3", "5.0", "five", "2147483648"] {
         let a = c
@@ -289,7 +286,7 @@ async fn numbers_and_booleans_are_read_strictly() {
     .await
     .done();
     server.shutdown().await;
-}
+});
 
 fn aws(url: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(peer("PHANTOM_TEST_AWS"));
