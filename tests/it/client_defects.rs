@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::util::fault_server::*;
-use crate::util::serve::Served;
+use crate::util::serve::{Served, credentials_file};
 use base64::Engine;
 
 const NS: &str = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
@@ -27,13 +27,7 @@ impl Serve {
 
 /// A credentials file for `phantom serve --credentials`, and its key.
 fn keys_file(dir: &Path) -> String {
-    let path = dir.join("credentials");
-    std::fs::write(
-        &path,
-        "[default]\naws_access_key_id = AKIDDEFECTS\naws_secret_access_key = defects-secret\n",
-    )
-    .unwrap();
-    path.display().to_string()
+    credentials_file(dir, &[("default", "AKIDDEFECTS", "defects-secret")])
 }
 
 const KEYS: [(&str, &str); 2] = [

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::util::peers::python;
 use crate::util::run::{Phantom, Run, TempDir, run_bounded_with};
-use crate::util::serve::Served;
+use crate::util::serve::{Served, credentials_file};
 
 const ALICE_PASSWORD: &str = "restaurant-canary-pw";
 const BOB_PASSWORD: &str = "bobpassword-canary-pw";
@@ -38,12 +38,7 @@ impl Serve {
     /// Starts it with these launch and terminate delays (like `500ms`).
     fn start(launch_delay: &str, terminate_delay: &str) -> Serve {
         let dir = TempDir::new("rest-serve");
-        let creds = dir.0.join("credentials");
-        std::fs::write(
-            &creds,
-            format!("[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n"),
-        )
-        .unwrap();
+        let creds = credentials_file(&dir.0, &[("default", KEY, SECRET)]);
         let users = dir.0.join("users");
         std::fs::write(
             &users,
@@ -56,7 +51,7 @@ impl Serve {
             "--terminate-delay",
             terminate_delay,
             "--credentials",
-            creds.to_str().unwrap(),
+            &creds,
             "--users",
             users.to_str().unwrap(),
         ]);

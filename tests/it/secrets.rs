@@ -10,7 +10,6 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -150,20 +149,12 @@ fn canaries_never_appear_in_output_or_files() {
                     vec!["--endpoint-url".into(), url.clone(), "--debug".into()];
                 args.extend(source.flags.iter().cloned());
                 args.extend(command.iter().map(|s| s.to_string()));
-                let mut child = Command::new(env!("CARGO_BIN_EXE_phantom"));
-                child
-                    .args(&args)
-                    .env_clear()
-                    .env("HOME", &home)
+                let run = Phantom::new(&args)
+                    .home(&home)
+                    .in_home()
                     .env("PHANTOM_RETRY_BASE_MS", "1")
-                    .current_dir(&home)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped());
-                for (k, v) in &source.env {
-                    child.env(k, v);
-                }
-                let run = run_bounded(child);
+                    .envs(source.env.as_slice())
+                    .run();
                 runs += 1;
                 exit_codes.insert(run.code);
                 assert!(

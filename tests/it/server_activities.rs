@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::util::run::scratch_dir;
 use crate::util::server::*;
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::types::*;
@@ -22,13 +23,7 @@ fn bystander() -> Credentials {
 }
 
 fn state_file() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "phantom-activities-{}-{}",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("state.db")
+    scratch_dir("activities").join("state.db")
 }
 
 async fn start_with(state: &std::path::Path) -> RunningServer {

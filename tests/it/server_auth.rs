@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::util::run::scratch_dir;
 use crate::util::server::*;
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::types::*;
@@ -19,12 +20,7 @@ fn bob() -> Credentials {
 }
 
 async fn start_with_file() -> (RunningServer, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!(
-        "phantom-auth-{}-{}",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("auth");
     let file = dir.join("credentials");
     std::fs::write(
         &file,
@@ -188,8 +184,7 @@ async fn a_key_is_generated_when_none_is_given() {
 
 #[tokio::test]
 async fn a_credentials_file_without_keys_is_refused() {
-    let dir = std::env::temp_dir().join(format!("phantom-auth-empty-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("auth-empty");
     let file = dir.join("credentials");
     std::fs::write(&file, "[default]\nregion = us-east-1\n").unwrap();
     let e = start(ServeOptions {

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::util::peers::TempDir;
-use crate::util::serve::Served;
+use crate::util::serve::{Served, credentials_file};
 use futures_util::StreamExt;
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::Client;
@@ -24,12 +24,7 @@ const KEY: &str = "AKIDSTRESS";
 const SECRET: &str = "stress-secret";
 
 fn start_serve(dir: &TempDir) -> Served {
-    let creds = dir.0.join("credentials");
-    std::fs::write(
-        &creds,
-        format!("[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n"),
-    )
-    .unwrap();
+    let creds = credentials_file(&dir.0, &[("default", KEY, SECRET)]);
     let state = dir.0.join("state.db");
     Served::start(&[
         "--launch-delay",
@@ -37,7 +32,7 @@ fn start_serve(dir: &TempDir) -> Served {
         "--terminate-delay",
         "100ms",
         "--credentials",
-        creds.to_str().unwrap(),
+        &creds,
         "--state",
         state.to_str().unwrap(),
     ])

@@ -3,9 +3,9 @@
 //! (so every later reply stays well-formed XML, for our client and for the AWS CLI), several
 //! violations are reported together, and numbers and booleans are read strictly.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
-use crate::util::peers::peer;
+use crate::util::peers::{output as run, peer};
 use crate::util::server::*;
 use phantom_autoscale::autoscaling::types::*;
 
@@ -304,12 +304,6 @@ fn aws(url: &str, args: &[&str]) -> Command {
     .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     .env("AWS_MAX_ATTEMPTS", "1");
     cmd
-}
-
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("aws runs"))
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

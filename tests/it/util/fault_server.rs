@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub use super::run::{LIFETIME, Phantom, Run, run_bounded, scratch_dir};
+pub use super::run::{LIFETIME, Phantom, Run, scratch_dir};
 
 /// One request as the server read it.
 #[derive(Debug, Clone)]

@@ -1,9 +1,9 @@
 //! What the suites share: running programs ([`run`]: the `phantom` command builder, bounded runs,
 //! scratch directories), `phantom serve` children ([`serve`]), the in-process endpoint and its
 //! Query client ([`server`]), the misbehaving server ([`fault_server`]), the replay of recorded
-//! Phantom REST exchanges ([`rest`]) and the Python peers ([`peers`]); and [`served!`], the usual
-//! shape of a test against the in-process endpoint. A test of the binary against a `phantom serve`
-//! child is `serve::Served::start(ARGS)` and `served.phantom(&[...]).run()`.
+//! Phantom REST exchanges ([`rest`]) and the Python peers ([`peers`]); and the two usual shapes of
+//! a test as macros: [`served!`] (the in-process endpoint and a Query client of it) and
+//! [`phantom_test!`] (a `phantom serve` child and the binary run against it).
 #![allow(dead_code)]
 
 pub mod fault_server;
@@ -22,6 +22,20 @@ macro_rules! served {
         async fn $name() {
             let $server = $crate::util::server::start_open().await;
             let $client = $crate::util::server::Client::new(&$server);
+            $body
+        }
+    };
+}
+
+/// A test of the `phantom` binary against a `phantom serve` child:
+/// `phantom_test!(name, SERVE_ARGS, |srv| { ... })` is a `#[test]` named `name` in which `srv` is
+/// the `serve::Served` started with `SERVE_ARGS` (a `&[&str]`; killed when the test ends), and
+/// `srv.phantom(&[...])` a clean-environment, bounded run of the binary pointed at it.
+macro_rules! phantom_test {
+    ($name:ident, $args:expr, |$srv:ident| $body:block) => {
+        #[test]
+        fn $name() {
+            let $srv = $crate::util::serve::Served::start($args);
             $body
         }
     };

@@ -18,6 +18,14 @@ pub fn peer(var: &str) -> String {
     }
 }
 
+/// Runs a peer's command to the end on a blocking thread (so an in-process server on the test's
+/// runtime keeps answering it) and returns what it wrote.
+pub async fn output(mut cmd: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("the peer runs"))
+        .await
+        .unwrap()
+}
+
 /// The shared moto server started by scripts/test.sh.
 pub fn moto_url() -> String {
     peer("PHANTOM_TEST_MOTO_URL")

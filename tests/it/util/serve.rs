@@ -4,6 +4,7 @@
 //! shared with a crash) use this; the others use the in-process endpoint (`util::server`).
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use super::run::{Phantom, TempDir};
@@ -76,6 +77,20 @@ impl Served {
     pub fn phantom(&self, args: &[&str]) -> Phantom {
         Phantom::new(args).env("PHANTOM_URL", &self.url)
     }
+}
+
+/// Writes `dir/credentials`, a shared credentials file with one section per `(profile, key,
+/// secret)`, for `phantom serve --credentials`; returns its path.
+pub fn credentials_file(dir: &Path, keys: &[(&str, &str, &str)]) -> String {
+    let text: Vec<String> = keys
+        .iter()
+        .map(|(profile, key, secret)| {
+            format!("[{profile}]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n")
+        })
+        .collect();
+    let path = dir.join("credentials");
+    std::fs::write(&path, text.join("\n")).unwrap();
+    path.to_str().unwrap().to_string()
 }
 
 impl Drop for Served {
