@@ -6,7 +6,7 @@ Run from the repository root:
   `python3 tools/gen-shapes.py constraints > src/autoscaling/constraints.rs` (then `rustfmt`):
 the second writes the model's input constraints (required members, lengths, ranges, patterns, enums,
 list sizes) as a table for the endpoint's validator (`src/server/ops/validate.rs`); see
-`main_constraints`. `tests/generated.rs` checks both files are what this script writes.
+`main_constraints`. `tests/it/generated.rs` checks both files are what this script writes.
 
 Conventions of the generated Rust (see wsdl-notes/shapes.md):
 - one struct per structure shape reachable from the operations in OPERATIONS; an operation's input

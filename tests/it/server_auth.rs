@@ -2,11 +2,10 @@
 //! against keys from a credentials file or generated at start; each failure's status and code;
 //! and that each key sees only its own resources.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::util::run::scratch_dir;
+use crate::util::server::*;
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::types::*;
 use phantom_autoscale::query::sign::{HmacAlgorithm, SignatureVersion};
@@ -21,12 +20,7 @@ fn bob() -> Credentials {
 }
 
 async fn start_with_file() -> (RunningServer, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!(
-        "phantom-auth-{}-{}",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("auth");
     let file = dir.join("credentials");
     std::fs::write(
         &file,
@@ -190,8 +184,7 @@ async fn a_key_is_generated_when_none_is_given() {
 
 #[tokio::test]
 async fn a_credentials_file_without_keys_is_refused() {
-    let dir = std::env::temp_dir().join(format!("phantom-auth-empty-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("auth-empty");
     let file = dir.join("credentials");
     std::fs::write(&file, "[default]\nregion = us-east-1\n").unwrap();
     let e = start(ServeOptions {

@@ -1,9 +1,7 @@
 //! The seed's session and its error cases, through the real `phantom` binary, against moto
 //! (started by scripts/test.sh; tests that change moto's settings start their own).
 
-mod common;
-
-use common::peers::{Moto, Run, moto_url, phantom, python, unique};
+use crate::util::peers::{Moto, Run, moto_url, phantom, python, unique};
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::Client;
 use phantom_autoscale::autoscaling::types::*;

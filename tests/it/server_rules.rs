@@ -1,17 +1,12 @@
 //! AWS's rules and Phantom's conventions on the built-in endpoint, over real HTTP: each test
 //! states the rule it checks.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::util::server::*;
 use phantom_autoscale::autoscaling::types::*;
 
-#[tokio::test]
-async fn seed_session_phantom_style() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(seed_session_phantom_style, |server, c| {
     // lc_create.py testlc1 hello-phantom.gz hotel: the launch configuration is `testlc1@hotel`.
     create_lc(&c, "testlc1@hotel").await.done();
     let lcs: DescribeLaunchConfigurationsOutput =
@@ -80,12 +75,9 @@ async fn seed_session_phantom_style() {
         c.get("DescribeLaunchConfigurations", &[]).await.ok();
     assert_eq!(lcs.launch_configurations.unwrap().len(), 0);
     server.shutdown().await;
-}
+});
 
-#[tokio::test]
-async fn reply_is_in_the_aws_form() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(reply_is_in_the_aws_form, |server, c| {
     let a = c.get("DescribeAutoScalingGroups", &[]).await;
     assert_eq!(a.status, 200);
     assert_eq!(a.content_type, "text/xml");
@@ -114,12 +106,9 @@ async fn reply_is_in_the_aws_form() {
     let rid = e.request_id.clone().unwrap();
     assert!(e.body.contains(&format!("<RequestId>{rid}</RequestId>")));
     server.shutdown().await;
-}
+});
 
-#[tokio::test]
-async fn duplicates_are_already_exists() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(duplicates_are_already_exists, |server, c| {
     create_lc(&c, "lc").await.done();
     create_lc(&c, "lc").await.fails(400, "AlreadyExists");
     create_group(&c, "g", "lc", 0, 2, 0).await.done();
@@ -129,12 +118,9 @@ async fn duplicates_are_already_exists() {
     // The first group is untouched by the refused duplicate.
     assert_eq!(group(&c, "g").await.unwrap().max_size, Some(2));
     server.shutdown().await;
-}
+});
 
-#[tokio::test]
-async fn resources_in_use() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(resources_in_use, |server, c| {
     create_lc(&c, "lc").await.done();
     create_group(&c, "g", "lc", 0, 3, 2).await.done();
     let e = c
@@ -171,12 +157,9 @@ async fn resources_in_use() {
     .await
     .done();
     server.shutdown().await;
-}
+});
 
-#[tokio::test]
-async fn missing_things_are_validation_errors() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(missing_things_are_validation_errors, |server, c| {
     create_group(&c, "g", "nope", 0, 1, 0)
         .await
         .fails(400, "ValidationError");
@@ -218,12 +201,9 @@ async fn missing_things_are_validation_errors() {
     // Describing a name that does not exist is not an error: it lists nothing.
     assert!(group(&c, "ghost").await.is_none());
     server.shutdown().await;
-}
+});
 
-#[tokio::test]
-async fn desired_capacity_must_lie_within_min_and_max() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(desired_capacity_must_lie_within_min_and_max, |server, c| {
     create_lc(&c, "lc").await.done();
     create_group(&c, "g", "lc", 1, 2, 3)
         .await
@@ -297,12 +277,9 @@ async fn desired_capacity_must_lie_within_min_and_max() {
     .await
     .fails(400, "LimitExceeded");
     server.shutdown().await;
-}
+});
 
-#[tokio::test]
-async fn max_records_names_and_tokens_are_checked() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(max_records_names_and_tokens_are_checked, |server, c| {
     let describes = [
         "DescribeAutoScalingGroups",
         "DescribeLaunchConfigurations",
@@ -359,12 +336,9 @@ async fn max_records_names_and_tokens_are_checked() {
         .await
         .fails(400, "ValidationError");
     server.shutdown().await;
-}
+});
 
-#[tokio::test]
-async fn pages_follow_next_token_and_default_to_fifty() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(pages_follow_next_token_and_default_to_fifty, |server, c| {
     for i in 0..55 {
         create_lc(&c, &format!("lc{i:02}")).await.done();
     }
@@ -402,12 +376,9 @@ async fn pages_follow_next_token_and_default_to_fifty() {
     let want: Vec<String> = (0..55).map(|i| format!("lc{i:02}")).collect();
     assert_eq!(seen, want);
     server.shutdown().await;
-}
+});
 
-#[tokio::test]
-async fn bad_requests_get_xml_errors_never_html() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(bad_requests_get_xml_errors_never_html, |server, c| {
     c.call("FlyToTheMoon", &[])
         .await
         .fails(400, "InvalidAction");
@@ -485,12 +456,9 @@ async fn bad_requests_get_xml_errors_never_html() {
     create_lc(&c, &long).await.fails(400, "ValidationError");
     create_lc(&c, "").await.fails(400, "ValidationError");
     server.shutdown().await;
-}
+});
 
-#[tokio::test]
-async fn phantom_sites_and_definitions() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(phantom_sites_and_definitions, |server, c| {
     create_lc(&c, "web@mars")
         .await
         .fails(400, "ValidationError");
@@ -573,12 +541,9 @@ async fn phantom_sites_and_definitions() {
         ]
     );
     server.shutdown().await;
-}
+});
 
-#[tokio::test]
-async fn instances_live_and_activities_record_it() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(instances_live_and_activities_record_it, |server, c| {
     create_lc(&c, "lc@hotel").await.done();
     create_group(&c, "g", "lc", 1, 3, 2).await.done();
     let g = group(&c, "g").await.unwrap();
@@ -687,7 +652,7 @@ async fn instances_live_and_activities_record_it() {
         .ok();
     assert_eq!(rest.activities.unwrap().len(), 3);
     server.shutdown().await;
-}
+});
 
 async fn wait_activities(c: &Client, group: &str, n: usize) -> Vec<Activity> {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -810,10 +775,7 @@ async fn tags_are_created_updated_filtered_and_deleted() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn an_oversized_body_gets_an_xml_error() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(an_oversized_body_gets_an_xml_error, |server, c| {
     let mut body = b"Action=DescribeTags&Pad=".to_vec();
     body.resize(3 * 1024 * 1024, b'x');
     let a = c
@@ -821,7 +783,7 @@ async fn an_oversized_body_gets_an_xml_error() {
         .await;
     a.fails(413, "RequestEntityTooLarge");
     server.shutdown().await;
-}
+});
 
 #[tokio::test]
 async fn launch_configurations_need_an_instance_type_or_an_instance() {
@@ -848,10 +810,7 @@ async fn launch_configurations_need_an_instance_type_or_an_instance() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_group_names_exactly_one_launch_source() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(a_group_names_exactly_one_launch_source, |server, c| {
     create_lc(&c, "lc").await.done();
     let aws_text = "Valid requests must contain either LaunchTemplate, LaunchConfigurationName, \
                     InstanceId or MixedInstancesPolicy parameter.";
@@ -904,7 +863,7 @@ async fn a_group_names_exactly_one_launch_source() {
     a.fails(400, "ValidationError");
     assert_eq!(a.error.as_ref().unwrap().1, aws_text, "{}", a.body);
     server.shutdown().await;
-}
+});
 
 #[tokio::test]
 async fn update_of_a_missing_group_says_null_as_aws_does() {

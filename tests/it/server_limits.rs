@@ -6,11 +6,10 @@
 //! Connection counts stay a few hundred in all (client and server ends together well under a
 //! 1024-descriptor limit), enough to exceed the lowered caps the tests set.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::util::run::Phantom;
+use crate::util::server::*;
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::types::*;
 use phantom_autoscale::query::sign::SignatureVersion;
@@ -293,11 +292,8 @@ async fn heads_hyper_would_refuse_are_answered_with_xml() {
 
 #[test]
 fn serve_help_documents_the_limits() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_phantom"))
-        .args(["serve", "--help"])
-        .output()
-        .expect("runs phantom");
-    let help = String::from_utf8_lossy(&out.stdout);
+    let out = Phantom::new(&["serve", "--help"]).run();
+    let help = out.stdout;
     for flag in ["--max-connections", "--header-timeout", "--idle-timeout"] {
         assert!(
             help.contains(flag),

@@ -3,12 +3,10 @@
 //! (so every later reply stays well-formed XML, for our client and for the AWS CLI), several
 //! violations are reported together, and numbers and booleans are read strictly.
 
-mod common;
+use std::process::Command;
 
-use std::process::{Command, Output};
-
-use common::peers::peer;
-use common::*;
+use crate::util::peers::{output as run, peer};
+use crate::util::server::*;
 use phantom_autoscale::autoscaling::types::*;
 
 /// The model's pattern for XML-safe text, as AWS quotes it.
@@ -243,10 +241,7 @@ async fn violations_are_reported_together_with_aws_paths() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn numbers_and_booleans_are_read_strictly() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(numbers_and_booleans_are_read_strictly, |server, c| {
     create_lc(&c, "lc").await.done();
     for bad in ["+5", " 5", "5 ", "0x5", "1e3", "5.0", "five", "2147483648"] {
         let a = c
@@ -291,7 +286,7 @@ async fn numbers_and_booleans_are_read_strictly() {
     .await
     .done();
     server.shutdown().await;
-}
+});
 
 fn aws(url: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(peer("PHANTOM_TEST_AWS"));
@@ -309,12 +304,6 @@ fn aws(url: &str, args: &[&str]) -> Command {
     .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     .env("AWS_MAX_ATTEMPTS", "1");
     cmd
-}
-
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("aws runs"))
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

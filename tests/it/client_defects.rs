@@ -7,69 +7,27 @@
 //! Time bounds are generous upper limits; the only lower bound is the one `--wait --timeout` must
 //! honour.
 
-#[path = "common/fault_server.rs"]
-mod fault_server;
-
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::util::fault_server::*;
+use crate::util::serve::{Served, credentials_file};
 use base64::Engine;
-use fault_server::*;
 
 const NS: &str = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
 
 /// `phantom serve` as a child process, stopped on drop.
-struct Serve {
-    child: Child,
-    url: String,
-}
+struct Serve;
 
 impl Serve {
-    fn start(args: &[&str]) -> Serve {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_phantom"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--terminate-delay",
-                "100ms",
-            ])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start phantom serve");
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        let start = line
-            .find("http://127.0.0.1:")
-            .unwrap_or_else(|| panic!("{line}"));
-        let url = line[start..].split_whitespace().next().unwrap().to_string();
-        std::thread::spawn(move || for _ in reader.lines() {});
-        Serve { child, url }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn start(args: &[&str]) -> Served {
+        Served::start(&[&["--terminate-delay", "100ms"], args].concat())
     }
 }
 
 /// A credentials file for `phantom serve --credentials`, and its key.
 fn keys_file(dir: &Path) -> String {
-    let path = dir.join("credentials");
-    std::fs::write(
-        &path,
-        "[default]\naws_access_key_id = AKIDDEFECTS\naws_secret_access_key = defects-secret\n",
-    )
-    .unwrap();
-    path.display().to_string()
+    credentials_file(dir, &[("default", "AKIDDEFECTS", "defects-secret")])
 }
 
 const KEYS: [(&str, &str); 2] = [
@@ -77,31 +35,16 @@ const KEYS: [(&str, &str); 2] = [
     ("AWS_SECRET_ACCESS_KEY", "defects-secret"),
 ];
 
-/// Runs `phantom` with exactly `env` (and a scratch HOME), nothing else.
+/// Runs `phantom` with exactly `env` (plus PATH, and `home` as HOME and working directory).
 fn phantom_bare(args: &[&str], env: &[(&str, &str)], home: &Path, stdin: Option<&str>) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_phantom"));
-    command
-        .args(args)
-        .env_clear()
-        .env("HOME", home)
+    let command = Phantom::new(args)
+        .home(home)
+        .in_home()
         .env("PHANTOM_RETRY_BASE_MS", "10")
-        .current_dir(home)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        command.env(k, v);
-    }
+        .envs(env);
     match stdin {
-        None => {
-            command.stdin(Stdio::null());
-            run_bounded(command)
-        }
-        Some(text) => {
-            let path = home.join("stdin.txt");
-            std::fs::write(&path, text).unwrap();
-            command.stdin(std::fs::File::open(&path).unwrap());
-            run_bounded(command)
-        }
+        None => command.run(),
+        Some(text) => command.stdin(text).run(),
     }
 }
 

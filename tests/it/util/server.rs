@@ -1,8 +1,5 @@
-//! Shared helpers for the server tests: start an in-process endpoint, send Query requests over real
-//! HTTP (signed with the library's signer, or unsigned), and read replies into the API shapes.
-#![allow(dead_code)]
-
-pub mod peers;
+//! The in-process endpoint for the server suites: start it, send Query requests over real HTTP
+//! (signed with the library's signer, or unsigned), and read replies into the API shapes.
 
 use std::time::{Duration, Instant, SystemTime};
 

@@ -1,12 +1,10 @@
 //! Every reply recorded from the genuine Phantom web app's `/api/dev` reads into the right typed
 //! value, or into the right error (code, status, the server's text).
 
-mod rest_common;
-
+use crate::util::rest::{capture, capture_names};
 use phantom_autoscale::Error;
 use phantom_autoscale::rest::reply::{RawReply, decode, decode_token, expect_success};
 use phantom_autoscale::rest::*;
-use rest_common::{capture, capture_names};
 
 fn raw(name: &str) -> RawReply {
     RawReply::from_http_bytes(&capture(name, "http")).unwrap_or_else(|| panic!("{name} unreadable"))

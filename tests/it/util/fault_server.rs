@@ -1,24 +1,19 @@
-//! A raw TCP server on 127.0.0.1 that misbehaves on purpose, and a runner for the real `phantom`
-//! binary, shared by the fault and secrets suites (`#[path = "common/fault_server.rs"] mod ...`).
+//! A raw TCP server on 127.0.0.1 that misbehaves on purpose, and the runner of the real `phantom`
+//! binary that the fault, secrets and client-defect suites use against it.
 //!
 //! The server reads each HTTP request (head and `Content-Length` body), records it, and asks the
 //! test's handler what to do: answer with canned bytes, reset the connection part-way, stall,
 //! trickle, or close. It counts connections and requests so that tests can assert the number of
 //! attempts. Every connection runs on its own thread and gives up after a minute at most.
 
-#![allow(dead_code)]
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The longest any server connection or child process may live.
-pub const LIFETIME: Duration = Duration::from_secs(60);
+pub use super::run::{LIFETIME, Phantom, Run, scratch_dir};
 
 /// One request as the server read it.
 #[derive(Debug, Clone)]
@@ -305,85 +300,14 @@ pub fn empty_ok(operation: &str) -> Vec<u8> {
     ))
 }
 
-/// What a run of the binary produced.
-#[derive(Debug)]
-pub struct Run {
-    /// Exit code (-1 when killed by a signal or by the watchdog).
-    pub code: i32,
-    /// Standard output.
-    pub stdout: String,
-    /// Standard error.
-    pub stderr: String,
-    /// Wall time.
-    pub elapsed: Duration,
-}
-
-/// A fresh, empty directory under the system's temp dir.
-pub fn scratch_dir(tag: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "phantom-{tag}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs `phantom args...` with a clean environment: `HOME` an empty scratch directory, test keys,
-/// a 10 ms backoff base, plus `env`; kills it after [`LIFETIME`].
+/// Runs `phantom args...` with a clean environment: `HOME` an empty scratch directory (also the
+/// working directory), test keys, a 10 ms backoff base, plus `env`; killed after [`LIFETIME`].
 pub fn phantom(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let home = scratch_dir("home");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_phantom"));
-    command
-        .args(args)
-        .env_clear()
-        .env("HOME", &home)
+    Phantom::new(args)
+        .in_home()
         .env("AWS_ACCESS_KEY_ID", "AKIDFAULTTEST")
         .env("AWS_SECRET_ACCESS_KEY", "fault-test-secret")
         .env("PHANTOM_RETRY_BASE_MS", "10")
-        .current_dir(&home)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    run_bounded(command)
-}
-
-/// Runs a prepared command, killing it after [`LIFETIME`].
-pub fn run_bounded(mut command: Command) -> Run {
-    let started = Instant::now();
-    let mut child = command.spawn().expect("spawn phantom");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if started.elapsed() > LIFETIME {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    Run {
-        code: status.and_then(|s| s.code()).unwrap_or(-1),
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
-        elapsed: started.elapsed(),
-    }
+        .envs(env)
+        .run()
 }

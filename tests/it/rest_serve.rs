@@ -5,70 +5,30 @@
 //! plain Python `requests` script as the seed's sample scripts do it. Tokens and passwords never
 //! appear in any output.
 
-mod common;
-
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::peers::{TempDir, python};
+use crate::util::peers::python;
+use crate::util::run::{Phantom, Run, TempDir, run_bounded_with};
+use crate::util::serve::{Served, credentials_file};
 
 const ALICE_PASSWORD: &str = "restaurant-canary-pw";
 const BOB_PASSWORD: &str = "bobpassword-canary-pw";
 const KEY: &str = "AKIDSCIENTIST";
 const SECRET: &str = "scientist-secret";
 
-/// What a run of the binary gave.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `phantom` with only `env` (plus PATH and `home` as HOME), feeding `stdin`; bounded by a
-/// 60 s timeout.
+/// Runs `phantom` with only `env` (plus PATH and `home` as HOME), feeding `stdin`; bounded.
 fn phantom(args: &[&str], env: &[(&str, &str)], home: &TempDir, stdin: &str) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_phantom"));
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", &home.0)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("run phantom");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).unwrap();
-    drop(input);
-    wait_bounded(child, Duration::from_secs(60))
-}
-
-fn wait_bounded(mut child: Child, limit: Duration) -> Run {
-    let start = std::time::Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("the child ran longer than {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Phantom::new(args)
+        .home(&home.0)
+        .envs(env)
+        .stdin(stdin)
+        .run()
 }
 
 /// `phantom serve` in a child process with a credentials file and a users file, stopped on drop.
 struct Serve {
-    child: Child,
+    _served: Served,
     url: String,
     banner: Vec<String>,
     _dir: TempDir,
@@ -78,58 +38,29 @@ impl Serve {
     /// Starts it with these launch and terminate delays (like `500ms`).
     fn start(launch_delay: &str, terminate_delay: &str) -> Serve {
         let dir = TempDir::new("rest-serve");
-        let creds = dir.0.join("credentials");
-        std::fs::write(
-            &creds,
-            format!("[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n"),
-        )
-        .unwrap();
+        let creds = credentials_file(&dir.0, &[("default", KEY, SECRET)]);
         let users = dir.0.join("users");
         std::fs::write(
             &users,
             format!("# REST users\nalice:{ALICE_PASSWORD}:{KEY}\nbob:{BOB_PASSWORD}\n"),
         )
         .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_phantom"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(["--launch-delay", launch_delay])
-            .args(["--terminate-delay", terminate_delay])
-            .arg("--credentials")
-            .arg(&creds)
-            .arg("--users")
-            .arg(&users)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
-        let mut banner = Vec::new();
-        while banner.len() < 2 {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-            banner.push(line.trim_end().to_string());
-        }
-        std::thread::spawn(move || for _ in reader.lines() {});
-        let url = banner
-            .first()
-            .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
-            .unwrap_or_else(|| panic!("no URL in the banner: {banner:?}"))
-            .to_string();
+        let served = Served::start(&[
+            "--launch-delay",
+            launch_delay,
+            "--terminate-delay",
+            terminate_delay,
+            "--credentials",
+            &creds,
+            "--users",
+            users.to_str().unwrap(),
+        ]);
         Serve {
-            child,
-            url,
-            banner,
+            url: served.url.clone(),
+            banner: served.banner.clone(),
+            _served: served,
             _dir: dir,
         }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -447,17 +378,15 @@ fn python_requests_drives_the_seed_session() {
     let python = python();
     let server = Serve::start("200ms", "300ms");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/rest_session.py");
-    let child = Command::new(python)
+    let mut command = Command::new(python);
+    command
         .arg(script)
         .env("PHANTOM_URL", format!("{}/api/dev", server.url))
         .env("PHANTOM_USER", "alice")
         .env("PHANTOM_PASSWORD", ALICE_PASSWORD)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let r = wait_bounded(child, Duration::from_secs(90));
+        .stdin(Stdio::null());
+    let r = run_bounded_with(command, None, Duration::from_secs(90));
+    assert!(r.code != -1, "the script ran longer than 90 s: {r:?}");
     assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     assert!(!r.stdout.contains(ALICE_PASSWORD) && !r.stderr.contains(ALICE_PASSWORD));
     let lines: Vec<&str> = r.stdout.lines().collect();

@@ -2,9 +2,7 @@
 //! pages neither repeats nor skips a group), exact page boundaries, and named groups (missing
 //! names skipped, repeats once, in name order).
 
-mod common;
-
-use common::*;
+use crate::util::server::*;
 use phantom_autoscale::autoscaling::types::DescribeAutoScalingGroupsOutput;
 
 fn names(out: &DescribeAutoScalingGroupsOutput) -> Vec<String> {
@@ -15,10 +13,7 @@ fn names(out: &DescribeAutoScalingGroupsOutput) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn group_pages_follow_keys() {
-    let server = start_open().await;
-    let c = Client::new(&server);
+served!(group_pages_follow_keys, |server, c| {
     create_lc(&c, "lc").await.done();
     for i in 0..7 {
         create_group(&c, &format!("g{i}"), "lc", 0, 1, 0)
@@ -65,4 +60,4 @@ async fn group_pages_follow_keys() {
         .ok();
     assert_eq!(names(&named), ["g0", "g6"]);
     server.shutdown().await;
-}
+});

@@ -3,15 +3,13 @@
 //! (201, 204, 302 duplicate, 403, 404, 405, login failure with HTTP 200) becomes the right value or
 //! error. Replies come without Content-Length over HTTP/1.0, as recorded.
 
-mod rest_common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::util::rest::{Replay, recorded_request};
 use phantom_autoscale::config::Endpoint;
 use phantom_autoscale::rest::*;
 use phantom_autoscale::{Error, Secret};
-use rest_common::{Replay, recorded_request};
 
 const TOKEN: &str = "7at-73e6fd8abe70ed781138";
 

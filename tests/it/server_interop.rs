@@ -7,18 +7,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use crate::util::peers::{output as run, peer};
 use phantom_autoscale::Credentials;
 use phantom_autoscale::server::{RunningServer, ServeOptions, start};
-
-fn peer(var: &str) -> PathBuf {
-    match std::env::var_os(var) {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => panic!(
-            "{var} is not set: run ./scripts/test.sh, which installs the Python peers into \
-             .venv / .venv-awscli and exports {var} before running cargo test"
-        ),
-    }
-}
 
 fn key() -> Credentials {
     Credentials::new("AKIDINTEROP000000001", "interop/secret+key=")
@@ -33,12 +24,6 @@ async fn server() -> RunningServer {
     })
     .await
     .unwrap()
-}
-
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("peer runs"))
-        .await
-        .unwrap()
 }
 
 fn script(name: &str) -> PathBuf {

@@ -2,14 +2,14 @@
 //! (`tests/fixtures/phantom-wire/rest-captures`), and a canned-bytes HTTP server that answers each
 //! request with the next recorded reply, byte for byte (HTTP/1.0, no Content-Length, body ended by
 //! closing the connection), recording what the client sent.
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+pub use super::run::{Phantom, Run, TempDir};
 
 /// The directory of the REST captures.
 pub fn captures_dir() -> PathBuf {
@@ -152,58 +152,7 @@ fn read_request(stream: &mut TcpStream) -> Option<Recorded> {
     })
 }
 
-/// What a run of the binary gave.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
 /// Runs `phantom` with only the given environment (plus PATH and `home` as HOME), feeding `stdin`.
 pub fn phantom(args: &[&str], env: &[(&str, &str)], home: &std::path::Path, stdin: &[u8]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_phantom"));
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("run phantom");
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let output = child.wait_with_output().expect("wait for phantom");
-    let _ = writer.join();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-/// A scratch directory, removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "phantom-rest-{tag}-{}-{}",
-            std::process::id(),
-            fastrand::u64(..)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    Phantom::new(args).home(home).envs(env).stdin(stdin).run()
 }

@@ -7,18 +7,14 @@
 //! directories the tool ran in. The TLS tests run a self-signed loopback HTTPS server (rcgen CA,
 //! rustls) and check `--ca-bundle`, `AWS_CA_BUNDLE`, the default refusal and `--no-verify-ssl`.
 
-#[path = "common/fault_server.rs"]
-mod fault_server;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use fault_server::*;
+use crate::util::fault_server::*;
 use phantom_autoscale::config::{Dialect, Endpoint, ResolvedConfig, SignatureChoice};
 use phantom_autoscale::query::transport::TransportConfig;
 use phantom_autoscale::query::{QueryRequest, SignedRequest, sign};
@@ -153,20 +149,12 @@ fn canaries_never_appear_in_output_or_files() {
                     vec!["--endpoint-url".into(), url.clone(), "--debug".into()];
                 args.extend(source.flags.iter().cloned());
                 args.extend(command.iter().map(|s| s.to_string()));
-                let mut child = Command::new(env!("CARGO_BIN_EXE_phantom"));
-                child
-                    .args(&args)
-                    .env_clear()
-                    .env("HOME", &home)
+                let run = Phantom::new(&args)
+                    .home(&home)
+                    .in_home()
                     .env("PHANTOM_RETRY_BASE_MS", "1")
-                    .current_dir(&home)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped());
-                for (k, v) in &source.env {
-                    child.env(k, v);
-                }
-                let run = run_bounded(child);
+                    .envs(source.env.as_slice())
+                    .run();
                 runs += 1;
                 exit_codes.insert(run.code);
                 assert!(

@@ -1,10 +1,9 @@
 //! The built-in endpoint's connection counter and its opt-in `GET /phantom-stats` path: pages and
 //! concurrent calls of one library client reuse its pooled connections.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::util::server as common;
 use futures_util::StreamExt;
 use phantom_autoscale::autoscaling::Client;
 use phantom_autoscale::autoscaling::types::DescribeAutoScalingGroupsInput;

@@ -1,12 +1,10 @@
 //! The `phantom` binary against the built-in endpoint: the demo's transcript, `phantom serve` as a
 //! process, the seed session with each signature, and the errors a user meets.
 
-mod common;
+use std::process::{Command, Stdio};
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-use common::peers::{Run, TempDir, phantom};
+use crate::util::peers::{Run, TempDir, phantom};
+use crate::util::serve::{self, Served};
 
 const SEED_TRANSCRIPT: &str = "\
 $ phantom lc create testlc1 hello-phantom.gz hotel
@@ -75,75 +73,30 @@ fn demo_over_rest_prints_the_seed_session() {
     assert_eq!(r.stderr, "");
 }
 
-/// `phantom serve` in a child process, stopped on drop.
-struct Serve {
-    child: Child,
-    url: String,
-}
+/// `phantom serve` flags for short delays.
+const QUICK: &[&str] = &["--launch-delay", "200ms", "--terminate-delay", "200ms"];
+/// Short delays and no authentication.
+const OPEN: &[&str] = &[
+    "--launch-delay",
+    "200ms",
+    "--terminate-delay",
+    "200ms",
+    "--no-auth",
+];
 
-impl Serve {
-    fn start(args: &[&str]) -> (Serve, Vec<String>) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_phantom"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--launch-delay",
-                "200ms",
-                "--terminate-delay",
-                "200ms",
-            ])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut lines = Vec::new();
-        let mut reader = BufReader::new(child.stdout.take().unwrap());
-        let mut url = None;
-        // The start banner names the address (and a generated key, when there is one).
-        for _ in 0..10 {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-            if let Some(i) = line.find("http://127.0.0.1:") {
-                url = Some(
-                    line[i..]
-                        .split_whitespace()
-                        .next()
-                        .unwrap()
-                        .trim_end_matches([',', ';', ')'])
-                        .to_string(),
-                );
-            }
-            lines.push(line.trim_end().to_string());
-            let keyed = args.contains(&"--credentials") || args.contains(&"--no-auth");
-            if url.is_some() && (keyed || line.contains("AWS_ACCESS_KEY_ID=")) {
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in reader.lines() {});
-        let url = url.unwrap_or_else(|| panic!("no URL in the banner: {lines:?}"));
-        (Serve { child, url }, lines)
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `phantom serve` in a child process with short delays and `args`, stopped on drop.
+fn serve(args: &[&str]) -> Served {
+    Served::start(&[QUICK, args].concat())
 }
 
 fn credentials_file(dir: &TempDir) -> String {
-    let path = dir.0.join("credentials");
-    std::fs::write(
-        &path,
-        "[default]\naws_access_key_id = AKIDSCIENTIST\naws_secret_access_key = scientist-secret\n\n[other]\naws_access_key_id = AKIDOTHER\naws_secret_access_key = other-secret\n",
+    serve::credentials_file(
+        &dir.0,
+        &[
+            ("default", "AKIDSCIENTIST", "scientist-secret"),
+            ("other", "AKIDOTHER", "other-secret"),
+        ],
     )
-    .unwrap();
-    path.to_str().unwrap().to_string()
 }
 
 fn session(url: &str, extra: &[&str], key: &str, secret: &str) -> Vec<Run> {
@@ -191,7 +144,7 @@ fn session(url: &str, extra: &[&str], key: &str, secret: &str) -> Vec<Run> {
 fn seed_session_with_each_signature() {
     let dir = TempDir::new("serve");
     let creds = credentials_file(&dir);
-    let (server, _) = Serve::start(&["--credentials", &creds]);
+    let server = serve(&["--credentials", &creds]);
     for extra in [
         vec![],                                 // Phantom dialect, SigV2 HmacSHA256
         vec!["--signature-method", "HmacSHA1"], // SigV2 HmacSHA1
@@ -222,38 +175,40 @@ fn seed_session_with_each_signature() {
     }
 }
 
-#[test]
-fn serve_without_credentials_prints_a_generated_key_once() {
-    let (server, banner) = Serve::start(&[]);
-    let text = banner.join("\n");
-    let key = text
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("AWS_ACCESS_KEY_ID="))
-        .unwrap_or_else(|| panic!("{text}"))
-        .to_string();
-    assert!(text.contains(&server.url));
-    // A wrong secret for that key is refused with SignatureDoesNotMatch.
-    let r = phantom(
-        &["domain", "list", "--dialect", "aws"],
-        &[
-            ("AWS_ENDPOINT_URL", &server.url),
-            ("AWS_ACCESS_KEY_ID", &key),
-            ("AWS_SECRET_ACCESS_KEY", "wrong"),
-        ],
-    );
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("SignatureDoesNotMatch") && r.stderr.contains("HTTP 403"),
-        "{}",
-        r.stderr
-    );
-}
+phantom_test!(
+    serve_without_credentials_prints_a_generated_key_once,
+    QUICK,
+    |server| {
+        let text = server.banner.join("\n");
+        let key = text
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("AWS_ACCESS_KEY_ID="))
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_string();
+        assert!(text.contains(&server.url));
+        // A wrong secret for that key is refused with SignatureDoesNotMatch.
+        let r = phantom(
+            &["domain", "list", "--dialect", "aws"],
+            &[
+                ("AWS_ENDPOINT_URL", &server.url),
+                ("AWS_ACCESS_KEY_ID", &key),
+                ("AWS_SECRET_ACCESS_KEY", "wrong"),
+            ],
+        );
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("SignatureDoesNotMatch") && r.stderr.contains("HTTP 403"),
+            "{}",
+            r.stderr
+        );
+    }
+);
 
 #[test]
 fn user_errors_are_one_clear_line() {
     let dir = TempDir::new("errors");
     let creds = credentials_file(&dir);
-    let (server, _) = Serve::start(&["--credentials", &creds]);
+    let server = serve(&["--credentials", &creds]);
     let env = [
         ("PHANTOM_URL", server.url.as_str()),
         ("EC2_ACCESS_KEY", "AKIDSCIENTIST"),
@@ -341,91 +296,93 @@ fn user_errors_are_one_clear_line() {
     );
 }
 
-#[test]
-fn wait_shows_progress_on_a_terminal_and_nothing_when_piped() {
-    let (server, _) = Serve::start(&["--no-auth"]);
-    let env = [
-        ("AWS_ENDPOINT_URL", server.url.as_str()),
-        ("AWS_ACCESS_KEY_ID", "AKIDWAIT"),
-        ("AWS_SECRET_ACCESS_KEY", "wait-secret"),
-    ];
-    let r = phantom(&["--dialect", "aws", "lc", "create", "lc", "img"], &env);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+phantom_test!(
+    wait_shows_progress_on_a_terminal_and_nothing_when_piped,
+    OPEN,
+    |server| {
+        let env = [
+            ("AWS_ENDPOINT_URL", server.url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "AKIDWAIT"),
+            ("AWS_SECRET_ACCESS_KEY", "wait-secret"),
+        ];
+        let r = phantom(&["--dialect", "aws", "lc", "create", "lc", "img"], &env);
+        assert_eq!(r.code, 0, "{}", r.stderr);
 
-    // Piped: no progress line, only the result.
-    let r = phantom(
-        &[
-            "--dialect",
-            "aws",
-            "domain",
-            "create",
-            "piped",
-            "lc",
-            "1",
-            "--wait",
-        ],
-        &env,
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(
-        (r.stdout.as_str(), r.stderr.as_str()),
-        ("using LaunchConfiguration:lc\n", "")
-    );
+        // Piped: no progress line, only the result.
+        let r = phantom(
+            &[
+                "--dialect",
+                "aws",
+                "domain",
+                "create",
+                "piped",
+                "lc",
+                "1",
+                "--wait",
+            ],
+            &env,
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(
+            (r.stdout.as_str(), r.stderr.as_str()),
+            ("using LaunchConfiguration:lc\n", "")
+        );
 
-    // On a terminal (util-linux `script` gives the command a pseudo-terminal): a progress line.
-    let command = format!(
-        "{} --dialect aws domain create onterm lc 1 --wait",
-        env!("CARGO_BIN_EXE_phantom")
-    );
-    let out = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env)
-        .stdin(Stdio::null())
-        .output()
-        .expect("util-linux script");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert!(text.contains("\rwaiting for onterm: "), "{text:?}");
-    assert!(text.contains("1/1 in service"), "{text:?}");
+        // On a terminal (util-linux `script` gives the command a pseudo-terminal): a progress line.
+        let command = format!(
+            "{} --dialect aws domain create onterm lc 1 --wait",
+            env!("CARGO_BIN_EXE_phantom")
+        );
+        let out = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env)
+            .stdin(Stdio::null())
+            .output()
+            .expect("util-linux script");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("\rwaiting for onterm: "), "{text:?}");
+        assert!(text.contains("1/1 in service"), "{text:?}");
 
-    // And `wait in-service` on a group already in service returns at once.
-    let r = phantom(
-        &[
-            "--dialect",
-            "aws",
-            "wait",
-            "in-service",
-            "piped",
-            "--timeout",
-            "5s",
-        ],
-        &env,
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    // Waiting for a group that does not exist is a clear error, not a wait.
-    let r = phantom(
-        &[
-            "--dialect",
-            "aws",
-            "wait",
-            "in-service",
-            "nosuch",
-            "--timeout",
-            "1s",
-        ],
-        &env,
-    );
-    assert_eq!(r.code, 1, "{}", r.stderr);
-}
+        // And `wait in-service` on a group already in service returns at once.
+        let r = phantom(
+            &[
+                "--dialect",
+                "aws",
+                "wait",
+                "in-service",
+                "piped",
+                "--timeout",
+                "5s",
+            ],
+            &env,
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        // Waiting for a group that does not exist is a clear error, not a wait.
+        let r = phantom(
+            &[
+                "--dialect",
+                "aws",
+                "wait",
+                "in-service",
+                "nosuch",
+                "--timeout",
+                "1s",
+            ],
+            &env,
+        );
+        assert_eq!(r.code, 1, "{}", r.stderr);
+    }
+);
 
 #[test]
 fn login_on_a_terminal_asks_without_echo() {
     let dir = TempDir::new("login-tty");
     let users = dir.0.join("users");
     std::fs::write(&users, "alice:restaurant-canary\n").unwrap();
-    let (server, _) = Serve::start(&["--no-auth", "--users", users.to_str().unwrap()]);
+    let server = serve(&["--no-auth", "--users", users.to_str().unwrap()]);
     let token_file = dir.0.join("token.json");
     let command = format!(
         "{} login alice --endpoint-url {}/api/dev",

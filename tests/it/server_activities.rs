@@ -3,12 +3,11 @@
 //! capacity flips by one key leaves the store bounded while another key's calls are answered;
 //! DescribeScalingActivities pages through what is kept, newest first.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::*;
+use crate::util::run::scratch_dir;
+use crate::util::server::*;
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::types::*;
 use phantom_autoscale::query::sign::SignatureVersion;
@@ -24,13 +23,7 @@ fn bystander() -> Credentials {
 }
 
 fn state_file() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "phantom-activities-{}-{}",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("state.db")
+    scratch_dir("activities").join("state.db")
 }
 
 async fn start_with(state: &std::path::Path) -> RunningServer {

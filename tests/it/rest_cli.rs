@@ -3,9 +3,7 @@
 //! calls the genuine client sent; `login` stores a 0600 token file; tokens, passwords and site
 //! secret keys never appear in stdout, stderr, `--debug` traces or any file but the token file.
 
-mod rest_common;
-
-use rest_common::{Replay, TempDir, phantom, recorded_request};
+use crate::util::rest::{Replay, TempDir, phantom, recorded_request};
 
 const TOKEN: &str = "7at-73e6fd8abe70ed781138";
 const BASIC: &str = "MTo3YXQtNzNlNmZkOGFiZTcwZWQ3ODExMzg";

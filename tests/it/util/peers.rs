@@ -1,62 +1,12 @@
-//! Running the real `phantom` binary with a clean environment, and reaching the peers that
-//! `scripts/test.sh` installs (moto, Python clients).
+//! Reaching the peers that `scripts/test.sh` installs (moto, Python clients); a missing peer fails
+//! the test, never skips it. Running the `phantom` binary is `util::run`.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// What a run of the binary gave.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    fn from(output: Output) -> Run {
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-}
-
-/// A scratch directory, removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "phantom-test-{tag}-{}-{}",
-            std::process::id(),
-            fastrand::u64(..)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs `phantom` with only the given environment (plus PATH and a scratch HOME).
-pub fn phantom(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let home = TempDir::new("home");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_phantom"));
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", &home.0);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    Run::from(cmd.stdin(Stdio::null()).output().expect("run phantom"))
-}
+pub use super::run::{Phantom, Run, TempDir};
 
 /// A peer installed by scripts/test.sh; a missing one fails the test (peers are never skipped).
 pub fn peer(var: &str) -> String {
@@ -66,6 +16,14 @@ pub fn peer(var: &str) -> String {
             "{var} is not set: run the tests with ./scripts/test.sh, which installs and starts the peers"
         ),
     }
+}
+
+/// Runs a peer's command to the end on a blocking thread (so an in-process server on the test's
+/// runtime keeps answering it) and returns what it wrote.
+pub async fn output(mut cmd: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("the peer runs"))
+        .await
+        .unwrap()
 }
 
 /// The shared moto server started by scripts/test.sh.
@@ -129,4 +87,9 @@ impl Drop for Moto {
 /// A name no other test uses.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{:x}", std::process::id(), fastrand::u32(..))
+}
+
+/// `phantom ARGS` with only `env` (plus `PATH` and a scratch `HOME`), input empty, bounded.
+pub fn phantom(args: &[&str], env: &[(&str, &str)]) -> Run {
+    Phantom::new(args).envs(env).run()
 }

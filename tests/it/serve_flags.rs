@@ -1,46 +1,15 @@
 //! `phantom serve --region R --account-id N`: the flags reach the ARNs the endpoint hands out
 //! (through the real binary, over HTTP), and a bad account id is refused at start.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::util::serve::Served;
 
 /// Starts `phantom serve --no-auth` with `args`; returns the child and the URL its banner names.
-fn serve(args: &[&str]) -> (Serve, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_phantom"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--no-auth"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("phantom serve starts");
-    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-    let serve = Serve(child);
-    for _ in 0..10 {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            break;
-        }
-        if let Some(i) = line.find("http://127.0.0.1:") {
-            let url = line[i..]
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .trim_end_matches([',', ';', ')'])
-                .to_string();
-            std::thread::spawn(move || for _ in reader.lines() {});
-            return (serve, url);
-        }
-    }
-    panic!("no URL in the banner of phantom serve {args:?}");
+fn serve(args: &[&str]) -> (Served, String) {
+    let served = Served::start(&[&["--no-auth"], args].concat());
+    let url = served.url.clone();
+    (served, url)
 }
 
 async fn call(url: &str, form: &str) -> String {

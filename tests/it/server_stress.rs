@@ -5,16 +5,13 @@
 //! flat (the server's resident set after warm-up and at the end), and every malformed request gets
 //! its 4xx. `PHANTOM_STRESS_SECS` shortens or lengthens the run (default 60).
 
-mod common;
-
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::peers::TempDir;
+use crate::util::peers::TempDir;
+use crate::util::serve::{Served, credentials_file};
 use futures_util::StreamExt;
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::Client;
@@ -26,51 +23,19 @@ const CLIENTS: usize = 64;
 const KEY: &str = "AKIDSTRESS";
 const SECRET: &str = "stress-secret";
 
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_serve(dir: &TempDir) -> Serve {
-    let creds = dir.0.join("credentials");
-    std::fs::write(
+fn start_serve(dir: &TempDir) -> Served {
+    let creds = credentials_file(&dir.0, &[("default", KEY, SECRET)]);
+    let state = dir.0.join("state.db");
+    Served::start(&[
+        "--launch-delay",
+        "100ms",
+        "--terminate-delay",
+        "100ms",
+        "--credentials",
         &creds,
-        format!("[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n"),
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_phantom"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--launch-delay",
-            "100ms",
-            "--terminate-delay",
-            "100ms",
-        ])
-        .arg("--credentials")
-        .arg(&creds)
-        .arg("--state")
-        .arg(dir.0.join("state.db"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let start = line
-        .find("http://")
-        .unwrap_or_else(|| panic!("banner: {line}"));
-    let url = line[start..].split_whitespace().next().unwrap().to_string();
-    Serve { child, url }
+        "--state",
+        state.to_str().unwrap(),
+    ])
 }
 
 /// The server's resident set in KiB, from /proc.
@@ -336,7 +301,7 @@ async fn sixty_four_clients_for_a_bounded_minute() {
         .unwrap_or(60);
     let dir = TempDir::new("stress");
     let serve = start_serve(&dir);
-    let pid = serve.child.id();
+    let pid = serve.pid();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(secs);
 

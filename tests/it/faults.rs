@@ -5,15 +5,12 @@
 //! Time bounds are generous upper limits (machines are noisy); the only lower bounds are ones a
 //! correct client cannot beat, such as a `Retry-After` it must wait out.
 
-#[path = "common/fault_server.rs"]
-mod fault_server;
-
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use fault_server::*;
+use crate::util::fault_server::*;
 
 const NS: &str = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
 

@@ -2,28 +2,17 @@
 //! during a burst of writes loses no acknowledged write and leaves no torn record; 32 concurrent
 //! clients leave counts that add up.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::util::run::scratch_dir;
+use crate::util::server::*;
 use phantom_autoscale::autoscaling::types::*;
 use phantom_autoscale::server::{ServeOptions, start};
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "phantom-{tag}-{}-{}",
-        std::process::id(),
-        fastrand::u64(..)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn file_options(state: &Path) -> ServeOptions {
     ServeOptions {
@@ -96,7 +85,7 @@ async fn all_instances(c: &Client) -> Vec<AutoScalingInstanceDetails> {
 
 #[tokio::test]
 async fn a_restart_keeps_everything() {
-    let dir = temp_dir("restart");
+    let dir = scratch_dir("restart");
     let state = dir.join("state.db");
     let server = start(file_options(&state)).await.unwrap();
     let c = Client::new(&server);
@@ -176,11 +165,12 @@ fn crash_child_entry_point() {
 
 #[test]
 fn kill_9_loses_no_acknowledged_write() {
-    let dir = temp_dir("crash");
+    let dir = scratch_dir("crash");
     let state = dir.join("state.db");
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
-            "crash_child_entry_point",
+            // The test's full name in the one test binary (`SUITE::NAME`).
+            "server_state::crash_child_entry_point",
             "--exact",
             "--nocapture",
             "--test-threads=1",
@@ -317,7 +307,7 @@ fn kill_9_loses_no_acknowledged_write() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_two_concurrent_clients_add_up() {
-    let dir = temp_dir("concurrent");
+    let dir = scratch_dir("concurrent");
     let state = dir.join("state.db");
     let server = start(file_options(&state)).await.unwrap();
     let base = Client::new(&server);

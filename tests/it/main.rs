@@ -1,0 +1,37 @@
+//! The integration tests, as one test binary: each file beside this one is a suite (a module), and
+//! `util` holds what they share (running the `phantom` binary, `phantom serve` children, the
+//! in-process endpoint with a Query client, the misbehaving and replaying servers, the Python
+//! peers). One binary links once, instead of once per suite. Run one suite with
+//! `cargo test --test it SUITE::` (e.g. `cargo test --test it faults::`).
+
+#[macro_use]
+mod util;
+
+mod cli_help;
+mod cli_local;
+mod client_defects;
+mod faults;
+mod fuzz_regressions;
+mod generated;
+mod moto_session;
+mod parsing;
+mod rest_captures;
+mod rest_cli;
+mod rest_client;
+mod rest_endpoint;
+mod rest_serve;
+mod rest_server_codes;
+mod secrets;
+mod serve_flags;
+mod server_activities;
+mod server_auth;
+mod server_interop;
+mod server_limits;
+mod server_pages;
+mod server_rules;
+mod server_state;
+mod server_stats;
+mod server_stress;
+mod server_validation;
+mod signing;
+mod typed_reader;
