@@ -8,7 +8,7 @@ mod rest_common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use phantom_autoscale::config::Endpoint;
+use phantom_autoscale::query::endpoint::Endpoint;
 use phantom_autoscale::rest::*;
 use phantom_autoscale::{Error, Secret};
 use rest_common::{Replay, recorded_request};
