@@ -7,7 +7,6 @@
 //! of the `NAME@SITE` rule is `server::sites`, which accepts names more liberally.
 
 use std::fmt;
-use std::str::FromStr;
 
 use super::environment::Var;
 use super::source::Source;
@@ -15,36 +14,14 @@ use crate::error::Error;
 use crate::query::endpoint::{Endpoint, shorten};
 use crate::query::sign::{HmacAlgorithm, SignatureVersion};
 
-/// The server's flavour of the Auto Scaling Query API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Dialect {
-    /// AWS (and compatible servers: moto, Eucalyptus).
-    Aws,
-    /// Nimbus Phantom's clone of the API.
-    Phantom,
-}
-
-impl FromStr for Dialect {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "aws" => Ok(Dialect::Aws),
-            "phantom" => Ok(Dialect::Phantom),
-            _ => Err(Error::Config(format!(
-                "unknown dialect `{}` (expected `aws` or `phantom`)",
-                shorten(s)
-            ))),
-        }
-    }
-}
-
-impl fmt::Display for Dialect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Dialect::Aws => "aws",
-            Dialect::Phantom => "phantom",
-        })
+keyword_enum! {
+    /// The server's flavour of the Auto Scaling Query API.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Dialect("dialect") {
+        /// AWS (and compatible servers: moto, Eucalyptus).
+        Aws = "aws",
+        /// Nimbus Phantom's clone of the API.
+        Phantom = "phantom",
     }
 }
 
@@ -217,35 +194,13 @@ impl fmt::Display for LaunchConfigurationName {
     }
 }
 
-/// Which request signature to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SignatureChoice {
-    /// Signature Version 2 (query parameters; what Phantom accepts robustly).
-    V2,
-    /// Signature Version 4 (`Authorization` header; what AWS requires).
-    V4,
-}
-
-impl FromStr for SignatureChoice {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "v2" => Ok(SignatureChoice::V2),
-            "v4" => Ok(SignatureChoice::V4),
-            _ => Err(Error::Config(format!(
-                "unknown signature version `{}` (expected `v2` or `v4`)",
-                shorten(s)
-            ))),
-        }
-    }
-}
-
-impl fmt::Display for SignatureChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SignatureChoice::V2 => "v2",
-            SignatureChoice::V4 => "v4",
-        })
+keyword_enum! {
+    /// Which request signature to use.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum SignatureChoice("signature version") {
+        /// Signature Version 2 (query parameters; what Phantom accepts robustly).
+        V2 = "v2",
+        /// Signature Version 4 (`Authorization` header; what AWS requires).
+        V4 = "v4",
     }
 }

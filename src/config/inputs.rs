@@ -3,46 +3,21 @@
 //! These are the inputs of [`super::resolve`]; the environment and the profile files fill in what
 //! they leave open. There is deliberately no secret-key setting: keys never come from flags.
 
-use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use super::dialect::{Dialect, SignatureChoice};
-use crate::error::Error;
 use crate::query::sign::HmacAlgorithm;
 
-/// Which of Phantom's two APIs a command uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
-pub enum ApiChoice {
-    /// The Auto Scaling Query API (AWS, moto, Eucalyptus, Phantom's Query front end).
-    Query,
-    /// Phantom's JSON REST API (`/api/dev`), with a token from `phantom login`.
-    Rest,
-}
-
-impl FromStr for ApiChoice {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "query" => Ok(ApiChoice::Query),
-            "rest" => Ok(ApiChoice::Rest),
-            _ => Err(Error::Config(format!(
-                "unknown API `{}` (expected `query` or `rest`)",
-                s.chars().take(40).collect::<String>()
-            ))),
-        }
-    }
-}
-
-impl fmt::Display for ApiChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ApiChoice::Query => "query",
-            ApiChoice::Rest => "rest",
-        })
+keyword_enum! {
+    /// Which of Phantom's two APIs a command uses.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+    pub enum ApiChoice("API") {
+        /// The Auto Scaling Query API (AWS, moto, Eucalyptus, Phantom's Query front end).
+        Query = "query",
+        /// Phantom's JSON REST API (`/api/dev`), with a token from `phantom login`.
+        Rest = "rest",
     }
 }
 

@@ -16,6 +16,9 @@
 //!
 //! The files themselves are parsed by [`crate::profile`]; endpoints are [`crate::query::endpoint`].
 
+#[macro_use]
+mod keyword;
+
 pub mod credentials;
 pub mod dialect;
 pub mod environment;

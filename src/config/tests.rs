@@ -96,6 +96,11 @@ fn dialect_and_signature_strings() {
         SignatureChoice::V4
     );
     assert!("v3".parse::<SignatureChoice>().is_err());
+    for a in [ApiChoice::Query, ApiChoice::Rest] {
+        assert_eq!(a.to_string().parse::<ApiChoice>().unwrap(), a);
+    }
+    let e = "soap".parse::<ApiChoice>().unwrap_err().to_string();
+    assert!(e.contains("soap") && e.contains("`query` or `rest`"), "{e}");
 }
 
 // ---- Endpoint precedence ----
