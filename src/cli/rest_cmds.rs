@@ -3,7 +3,7 @@
 //! as the server's JSON objects.
 //!
 //! A command runs here when the resolved configuration's API is REST (`--api rest`,
-//! `PHANTOM_API=rest`, or an endpoint whose path ends in `/api/dev`: see [`crate::config::resolve`]);
+//! `PHANTOM_API=rest`, or an endpoint whose path ends in `/api/dev`: see [`crate::config::resolve()`]);
 //! `login`, `sites` and `credentials` always do. Names are resolved to ids the way the seed's scripts do it: list, find by name, act
 //! by id. The token comes from `USER_ID` + `TOKEN`, else the token file `phantom login` wrote
 //! (only the token saved for this endpoint). A 403 says how to get a new token.

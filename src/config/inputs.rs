@@ -1,6 +1,6 @@
 //! What the caller said: the command line's settings (every one optional), and the choice of API.
 //!
-//! These are the inputs of [`super::resolve`]; the environment and the profile files fill in what
+//! These are the inputs of [`super::resolve()`]; the environment and the profile files fill in what
 //! they leave open. There is deliberately no secret-key setting: keys never come from flags.
 
 use std::path::PathBuf;

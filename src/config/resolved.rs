@@ -3,7 +3,7 @@
 //! [`ResolvedConfig::rest`] for Phantom's REST API).
 //!
 //! Nothing here reads the environment again: what the flags, variables and files said was
-//! settled by [`super::resolve`]. Building a client's settings can still fail, for what only
+//! settled by [`super::resolve()`]. Building a client's settings can still fail, for what only
 //! that client needs (a Query call needs credentials; the REST API needs Phantom's URL; a CA
 //! bundle must be readable). `Display` and `Debug` never show a secret.
 
@@ -58,7 +58,7 @@ impl Connection {
     }
 }
 
-/// The outcome of [`super::resolve`]: everything needed to send a request.
+/// The outcome of [`super::resolve()`]: everything needed to send a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedConfig {
     /// Where to send requests.

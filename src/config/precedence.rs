@@ -7,7 +7,7 @@
 //!   (config file), else `https://autoscaling.<region>.amazonaws.com`;
 //! - region: `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region` (config
 //!   file), else `us-east-1`;
-//! - profile and its files: see [`super::profiles`]; credentials: see [`super::credentials`];
+//! - profile and its files: see `profiles`; credentials: see [`super::credentials`];
 //! - dialect: `--dialect`, `PHANTOM_DIALECT`, else [`Dialect::detect`]; signature: `--signature`,
 //!   else the dialect's default;
 //! - attempts: `--max-attempts`, `AWS_MAX_ATTEMPTS` (1 to 20), else 3; the CA bundle:
