@@ -8,8 +8,7 @@ use std::io::Write;
 use clap::Parser;
 
 use super::args::{Cli, DemoArgs, ServeArgs};
-use crate::config::ApiChoice;
-use crate::config::MapEnvironment;
+use crate::config::{ApiChoice, MapEnvironment};
 use crate::credentials::Secret;
 use crate::error::Error;
 use crate::query::endpoint::Endpoint;
