@@ -15,7 +15,8 @@
 //! ```no_run
 //! use futures_util::StreamExt;
 //! use phantom_autoscale::autoscaling::{Client, types::DescribeAutoScalingGroupsInput};
-//! use phantom_autoscale::{Credentials, config::Endpoint, query::transport::TransportConfig};
+//! use phantom_autoscale::Credentials;
+//! use phantom_autoscale::query::{endpoint::Endpoint, transport::TransportConfig};
 //!
 //! # async fn example() -> phantom_autoscale::Result<()> {
 //! let mut config = TransportConfig::new(Endpoint::parse("http://127.0.0.1:8445/")?, "us-east-1");

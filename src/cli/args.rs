@@ -6,8 +6,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::duration::parse_duration;
-use super::rest_args::{ApiChoice, CredentialsCommand, LoginArgs, SitesArgs};
-use crate::config::{Dialect, SignatureChoice};
+use super::rest_args::{CredentialsCommand, LoginArgs, SitesArgs};
+use crate::config::{ApiChoice, Dialect, SignatureChoice};
 
 /// Drive AWS Auto Scaling, Nimbus Phantom, Eucalyptus or moto the way the Phantom boto scripts did.
 #[derive(Debug, Parser)]

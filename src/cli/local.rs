@@ -8,10 +8,10 @@ use std::io::Write;
 use clap::Parser;
 
 use super::args::{Cli, DemoArgs, ServeArgs};
-use super::rest_args::ApiChoice;
-use crate::config::{Endpoint, MapEnvironment};
+use crate::config::{ApiChoice, MapEnvironment};
 use crate::credentials::Secret;
 use crate::error::Error;
+use crate::query::endpoint::Endpoint;
 use crate::rest::access::Users;
 use crate::rest::{Client, RestConfig};
 use crate::server::{self, RunningServer, ServeOptions};

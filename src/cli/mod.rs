@@ -19,12 +19,14 @@ use std::io::Write;
 
 use clap::Parser;
 
+pub use crate::config::ApiChoice;
 pub use args::{Cli, Command};
 pub use duration::parse_duration;
-pub use rest_args::ApiChoice;
 
-use crate::config::{Environment, ProcessEnvironment};
+use crate::config::{ConfigInputs, Environment, ProcessEnvironment, ResolvedConfig, resolve};
 use crate::error::Error;
+use crate::query::sign::HmacAlgorithm;
+use args::{GlobalArgs, SignatureMethod};
 
 /// Runs the program with the process's arguments and environment; returns the exit code.
 pub fn main() -> i32 {
@@ -121,22 +123,118 @@ async fn dispatch(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
 }
 
 async fn dispatch_unbounded(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
-    if rest_cmds::selected(&cli.global, &cli.command, env)? {
-        return rest_cmds::execute(&cli.global, env, cli.command).await;
-    }
-    match cli.command {
-        Command::Serve(opts) => local::serve(opts, cli.global.region.clone()).await,
-        Command::Demo(opts) => local::demo(opts, cli.global.api).await,
-        command => {
-            let ctx = query_cmds::Context::new(&cli.global, env)?;
-            query_cmds::execute(&ctx, command).await
+    let forced = match cli.command {
+        Command::Serve(opts) => return local::serve(opts, cli.global.region.clone()).await,
+        Command::Demo(opts) => return local::demo(opts, cli.global.api).await,
+        Command::Login(_) | Command::Sites(_) | Command::Credentials(_) => Some(ApiChoice::Rest),
+        _ => None,
+    };
+    let config = resolve(&config_inputs(&cli.global, forced), env)?;
+    match config.api {
+        ApiChoice::Rest => rest_cmds::execute(&cli.global, &config, env, cli.command).await,
+        ApiChoice::Query => {
+            let ctx = query_cmds::Context::new(&cli.global, config)?;
+            query_cmds::execute(&ctx, cli.command).await
         }
+    }
+}
+
+/// The configuration settings of the command line; `api` is set for a command that exists in one
+/// API only (it overrides `--api`).
+fn config_inputs(global: &GlobalArgs, api: Option<ApiChoice>) -> ConfigInputs {
+    ConfigInputs {
+        endpoint_url: global.endpoint_url.clone(),
+        region: global.region.clone(),
+        profile: global.profile.clone(),
+        dialect: global.dialect,
+        signature: global.signature,
+        signature_method: Some(match global.signature_method {
+            SignatureMethod::HmacSHA256 => HmacAlgorithm::Sha256,
+            SignatureMethod::HmacSHA1 => HmacAlgorithm::Sha1,
+        }),
+        hotel_conf: global.hotel_conf.clone(),
+        api: api.or(global.api),
+        no_sign_request: global.no_sign_request,
+        max_attempts: global.max_attempts,
+        connect_timeout: Some(global.connect_timeout),
+        read_timeout: Some(global.read_timeout),
+        deadline: global.deadline,
+        max_reply_bytes: Some(global.max_reply_bytes),
+        ca_bundle: global.ca_bundle.clone(),
+        no_verify_ssl: global.no_verify_ssl,
+        debug: global.debug,
+    }
+}
+
+/// Says on stderr that TLS certificates are not verified, when `--no-verify-ssl` turned it off.
+fn warn_if_unverified(config: &ResolvedConfig) {
+    if !config.connection.verify_tls {
+        eprintln!("phantom: warning: TLS certificates are not verified (--no-verify-ssl)");
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::one_line;
+    use super::*;
+    use crate::config::MapEnvironment;
+    use std::cell::Cell;
+    use std::path::PathBuf;
+
+    /// An environment that counts how often `AWS_PROFILE` is read: once per resolution.
+    struct CountingEnvironment {
+        inner: MapEnvironment,
+        profile_reads: Cell<usize>,
+    }
+
+    impl Environment for CountingEnvironment {
+        fn var(&self, name: &str) -> Option<String> {
+            if name == "AWS_PROFILE" {
+                self.profile_reads.set(self.profile_reads.get() + 1);
+            }
+            self.inner.var(name)
+        }
+
+        fn home(&self) -> Option<PathBuf> {
+            self.inner.home()
+        }
+    }
+
+    fn counting(inner: MapEnvironment) -> CountingEnvironment {
+        CountingEnvironment {
+            inner,
+            profile_reads: Cell::new(0),
+        }
+    }
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("phantom").chain(args.iter().copied())).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_default_query_command_resolves_the_configuration_once() {
+        let server = crate::server::start(crate::server::ServeOptions::default())
+            .await
+            .unwrap();
+        let key = server.generated_credentials.clone().unwrap();
+        let env = counting(
+            MapEnvironment::new()
+                .with("PHANTOM_URL", server.url())
+                .with("EC2_ACCESS_KEY", key.access_key_id())
+                .with("EC2_SECRET_KEY", key.secret_access_key().expose()),
+        );
+        assert_eq!(run(cli(&["domain", "list"]), &env).await, 0);
+        assert_eq!(env.profile_reads.get(), 1);
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_rest_command_found_by_its_endpoint_resolves_the_configuration_once() {
+        // No token anywhere: the command fails after choosing the REST API, before any call.
+        let env = counting(MapEnvironment::new());
+        let args = ["--endpoint-url", "http://127.0.0.1:9/api/dev", "lc", "list"];
+        assert_eq!(run(cli(&args), &env).await, 2);
+        assert_eq!(env.profile_reads.get(), 1);
+    }
 
     #[test]
     fn errors_are_shown_on_one_line_without_control_characters() {

@@ -4,8 +4,6 @@
 //! Where Phantom and AWS differ (launch configurations per site, forced deletes, resizing), the
 //! [`Dialect`] value decides, through its methods in `config`.
 
-use std::time::Duration;
-
 use base64::Engine;
 use futures_util::StreamExt;
 use serde_json::json;
@@ -15,10 +13,8 @@ use super::output::Printer;
 use super::wait;
 use crate::autoscaling::Client;
 use crate::autoscaling::types::*;
-use crate::config::{ConfigInputs, Dialect, Environment, ResolvedConfig, SignatureChoice, resolve};
+use crate::config::{Dialect, ResolvedConfig};
 use crate::error::Error;
-use crate::query::sign::{HmacAlgorithm, SignatureVersion};
-use crate::query::transport::{RetryPolicy, TransportConfig};
 
 /// The most names AWS accepts in one Describe call.
 const NAMES_PER_CALL: usize = 50;
@@ -34,28 +30,14 @@ pub struct Context {
 }
 
 impl Context {
-    /// Resolves flags, environment and profile files into a ready client.
-    pub fn new(global: &GlobalArgs, env: &dyn Environment) -> Result<Self, Error> {
-        let inputs = ConfigInputs {
-            endpoint_url: global.endpoint_url.clone(),
-            region: global.region.clone(),
-            profile: global.profile.clone(),
-            dialect: global.dialect,
-            signature: global.signature,
-            hotel_conf: global.hotel_conf.clone(),
-        };
-        let mut config = resolve(&inputs, env)?;
-        if global.no_sign_request {
-            config.credentials = None;
-            config.credentials_source = "none: --no-sign-request".into();
-        } else if config.credentials.is_none() {
-            return Err(Error::Config(format!(
-                "no credentials found ({}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or \
-                 pass --no-sign-request to send unsigned requests",
-                config.credentials_source
-            )));
+    /// A ready client for the resolved configuration (the Query transport's settings come from
+    /// it: an error without credentials unless `--no-sign-request`).
+    pub fn new(global: &GlobalArgs, config: ResolvedConfig) -> Result<Self, Error> {
+        let transport = config.transport()?;
+        super::warn_if_unverified(&config);
+        if global.debug {
+            eprintln!("[debug] {config}");
         }
-        let transport = transport_config(global, env, &config)?;
         Ok(Context {
             client: Client::new(transport)?.with_max_pages(global.max_pages as usize),
             config,
@@ -70,93 +52,6 @@ impl Context {
     fn printer(&self) -> Printer {
         Printer::new(self.format, self.dialect())
     }
-}
-
-/// Builds the transport settings from flags, environment and the resolved configuration.
-pub fn transport_config(
-    global: &GlobalArgs,
-    env: &dyn Environment,
-    config: &ResolvedConfig,
-) -> Result<TransportConfig, Error> {
-    let mut t = TransportConfig::new(config.endpoint.clone(), config.region.clone());
-    t.signature = match (config.signature, config.dialect) {
-        (SignatureChoice::V2, _) => SignatureVersion::V2(match global.signature_method {
-            SignatureMethod::HmacSHA256 => HmacAlgorithm::Sha256,
-            SignatureMethod::HmacSHA1 => HmacAlgorithm::Sha1,
-        }),
-        (SignatureChoice::V4, Dialect::Phantom) => SignatureVersion::PhantomV4,
-        (SignatureChoice::V4, Dialect::Aws) => SignatureVersion::V4,
-    };
-    t.credentials = config.credentials.clone();
-    let max_attempts = match global.max_attempts {
-        Some(n) => n,
-        None => match env.var("AWS_MAX_ATTEMPTS").filter(|v| !v.trim().is_empty()) {
-            Some(v) => v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=20).contains(n))
-                .ok_or_else(|| {
-                    Error::Config(format!(
-                        "AWS_MAX_ATTEMPTS must be a number from 1 to 20, not `{v}`"
-                    ))
-                })?,
-            None => 3,
-        },
-    };
-    t.retry = RetryPolicy {
-        max_attempts,
-        ..RetryPolicy::default()
-    };
-    if let Some(ms) = env
-        .var("PHANTOM_RETRY_BASE_MS")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        t.retry.base_delay = Duration::from_millis(ms);
-    }
-    t.connect_timeout = global.connect_timeout;
-    t.read_timeout = global.read_timeout;
-    // Default deadline: every attempt may take its connect + read time (the transport's
-    // per-attempt limit), so a server that trickles bytes ends the call after 6 min by default.
-    t.deadline = Some(global.deadline.unwrap_or_else(|| {
-        global
-            .connect_timeout
-            .saturating_add(global.read_timeout)
-            .saturating_mul(max_attempts)
-    }));
-    t.max_body_bytes = global.max_reply_bytes;
-    t.debug = global.debug;
-    (t.verify_tls, t.ca_bundle) = tls_settings(global, env, &config.endpoint)?;
-    if global.debug {
-        eprintln!("[debug] {}", config);
-    }
-    Ok(t)
-}
-
-/// TLS settings shared by the Query and REST clients: whether to verify certificates (warning
-/// when not), and the extra CA bundle (`--ca-bundle`, else `AWS_CA_BUNDLE` for https endpoints:
-/// a plain-http endpoint skips reading a whole system bundle, about a millisecond per call).
-pub fn tls_settings(
-    global: &GlobalArgs,
-    env: &dyn Environment,
-    endpoint: &crate::config::Endpoint,
-) -> Result<(bool, Option<Vec<u8>>), Error> {
-    if global.no_verify_ssl {
-        eprintln!("phantom: warning: TLS certificates are not verified (--no-verify-ssl)");
-    }
-    let bundle = global.ca_bundle.clone().or_else(|| {
-        env.var("AWS_CA_BUNDLE")
-            .filter(|v| !v.is_empty() && endpoint.scheme == "https")
-            .map(Into::into)
-    });
-    let pem = match bundle {
-        Some(path) => Some(std::fs::read(&path).map_err(|e| Error::Io {
-            context: format!("reading CA bundle {}", path.display()),
-            source: e,
-        })?),
-        None => None,
-    };
-    Ok((!global.no_verify_ssl, pem))
 }
 
 /// Runs one Query API command. A refusal from a server that says it is Phantom (`Server:
@@ -213,7 +108,7 @@ async fn run_command(ctx: &Context, command: Command) -> Result<(), Error> {
 async fn lc_create(ctx: &Context, a: LcCreateArgs) -> Result<(), Error> {
     let dialect = ctx.dialect();
     let name = dialect.launch_configuration_name(&a.name, a.site.as_deref())?;
-    if dialect.requires_site() && !name.contains('@') {
+    if dialect.requires_site() && name.site().is_none() {
         return Err(Error::Config(format!(
             "Phantom launch configurations are per site: phantom lc create {} {} SITE",
             a.name, a.image
@@ -230,7 +125,7 @@ async fn lc_create(ctx: &Context, a: LcCreateArgs) -> Result<(), Error> {
         None => None,
     };
     let input = CreateLaunchConfigurationInput {
-        launch_configuration_name: name.clone(),
+        launch_configuration_name: name.to_string(),
         image_id: Some(a.image),
         instance_type: Some(a.instance_type),
         key_name: a.key_name,
@@ -240,7 +135,9 @@ async fn lc_create(ctx: &Context, a: LcCreateArgs) -> Result<(), Error> {
     };
     let reply = ctx.client.send(&input).await?;
     let mut printer = ctx.printer();
-    printer.json(&json!({"LaunchConfigurationName": name, "RequestId": reply.request_id}))?;
+    printer.json(
+        &json!({"LaunchConfigurationName": name.to_string(), "RequestId": reply.request_id}),
+    )?;
     printer.finish()
 }
 
@@ -342,12 +239,16 @@ async fn lc_delete(ctx: &Context, a: LcDeleteArgs) -> Result<(), Error> {
         }
         a.sites
             .iter()
-            .map(|site| dialect.launch_configuration_name(&a.name, Some(site)))
+            .map(|site| {
+                dialect
+                    .launch_configuration_name(&a.name, Some(site))
+                    .map(|n| n.to_string())
+            })
             .collect::<Result<_, _>>()?
     } else {
         let name = dialect.launch_configuration_name(&a.name, None)?;
-        if dialect == Dialect::Aws || name.contains('@') {
-            vec![name]
+        if dialect == Dialect::Aws || name.site().is_some() {
+            vec![name.to_string()]
         } else {
             let found = launch_configurations_named(ctx, &a.name)
                 .await

@@ -1,15 +1,7 @@
-//! The grammar of the REST-only commands (`login`, `sites`, `credentials`) and the `--api` choice.
+//! The grammar of the REST-only commands (`login`, `sites`, `credentials`); the `--api` choice
+//! itself is [`crate::config::ApiChoice`].
 
-use clap::{Args, Subcommand, ValueEnum};
-
-/// Which of Phantom's two APIs a command uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ApiChoice {
-    /// The Auto Scaling Query API (AWS, moto, Eucalyptus, Phantom's Query front end).
-    Query,
-    /// Phantom's JSON REST API (`/api/dev`), with a token from `phantom login`.
-    Rest,
-}
+use clap::{Args, Subcommand};
 
 /// Arguments of `login`.
 #[derive(Debug, Args)]

@@ -2,9 +2,9 @@
 //! (`lc_create.py`, `lc_list.py`, `domain_list.py`, `domain_delete.py`), or with `--output json`
 //! as the server's JSON objects.
 //!
-//! A command runs here when `--api rest` is given, when `PHANTOM_API=rest`, or when the endpoint's
-//! path ends in `/api/dev` (and `--api query` was not given); `login`, `sites` and `credentials`
-//! always do. Names are resolved to ids the way the seed's scripts do it: list, find by name, act
+//! A command runs here when the resolved configuration's API is REST (`--api rest`,
+//! `PHANTOM_API=rest`, or an endpoint whose path ends in `/api/dev`: see [`crate::config::resolve()`]);
+//! `login`, `sites` and `credentials` always do. Names are resolved to ids the way the seed's scripts do it: list, find by name, act
 //! by id. The token comes from `USER_ID` + `TOKEN`, else the token file `phantom login` wrote
 //! (only the token saved for this endpoint). A 403 says how to get a new token.
 //!
@@ -21,80 +21,16 @@ use serde_json::{Value, json};
 use super::args::*;
 use super::rest_args::*;
 use super::secret_input;
-use crate::config::{ConfigInputs, Environment, resolve};
+use crate::config::{Environment, ResolvedConfig};
 use crate::error::Error;
 use crate::rest::token_file::{find_token, save, token_file_path};
 use crate::rest::{
     Client, CloudParams, Domain, DomainInput, Instance, LaunchConfiguration,
-    LaunchConfigurationInput, RestConfig, SiteCredentialsInput, is_rest_endpoint,
+    LaunchConfigurationInput, SiteCredentialsInput,
 };
 
 /// The lifecycle state of a running Phantom instance.
 const RUNNING: &str = "600-RUNNING";
-
-/// Whether `command` runs over the REST API (see the module comment for the rule).
-pub fn selected(
-    global: &GlobalArgs,
-    command: &Command,
-    env: &dyn Environment,
-) -> Result<bool, Error> {
-    match command {
-        Command::Serve(_) | Command::Demo(_) => return Ok(false),
-        Command::Login(_) | Command::Sites(_) | Command::Credentials(_) => return Ok(true),
-        _ => {}
-    }
-    if let Some(api) = global.api {
-        return Ok(api == ApiChoice::Rest);
-    }
-    if let Some(value) = env.var("PHANTOM_API").filter(|v| !v.trim().is_empty()) {
-        return match value.trim().to_ascii_lowercase().as_str() {
-            "rest" => Ok(true),
-            "query" => Ok(false),
-            _ => Err(Error::Config(format!(
-                "PHANTOM_API is `{}`; expected `query` or `rest`",
-                value.chars().take(40).collect::<String>()
-            ))),
-        };
-    }
-    let config = resolve(&config_inputs(global), env)?;
-    Ok(is_rest_endpoint(&config.endpoint))
-}
-
-fn config_inputs(global: &GlobalArgs) -> ConfigInputs {
-    ConfigInputs {
-        endpoint_url: global.endpoint_url.clone(),
-        region: global.region.clone(),
-        profile: global.profile.clone(),
-        dialect: global.dialect,
-        signature: global.signature,
-        hotel_conf: global.hotel_conf.clone(),
-    }
-}
-
-/// The REST client settings from the global flags and the environment.
-pub fn rest_config(global: &GlobalArgs, env: &dyn Environment) -> Result<RestConfig, Error> {
-    let resolved = resolve(&config_inputs(global), env)?;
-    let host = resolved.endpoint.host.as_str();
-    if host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn") {
-        return Err(Error::Config(
-            "the REST API needs Phantom's URL: --endpoint-url or PHANTOM_URL, e.g. \
-             https://phantom.nimbusproject.org/api/dev"
-                .into(),
-        ));
-    }
-    let mut config = RestConfig::new(&resolved.endpoint);
-    config.connect_timeout = global.connect_timeout;
-    config.read_timeout = global.read_timeout;
-    config.deadline = global.deadline;
-    config.max_body_bytes = global.max_reply_bytes;
-    config.debug = global.debug;
-    (config.verify_tls, config.ca_bundle) =
-        super::query_cmds::tls_settings(global, env, &resolved.endpoint)?;
-    if global.debug {
-        eprintln!("[debug] REST API at {}", config.base_url);
-    }
-    Ok(config)
-}
 
 /// A ready client and the output format.
 struct Context {
@@ -185,10 +121,15 @@ fn hint_login(error: Error, source: &str, endpoint: &str) -> Error {
 /// Runs one command over the REST API.
 pub async fn execute(
     global: &GlobalArgs,
+    resolved: &ResolvedConfig,
     env: &dyn Environment,
     command: Command,
 ) -> Result<(), Error> {
-    let config = rest_config(global, env)?;
+    let config = resolved.rest()?;
+    super::warn_if_unverified(resolved);
+    if global.debug {
+        eprintln!("[debug] REST API at {}", config.base_url);
+    }
     let format = global.output;
     if let Command::Login(a) = command {
         return login(Client::new(config)?, env, a, format).await;

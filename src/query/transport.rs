@@ -17,9 +17,9 @@ use http::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::config::Endpoint;
 use crate::credentials::{Credentials, Scrubber};
 use crate::error::{Error, Result};
+use crate::query::endpoint::Endpoint;
 use crate::query::sign::{self, SignatureVersion, SigningParams};
 use crate::query::xml::{self, ReadError, Reply, TypedReply};
 use crate::query::{QueryRequest, SignedRequest, form};
@@ -1053,7 +1053,7 @@ mod tests {
 
     #[test]
     fn signing_time_follows_the_learnt_offset() {
-        let endpoint = crate::config::Endpoint::parse("http://127.0.0.1:1").unwrap();
+        let endpoint = crate::query::endpoint::Endpoint::parse("http://127.0.0.1:1").unwrap();
         let transport = Transport::new(TransportConfig::new(endpoint, "us-east-1")).unwrap();
         transport
             .inner

@@ -20,9 +20,9 @@ use serde::de::DeserializeOwned;
 
 use super::reply::{RawReply, decode, decode_token, expect_success, status_error};
 use super::types::*;
-use crate::config::Endpoint;
 use crate::credentials::{Scrubber, Secret};
 use crate::error::Error;
+use crate::query::endpoint::Endpoint;
 
 /// Characters escaped in a path segment (everything but unreserved characters).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC

@@ -10,7 +10,7 @@
 //!   issue and check, Basic auth, the HTTP routes.
 //!
 //! ```no_run
-//! use phantom_autoscale::config::Endpoint;
+//! use phantom_autoscale::query::endpoint::Endpoint;
 //! use phantom_autoscale::rest::{Client, RestConfig};
 //! use phantom_autoscale::Secret;
 //!

@@ -1,9 +1,11 @@
 //! The access keys the endpoint accepts: read from a `~/.aws/credentials`-style file, or one pair
 //! generated at start.
 //!
-//! The file format is the AWS shared credentials file: `[profile]` sections with
-//! `aws_access_key_id` and `aws_secret_access_key` lines (`#`/`;` comments, blank lines, other keys
-//! ignored). Every complete profile contributes one key. Secrets are kept as [`Secret`], so a
+//! The file is an AWS shared credentials file, read by the client's parser
+//! ([`crate::profile::shared`]), so both sides agree on its format: a section repeated later adds
+//! to the earlier one, an indented line is a continuation, a line that is not a setting is an
+//! error naming the file and line. Every profile with both `aws_access_key_id` and
+//! `aws_secret_access_key` contributes one key. Secrets are kept as [`Secret`], so a
 //! `KeyRing` can be logged without leaking anything.
 
 use std::collections::HashMap;
@@ -11,6 +13,7 @@ use std::path::Path;
 
 use crate::credentials::{Credentials, Secret};
 use crate::error::Error;
+use crate::profile::{SharedFile, SharedFileKind};
 
 /// Access key id -> secret.
 #[derive(Debug, Clone, Default)]
@@ -29,13 +32,15 @@ impl KeyRing {
         }
     }
 
-    /// Reads every complete profile of a credentials file; a file with none is an error.
+    /// Reads every complete profile of a credentials file (parsed as the client parses it); a
+    /// missing or broken file, or one with no complete profile, is an error.
     pub fn from_file(path: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            context: format!("reading credentials file {}", path.display()),
-            source,
-        })?;
-        let ring = Self::parse(&text);
+        let file =
+            SharedFile::load(path, SharedFileKind::Credentials)?.ok_or_else(|| Error::Io {
+                context: format!("reading credentials file {}", path.display()),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            })?;
+        let ring = Self::from_shared_file(&file);
         if ring.keys.is_empty() {
             return Err(Error::Config(format!(
                 "credentials file {} has no profile with both aws_access_key_id and \
@@ -46,36 +51,17 @@ impl KeyRing {
         Ok(ring)
     }
 
-    /// Parses the text of a credentials file.
-    pub fn parse(text: &str) -> Self {
-        let mut keys = HashMap::new();
-        let mut id: Option<String> = None;
-        let mut secret: Option<String> = None;
-        let mut flush = |id: &mut Option<String>, secret: &mut Option<String>| {
-            if let (Some(i), Some(s)) = (id.take(), secret.take()) {
-                keys.insert(i, Secret::new(s));
-            }
-        };
-        for line in text.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-                continue;
-            }
-            if line.starts_with('[') {
-                flush(&mut id, &mut secret);
-                continue;
-            }
-            let Some((k, v)) = line.split_once('=') else {
-                continue;
-            };
-            let v = v.trim().to_string();
-            match k.trim().to_ascii_lowercase().as_str() {
-                "aws_access_key_id" if !v.is_empty() => id = Some(v),
-                "aws_secret_access_key" if !v.is_empty() => secret = Some(v),
-                _ => {}
-            }
-        }
-        flush(&mut id, &mut secret);
+    /// The keys of a parsed credentials file: one per profile with both an access key id and a
+    /// secret key.
+    pub fn from_shared_file(file: &SharedFile) -> Self {
+        let keys = file
+            .profiles
+            .values()
+            .filter_map(|p| match (&p.aws_access_key_id, &p.aws_secret_access_key) {
+                (Some(id), Some(secret)) => Some((id.clone(), secret.clone())),
+                _ => None,
+            })
+            .collect();
         KeyRing { keys }
     }
 
@@ -155,16 +141,68 @@ pub fn generate() -> Result<Credentials, Error> {
 mod tests {
     use super::*;
 
+    fn ring_of(text: &str) -> KeyRing {
+        KeyRing::from_shared_file(
+            &SharedFile::parse(text, SharedFileKind::Credentials, "/t/credentials").unwrap(),
+        )
+    }
+
     #[test]
     fn parses_profiles() {
-        let ring = KeyRing::parse(
+        let ring = ring_of(
             "[default]\naws_access_key_id = AK1\naws_secret_access_key=s1\n# c\n\
-             [other]\nregion=x\n[two]\n  AWS_ACCESS_KEY_ID=AK2\naws_secret_access_key = s2 \n",
+             [other]\nregion=x\n[two]\nAWS_ACCESS_KEY_ID=AK2\naws_secret_access_key = s2 \n",
         );
         assert_eq!(ring.len(), 2);
         assert_eq!(ring.secret("AK1").unwrap().expose(), "s1");
         assert_eq!(ring.secret("AK2").unwrap().expose(), "s2");
         assert!(!format!("{ring:?}").contains("s1"));
+    }
+
+    #[test]
+    fn a_repeated_section_is_one_profile_as_the_client_reads_it() {
+        // The key id and the secret in two sections of the same name: one key, as the client's
+        // configuration would take from this file.
+        let ring = ring_of(
+            "[a]\naws_access_key_id = AKSPLIT\n[b]\naws_access_key_id = AKB\n\
+             aws_secret_access_key = sb\n[a]\naws_secret_access_key = split-secret\n",
+        );
+        assert_eq!(ring.len(), 2);
+        assert_eq!(ring.secret("AKSPLIT").unwrap().expose(), "split-secret");
+        assert_eq!(ring.secret("AKB").unwrap().expose(), "sb");
+        // A later value of the same profile replaces the earlier one.
+        let ring = ring_of(
+            "[a]\naws_access_key_id = AKOLD\naws_secret_access_key = s\n\
+             [a]\naws_access_key_id = AKNEW\n",
+        );
+        assert_eq!(ring.len(), 1);
+        assert!(ring.secret("AKOLD").is_none());
+        assert_eq!(ring.secret("AKNEW").unwrap().expose(), "s");
+    }
+
+    #[test]
+    fn files_are_read_as_the_client_reads_them() {
+        let dir = std::env::temp_dir().join(format!("phantom-keys-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("credentials");
+        std::fs::write(
+            &path,
+            "[a]\naws_access_key_id = AK1\n[a]\naws_secret_access_key = s1\n",
+        )
+        .unwrap();
+        assert_eq!(KeyRing::from_file(&path).unwrap().len(), 1);
+        // A broken file names its line, never its text (it may hold a secret).
+        std::fs::write(&path, "[a]\nCANARYsecretLINE\n").unwrap();
+        let e = KeyRing::from_file(&path).unwrap_err().to_string();
+        assert!(e.contains("line 2") && !e.contains("CANARY"), "{e}");
+        // A missing file is an error naming it.
+        let missing = dir.join("absent");
+        let e = KeyRing::from_file(&missing).unwrap_err().to_string();
+        assert!(
+            e.contains("reading credentials file") && e.contains("absent"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     thread_local! {

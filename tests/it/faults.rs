@@ -472,7 +472,7 @@ fn deeply_nested_reply_cannot_exhaust_the_stack() {
 
 /// A transport straight from the library, against `url`.
 fn transport(url: &str) -> phantom_autoscale::query::transport::Transport {
-    use phantom_autoscale::config::Endpoint;
+    use phantom_autoscale::query::endpoint::Endpoint;
     use phantom_autoscale::query::transport::{Transport, TransportConfig};
     let mut config = TransportConfig::new(Endpoint::parse(url).unwrap(), "us-east-1");
     config.credentials = Some(phantom_autoscale::Credentials::new("AKID", "secret"));

@@ -5,7 +5,7 @@ use crate::util::peers::{Moto, Run, moto_url, phantom, python, unique};
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::Client;
 use phantom_autoscale::autoscaling::types::*;
-use phantom_autoscale::config::Endpoint;
+use phantom_autoscale::query::endpoint::Endpoint;
 use phantom_autoscale::query::transport::TransportConfig;
 use serde_json::Value;
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::util::rest::{Replay, recorded_request};
-use phantom_autoscale::config::Endpoint;
+use phantom_autoscale::query::endpoint::Endpoint;
 use phantom_autoscale::rest::*;
 use phantom_autoscale::{Error, Secret};
 

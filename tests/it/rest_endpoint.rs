@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::Method;
-use phantom_autoscale::config::Endpoint;
+use phantom_autoscale::query::endpoint::Endpoint;
 use phantom_autoscale::rest::access::{Tokens, User, Users};
 use phantom_autoscale::rest::endpoint::{Outcome, RestApp, RestBackend, router};
 use phantom_autoscale::rest::{Client, DomainInput, RestConfig};

@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::util::fault_server::*;
-use phantom_autoscale::config::{Dialect, Endpoint, ResolvedConfig, SignatureChoice};
+use phantom_autoscale::config::{ConfigInputs, MapEnvironment, resolve};
+use phantom_autoscale::query::endpoint::Endpoint;
 use phantom_autoscale::query::transport::TransportConfig;
 use phantom_autoscale::query::{QueryRequest, SignedRequest, sign};
 
@@ -204,14 +205,18 @@ fn debug_of_configuration_types_is_redacted() {
     let credentials =
         phantom_autoscale::Credentials::new("AKIDSHOWN", SECRET).with_session_token(TOKEN);
     let endpoint = Endpoint::parse("http://127.0.0.1:8445").unwrap();
-    let resolved = ResolvedConfig {
-        endpoint: endpoint.clone(),
-        region: "us-east-1".into(),
-        dialect: Dialect::Aws,
-        signature: SignatureChoice::V4,
-        credentials: Some(credentials.clone()),
-        credentials_source: "test".into(),
-    };
+    let resolved = resolve(
+        &ConfigInputs {
+            endpoint_url: Some(endpoint.url()),
+            ..ConfigInputs::default()
+        },
+        &MapEnvironment::new()
+            .with("AWS_ACCESS_KEY_ID", "AKIDSHOWN")
+            .with("AWS_SECRET_ACCESS_KEY", SECRET)
+            .with("AWS_SESSION_TOKEN", TOKEN),
+    )
+    .unwrap();
+    assert_eq!(resolved.credentials.as_ref(), Some(&credentials));
     let mut transport = TransportConfig::new(endpoint, "us-east-1");
     transport.credentials = Some(credentials.clone());
     let request = QueryRequest {

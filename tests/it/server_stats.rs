@@ -7,7 +7,7 @@ use crate::util::server as common;
 use futures_util::StreamExt;
 use phantom_autoscale::autoscaling::Client;
 use phantom_autoscale::autoscaling::types::DescribeAutoScalingGroupsInput;
-use phantom_autoscale::config::Endpoint;
+use phantom_autoscale::query::endpoint::Endpoint;
 use phantom_autoscale::query::transport::TransportConfig;
 use phantom_autoscale::server::{ServeOptions, start};
 

@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use phantom_autoscale::Credentials;
 use phantom_autoscale::autoscaling::Client;
 use phantom_autoscale::autoscaling::types::*;
-use phantom_autoscale::config::Endpoint;
+use phantom_autoscale::query::endpoint::Endpoint;
 use phantom_autoscale::query::transport::{RetryPolicy, TransportConfig};
 
 const CLIENTS: usize = 64;

@@ -1,0 +1,195 @@
+//! The precedence rules: flags, then environment, then profile files, then defaults, applied
+//! once to give a [`ResolvedConfig`].
+//!
+//! - API: `--api` (or a command that exists in one API only), `PHANTOM_API`, else REST when the
+//!   endpoint's path ends in `/api/dev`, else Query;
+//! - endpoint: `--endpoint-url`, `PHANTOM_URL`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url`
+//!   (config file), else `https://autoscaling.<region>.amazonaws.com`;
+//! - region: `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region` (config
+//!   file), else `us-east-1`;
+//! - profile and its files: see `profiles`; credentials: see [`super::credentials`];
+//! - dialect: `--dialect`, `PHANTOM_DIALECT`, else [`Dialect::detect`]; signature: `--signature`,
+//!   else the dialect's default;
+//! - attempts: `--max-attempts`, `AWS_MAX_ATTEMPTS` (1 to 20), else 3; the CA bundle:
+//!   `--ca-bundle`, else `AWS_CA_BUNDLE` for an https endpoint (a plain-http endpoint skips reading
+//!   a whole system bundle, about a millisecond per call).
+
+use std::time::Duration;
+
+use super::credentials::{CredentialsSource, resolve_credentials};
+use super::dialect::Dialect;
+use super::environment::{Environment, Var};
+use super::inputs::{ApiChoice, ConfigInputs};
+use super::profiles::{ProfileFiles, profile_source};
+use super::resolved::{Connection, ResolvedConfig};
+use super::source::Source;
+use crate::error::Error;
+use crate::query::endpoint::{Endpoint, shorten};
+use crate::query::sign::HmacAlgorithm;
+
+/// A flag value, trimmed; blank counts as absent.
+fn flag_value(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// Checks that a region is usable in a host name and a SigV4 scope.
+fn check_region(region: &str, source: &Source) -> Result<(), Error> {
+    let ok = !region.is_empty()
+        && region.len() <= 64
+        && region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !region.starts_with('-')
+        && !region.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "invalid region `{}` (from {source}): use letters, digits and dashes, e.g. us-east-1",
+            shorten(region)
+        )))
+    }
+}
+
+/// The API the caller or `PHANTOM_API` names, if any.
+fn named_api(inputs: &ConfigInputs, env: &dyn Environment) -> Result<Option<ApiChoice>, Error> {
+    if inputs.api.is_some() {
+        return Ok(inputs.api);
+    }
+    match Var::PhantomApi.raw(env).filter(|v| !v.trim().is_empty()) {
+        None => Ok(None),
+        Some(value) => value.parse().map(Some).map_err(|_| {
+            Error::Config(format!(
+                "PHANTOM_API is `{}`; expected `query` or `rest`",
+                value.chars().take(40).collect::<String>()
+            ))
+        }),
+    }
+}
+
+/// Attempts per call: `--max-attempts`, `AWS_MAX_ATTEMPTS` (1 to 20), else 3.
+fn max_attempts(inputs: &ConfigInputs, env: &dyn Environment) -> Result<u32, Error> {
+    if let Some(n) = inputs.max_attempts {
+        return Ok(n);
+    }
+    match Var::AwsMaxAttempts
+        .raw(env)
+        .filter(|v| !v.trim().is_empty())
+    {
+        None => Ok(3),
+        Some(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=20).contains(n))
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "AWS_MAX_ATTEMPTS must be a number from 1 to 20, not `{v}`"
+                ))
+            }),
+    }
+}
+
+/// Resolves the configuration (the rules are in the module comment). Credentials may be absent
+/// (`credentials: None`): a Query call refuses that when it builds its transport, a REST call
+/// does not need them.
+pub fn resolve(inputs: &ConfigInputs, env: &dyn Environment) -> Result<ResolvedConfig, Error> {
+    let named_api = named_api(inputs, env)?;
+    let files = ProfileFiles::load(inputs.profile.as_deref(), env)?;
+    let config_profile = files.in_config();
+
+    let (region, region_source) = if let Some(r) = flag_value(&inputs.region) {
+        (r, Source::Flag("--region"))
+    } else if let Some(r) = Var::AwsRegion.value(env) {
+        (r, Source::Env(Var::AwsRegion))
+    } else if let Some(r) = Var::AwsDefaultRegion.value(env) {
+        (r, Source::Env(Var::AwsDefaultRegion))
+    } else if let Some((p, origin)) = config_profile
+        && let Some(r) = &p.region
+    {
+        (r.clone(), profile_source(p, origin))
+    } else {
+        ("us-east-1".to_string(), Source::Default)
+    };
+    check_region(&region, &region_source)?;
+
+    let explicit = if let Some(u) = flag_value(&inputs.endpoint_url) {
+        Some((u, Source::Flag("--endpoint-url")))
+    } else if let Some(u) = Var::PhantomUrl.value(env) {
+        Some((u, Source::Env(Var::PhantomUrl)))
+    } else if let Some(u) = Var::AwsEndpointUrl.value(env) {
+        Some((u, Source::Env(Var::AwsEndpointUrl)))
+    } else if let Some((p, origin)) = config_profile
+        && let Some(u) = &p.endpoint_url
+    {
+        Some((u.clone(), profile_source(p, origin)))
+    } else {
+        None
+    };
+    let (endpoint, endpoint_source) = match explicit {
+        Some((url, source)) => (Endpoint::parse_from(&url, &source)?, source),
+        None => (Endpoint::aws_default(&region)?, Source::Default),
+    };
+
+    let dialect = match inputs.dialect {
+        Some(d) => d,
+        None => match Var::PhantomDialect.value(env) {
+            Some(v) => v.parse::<Dialect>().map_err(|_| {
+                Error::Config(format!(
+                    "PHANTOM_DIALECT is `{}`; expected `aws` or `phantom`",
+                    shorten(&v)
+                ))
+            })?,
+            None => Dialect::detect(&endpoint, &endpoint_source),
+        },
+    };
+    let signature = inputs
+        .signature
+        .unwrap_or_else(|| dialect.default_signature());
+
+    let (credentials, credentials_source) = resolve_credentials(inputs, env, &files)?;
+    let (credentials, credentials_source) = if inputs.no_sign_request {
+        (None, CredentialsSource::NotWanted)
+    } else {
+        (credentials, credentials_source)
+    };
+    let api = named_api.unwrap_or(if crate::rest::is_rest_endpoint(&endpoint) {
+        ApiChoice::Rest
+    } else {
+        ApiChoice::Query
+    });
+
+    let connection = Connection {
+        max_attempts: max_attempts(inputs, env)?,
+        retry_base_delay: Var::PhantomRetryBaseMs
+            .raw(env)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_millis),
+        connect_timeout: inputs.connect_timeout.unwrap_or(Duration::from_secs(60)),
+        read_timeout: inputs.read_timeout.unwrap_or(Duration::from_secs(60)),
+        deadline: inputs.deadline,
+        max_reply_bytes: inputs.max_reply_bytes.unwrap_or(64 * 1024 * 1024),
+        verify_tls: !inputs.no_verify_ssl,
+        ca_bundle: inputs.ca_bundle.clone().or_else(|| {
+            Var::AwsCaBundle
+                .raw(env)
+                .filter(|v| !v.is_empty() && endpoint.scheme == "https")
+                .map(Into::into)
+        }),
+        debug: inputs.debug,
+    };
+    Ok(ResolvedConfig {
+        endpoint,
+        region,
+        dialect,
+        signature,
+        signature_method: inputs.signature_method.unwrap_or(HmacAlgorithm::Sha256),
+        credentials,
+        credentials_source,
+        api,
+        connection,
+    })
+}

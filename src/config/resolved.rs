@@ -1,0 +1,163 @@
+//! The outcome of resolution: one value with everything needed to send a request, and the
+//! protocol clients' settings built from it ([`ResolvedConfig::transport`] for the Query API,
+//! [`ResolvedConfig::rest`] for Phantom's REST API).
+//!
+//! Nothing here reads the environment again: what the flags, variables and files said was
+//! settled by [`super::resolve()`]. Building a client's settings can still fail, for what only
+//! that client needs (a Query call needs credentials; the REST API needs Phantom's URL; a CA
+//! bundle must be readable). `Display` and `Debug` never show a secret.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::credentials::CredentialsSource;
+use super::dialect::{Dialect, SignatureChoice};
+use super::inputs::ApiChoice;
+use crate::credentials::Credentials;
+use crate::error::Error;
+use crate::query::endpoint::Endpoint;
+use crate::query::sign::HmacAlgorithm;
+use crate::query::transport::{RetryPolicy, TransportConfig};
+use crate::rest::RestConfig;
+
+/// How to reach the server: attempts, timeouts, reply cap, TLS and tracing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    /// The base of the retry backoff, when not the transport's default.
+    pub retry_base_delay: Option<Duration>,
+    /// Time allowed to connect.
+    pub connect_timeout: Duration,
+    /// Time allowed between reads of a reply.
+    pub read_timeout: Duration,
+    /// Time allowed for one call, when given.
+    pub deadline: Option<Duration>,
+    /// Largest reply accepted, in bytes.
+    pub max_reply_bytes: usize,
+    /// Whether TLS certificates are verified.
+    pub verify_tls: bool,
+    /// A PEM file of extra trusted CA certificates.
+    pub ca_bundle: Option<PathBuf>,
+    /// Trace requests and replies on stderr (secrets redacted).
+    pub debug: bool,
+}
+
+impl Connection {
+    /// Whether to verify certificates, and the extra CA certificates (read from the bundle).
+    fn tls(&self) -> Result<(bool, Option<Vec<u8>>), Error> {
+        let pem = match &self.ca_bundle {
+            Some(path) => Some(std::fs::read(path).map_err(|e| Error::Io {
+                context: format!("reading CA bundle {}", path.display()),
+                source: e,
+            })?),
+            None => None,
+        };
+        Ok((self.verify_tls, pem))
+    }
+}
+
+/// The outcome of [`super::resolve()`]: everything needed to send a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedConfig {
+    /// Where to send requests.
+    pub endpoint: Endpoint,
+    /// The signing region.
+    pub region: String,
+    /// The server's dialect.
+    pub dialect: Dialect,
+    /// The signature version.
+    pub signature: SignatureChoice,
+    /// The HMAC of a SigV2 signature.
+    pub signature_method: HmacAlgorithm,
+    /// The credentials from the first complete source (see [`super::credentials`]); `None` when
+    /// no source had any, or none are wanted.
+    pub credentials: Option<Credentials>,
+    /// Where the credentials came from, or where resolution looked for them.
+    pub credentials_source: CredentialsSource,
+    /// The API commands use.
+    pub api: ApiChoice,
+    /// Attempts, timeouts, TLS.
+    pub connection: Connection,
+}
+
+impl ResolvedConfig {
+    /// The Query transport's settings. Without credentials this is an error saying where they
+    /// were looked for, unless unsigned requests were asked for.
+    pub fn transport(&self) -> Result<TransportConfig, Error> {
+        if self.credentials.is_none() && self.credentials_source != CredentialsSource::NotWanted {
+            return Err(Error::Config(format!(
+                "no credentials found ({}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or \
+                 pass --no-sign-request to send unsigned requests",
+                self.credentials_source
+            )));
+        }
+        let c = &self.connection;
+        let mut t = TransportConfig::new(self.endpoint.clone(), self.region.clone());
+        t.signature = self
+            .dialect
+            .signature_version(self.signature, self.signature_method);
+        t.credentials = self.credentials.clone();
+        t.retry = RetryPolicy {
+            max_attempts: c.max_attempts,
+            ..RetryPolicy::default()
+        };
+        if let Some(base) = c.retry_base_delay {
+            t.retry.base_delay = base;
+        }
+        t.connect_timeout = c.connect_timeout;
+        t.read_timeout = c.read_timeout;
+        // Default deadline: every attempt may take its connect + read time (the transport's
+        // per-attempt limit), so a server that trickles bytes ends the call after 6 min by default.
+        t.deadline = Some(c.deadline.unwrap_or_else(|| {
+            c.connect_timeout
+                .saturating_add(c.read_timeout)
+                .saturating_mul(c.max_attempts)
+        }));
+        t.max_body_bytes = c.max_reply_bytes;
+        t.debug = c.debug;
+        (t.verify_tls, t.ca_bundle) = c.tls()?;
+        Ok(t)
+    }
+
+    /// The REST client's settings: the endpoint must be Phantom's, not an AWS one.
+    pub fn rest(&self) -> Result<RestConfig, Error> {
+        let host = self.endpoint.host.as_str();
+        if host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn") {
+            return Err(Error::Config(
+                "the REST API needs Phantom's URL: --endpoint-url or PHANTOM_URL, e.g. \
+                 https://phantom.nimbusproject.org/api/dev"
+                    .into(),
+            ));
+        }
+        let c = &self.connection;
+        let mut config = RestConfig::new(&self.endpoint);
+        config.connect_timeout = c.connect_timeout;
+        config.read_timeout = c.read_timeout;
+        config.deadline = c.deadline;
+        config.max_body_bytes = c.max_reply_bytes;
+        config.debug = c.debug;
+        (config.verify_tls, config.ca_bundle) = c.tls()?;
+        Ok(config)
+    }
+}
+
+impl fmt::Display for ResolvedConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "endpoint {}, region {}, dialect {}, signature {}, ",
+            self.endpoint, self.region, self.dialect, self.signature
+        )?;
+        match &self.credentials {
+            Some(c) => write!(
+                f,
+                "access key {} from {}",
+                c.access_key_id(),
+                self.credentials_source
+            ),
+            None => write!(f, "no credentials ({})", self.credentials_source),
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! The AWS shared files, `~/.aws/credentials` and `~/.aws/config`: `[name]` / `[profile name]`
+//! sections of `key = value` settings, read into one [`AwsProfile`] per profile.
+//!
+//! A section repeated later adds to (and overrides) the earlier one; indented
+//! lines are continuations or nested settings and are skipped. Used by the client's configuration
+//! and by the built-in server's key ring alike.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use super::{decode_utf8, read_file_bytes};
+use crate::credentials::Secret;
+use crate::error::Error;
+
+/// Which AWS shared file a text comes from; it decides how section headers name profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedFileKind {
+    /// `~/.aws/credentials`: every `[name]` section is the profile `name`.
+    Credentials,
+    /// `~/.aws/config`: `[default]` and `[profile name]` are profiles; other sections are ignored.
+    Config,
+}
+
+impl fmt::Display for SharedFileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SharedFileKind::Credentials => "credentials file",
+            SharedFileKind::Config => "config file",
+        })
+    }
+}
+
+/// The settings of one profile in an AWS shared file (only the keys this crate uses).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsProfile {
+    /// The profile name (`default`, or `x` for `[x]` / `[profile x]`).
+    pub name: String,
+    /// The 1-based line of the profile's first section header.
+    pub line: usize,
+    /// `aws_access_key_id`.
+    pub aws_access_key_id: Option<String>,
+    /// `aws_secret_access_key`.
+    pub aws_secret_access_key: Option<Secret>,
+    /// `aws_session_token`.
+    pub aws_session_token: Option<Secret>,
+    /// `region`.
+    pub region: Option<String>,
+    /// `endpoint_url`.
+    pub endpoint_url: Option<String>,
+}
+
+/// A parsed AWS shared credentials or config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedFile {
+    /// Where the text came from (a path), used in messages.
+    pub origin: String,
+    /// Credentials or config file.
+    pub kind: SharedFileKind,
+    /// Profiles by name; a section repeated later adds to (and overrides) the earlier one.
+    pub profiles: BTreeMap<String, AwsProfile>,
+}
+
+/// Which section the shared-file parser is in.
+enum Current {
+    /// Before any section header.
+    Nothing,
+    /// A section that is not a profile (e.g. `[sso-session x]` in the config file).
+    Ignored,
+    /// A profile section.
+    Profile(String),
+}
+
+impl SharedFile {
+    /// Parses the text of a shared file. `origin` names it in errors (usually its path).
+    pub fn parse(text: &str, kind: SharedFileKind, origin: &str) -> Result<SharedFile, Error> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut profiles: BTreeMap<String, AwsProfile> = BTreeMap::new();
+        let mut current = Current::Nothing;
+        for (index, raw) in text.split('\n').enumerate() {
+            let line_no = index + 1;
+            let line = raw.strip_suffix('\r').unwrap_or(raw);
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+                continue;
+            }
+            if line.starts_with([' ', '\t']) && !trimmed.starts_with('[') {
+                // A continuation or nested-setting line (`s3 =\n  max_concurrent_requests = 5`):
+                // nothing this crate reads lives there.
+                continue;
+            }
+            let at = |what: &str| Error::Config(format!("{origin}, line {line_no}: {what}"));
+            if let Some(rest) = trimmed.strip_prefix('[') {
+                let Some(close) = rest.find(']') else {
+                    return Err(at("section header is missing its closing `]`"));
+                };
+                let after = rest[close + 1..].trim();
+                if !(after.is_empty() || after.starts_with('#') || after.starts_with(';')) {
+                    return Err(at("unexpected text after the section header's `]`"));
+                }
+                let header = rest[..close].trim();
+                if header.is_empty() {
+                    return Err(at("empty section name `[]`"));
+                }
+                let name = match kind {
+                    SharedFileKind::Credentials => Some(header.to_string()),
+                    SharedFileKind::Config => {
+                        if header == "profile" {
+                            return Err(at("`[profile]` header without a profile name"));
+                        } else if header == "default" {
+                            Some(header.to_string())
+                        } else if let Some(n) = header.strip_prefix("profile")
+                            && n.starts_with([' ', '\t'])
+                        {
+                            Some(n.trim().to_string())
+                        } else {
+                            None
+                        }
+                    }
+                };
+                current = match name {
+                    Some(name) => {
+                        profiles.entry(name.clone()).or_insert_with(|| AwsProfile {
+                            name: name.clone(),
+                            line: line_no,
+                            ..AwsProfile::default()
+                        });
+                        Current::Profile(name)
+                    }
+                    None => Current::Ignored,
+                };
+                continue;
+            }
+            let Some(split) = trimmed.find(['=', ':']) else {
+                return Err(at(
+                    "expected `key = value`, a `[section]` header or a comment (line not shown: it may hold a secret)",
+                ));
+            };
+            let key = trimmed[..split].trim().to_ascii_lowercase();
+            let value = trimmed[split + 1..].trim();
+            if key.is_empty() {
+                return Err(at("setting without a key name"));
+            }
+            let profile = match &current {
+                Current::Nothing => {
+                    return Err(at("setting outside any `[section]`"));
+                }
+                Current::Ignored => continue,
+                Current::Profile(name) => match profiles.get_mut(name) {
+                    Some(p) => p,
+                    None => continue,
+                },
+            };
+            let value = (!value.is_empty()).then(|| value.to_string());
+            match key.as_str() {
+                "aws_access_key_id" => profile.aws_access_key_id = value,
+                "aws_secret_access_key" => profile.aws_secret_access_key = value.map(Secret::new),
+                "aws_session_token" => profile.aws_session_token = value.map(Secret::new),
+                "region" => profile.region = value,
+                "endpoint_url" => profile.endpoint_url = value,
+                _ => {}
+            }
+        }
+        Ok(SharedFile {
+            origin: origin.to_string(),
+            kind,
+            profiles,
+        })
+    }
+
+    /// Parses raw bytes: they must be UTF-8 (a byte order mark is allowed).
+    pub fn parse_bytes(
+        bytes: &[u8],
+        kind: SharedFileKind,
+        origin: &str,
+    ) -> Result<SharedFile, Error> {
+        SharedFile::parse(decode_utf8(bytes, origin)?, kind, origin)
+    }
+
+    /// Reads and parses a shared file; `Ok(None)` when the file does not exist.
+    pub fn load(path: &Path, kind: SharedFileKind) -> Result<Option<SharedFile>, Error> {
+        let origin = path.display().to_string();
+        match read_file_bytes(path)? {
+            None => Ok(None),
+            Some(bytes) => SharedFile::parse_bytes(&bytes, kind, &origin).map(Some),
+        }
+    }
+
+    /// The profile called `name`, if the file has it.
+    pub fn profile(&self, name: &str) -> Option<&AwsProfile> {
+        self.profiles.get(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CANARY: &str = "CANARYsecret0123456789";
+
+    fn creds(text: &str) -> Result<SharedFile, Error> {
+        SharedFile::parse(text, SharedFileKind::Credentials, "/t/credentials")
+    }
+
+    fn config(text: &str) -> Result<SharedFile, Error> {
+        SharedFile::parse(text, SharedFileKind::Config, "/t/config")
+    }
+
+    fn err_text(r: Result<SharedFile, Error>) -> String {
+        match r {
+            Ok(f) => panic!("expected an error, got {f:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn credentials_file_sections_keys_comments() {
+        let f = creds(
+            "# comment\n; other comment\n[default]\naws_access_key_id = AKIDDEF\n\
+             AWS_SECRET_ACCESS_KEY=secretdef   \n\n  [work]  \n aws_access_key_id:AKIDWORK\n\
+             aws_secret_access_key = sw\naws_session_token = tok\nregion = eu-west-1\nother = x\n",
+        )
+        .unwrap();
+        assert_eq!(f.profiles.len(), 2);
+        let d = f.profile("default").unwrap();
+        assert_eq!(d.aws_access_key_id.as_deref(), Some("AKIDDEF"));
+        assert_eq!(
+            d.aws_secret_access_key.as_ref().unwrap().expose(),
+            "secretdef"
+        );
+        assert_eq!(d.line, 3);
+        let w = f.profile("work").unwrap();
+        // An indented line is a continuation and is ignored.
+        assert_eq!(w.aws_access_key_id, None);
+        assert_eq!(w.aws_secret_access_key.as_ref().unwrap().expose(), "sw");
+        assert_eq!(w.aws_session_token.as_ref().unwrap().expose(), "tok");
+        assert_eq!(w.region.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn config_file_profile_prefix() {
+        let f = config(
+            "[default]\nregion=us-west-2\n[profile dev]\nregion = eu-central-1\n\
+             endpoint_url = http://localhost:8445/api\n[sso-session s]\nregion=xx\n\
+             [plain]\nregion=yy\n[profile   spaced name ]\nregion=zz\n",
+        )
+        .unwrap();
+        assert_eq!(
+            f.profile("default").unwrap().region.as_deref(),
+            Some("us-west-2")
+        );
+        let dev = f.profile("dev").unwrap();
+        assert_eq!(dev.region.as_deref(), Some("eu-central-1"));
+        assert_eq!(
+            dev.endpoint_url.as_deref(),
+            Some("http://localhost:8445/api")
+        );
+        assert!(f.profile("plain").is_none());
+        assert!(f.profile("s").is_none());
+        assert!(f.profile("sso-session s").is_none());
+        assert_eq!(
+            f.profile("spaced name").unwrap().region.as_deref(),
+            Some("zz")
+        );
+        assert_eq!(f.profiles.len(), 3);
+    }
+
+    #[test]
+    fn config_profile_default_and_bad_profile_header() {
+        let f = config("[profile default]\nregion = ap-south-1\n").unwrap();
+        assert_eq!(
+            f.profile("default").unwrap().region.as_deref(),
+            Some("ap-south-1")
+        );
+        // `[profilex]` is not a profile section.
+        assert!(
+            config("[profilex]\nregion=a\n")
+                .unwrap()
+                .profiles
+                .is_empty()
+        );
+        let e = err_text(config("[profile ]\n"));
+        assert!(e.contains("/t/config, line 1"), "{e}");
+    }
+
+    #[test]
+    fn repeated_sections_merge_later_wins() {
+        let f = creds("[a]\nregion=one\naws_access_key_id=K\n[b]\n[a]\nregion=two\n").unwrap();
+        let a = f.profile("a").unwrap();
+        assert_eq!(a.region.as_deref(), Some("two"));
+        assert_eq!(a.aws_access_key_id.as_deref(), Some("K"));
+        assert_eq!(a.line, 1);
+    }
+
+    #[test]
+    fn continuation_lines_are_ignored() {
+        let f = config(
+            "[default]\ns3 =\n  max_concurrent_requests = 20\n\tregion = nope\nregion = ok\n",
+        )
+        .unwrap();
+        assert_eq!(f.profile("default").unwrap().region.as_deref(), Some("ok"));
+    }
+
+    #[test]
+    fn missing_bracket_names_file_and_line() {
+        let e = err_text(creds("\n\n[default\naws_access_key_id=x\n"));
+        assert!(e.contains("/t/credentials, line 3"), "{e}");
+        assert!(e.contains("`]`"), "{e}");
+    }
+
+    #[test]
+    fn text_after_header_and_empty_header() {
+        assert!(err_text(creds("[a] junk\n")).contains("line 1"));
+        assert!(creds("[a] # fine\n").is_ok());
+        assert!(err_text(creds("[]\n")).contains("empty section"));
+        assert!(err_text(creds("[   ]\n")).contains("empty section"));
+    }
+
+    #[test]
+    fn key_outside_section_and_garbage_lines() {
+        let e = err_text(creds("aws_access_key_id = x\n"));
+        assert!(e.contains("outside any"), "{e}");
+        let e = err_text(creds(&format!("[default]\n{CANARY}\n")));
+        assert!(e.contains("line 2"), "{e}");
+        assert!(!e.contains(CANARY), "{e}");
+        let e = err_text(creds(&format!("[default]\n= {CANARY}\n")));
+        assert!(e.contains("without a key"), "{e}");
+        assert!(!e.contains(CANARY), "{e}");
+    }
+
+    #[test]
+    fn empty_values_are_absent() {
+        let f = creds("[default]\naws_access_key_id =\nregion=   \n").unwrap();
+        let d = f.profile("default").unwrap();
+        assert_eq!(d.aws_access_key_id, None);
+        assert_eq!(d.region, None);
+    }
+
+    #[test]
+    fn empty_whitespace_and_crlf_input() {
+        assert!(creds("").unwrap().profiles.is_empty());
+        assert!(creds("\n\n   \n\t\n").unwrap().profiles.is_empty());
+        let f = creds("\u{feff}[default]\r\nregion = r1\r\n").unwrap();
+        assert_eq!(f.profile("default").unwrap().region.as_deref(), Some("r1"));
+    }
+
+    #[test]
+    fn binary_input_is_a_clear_error() {
+        let e = SharedFile::parse_bytes(
+            b"[default]\nregion=x\n\xff\xfe\x00\x01",
+            SharedFileKind::Credentials,
+            "/t/bin",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("/t/bin, line 3"), "{e}");
+        assert!(e.contains("UTF-8"), "{e}");
+        // NUL bytes in valid UTF-8 are just garbage lines.
+        assert!(creds("\0\0\0").is_err());
+        assert!(creds("[a]\nk=\0v\n").is_ok());
+    }
+
+    #[test]
+    fn huge_lines_and_unicode() {
+        let big = "x".repeat(1_000_000);
+        let f = creds(&format!(
+            "[default]\nregion = {big}\n[\u{1F600} ünïcode]\nregion = ß\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            f.profile("default").unwrap().region.as_ref().unwrap().len(),
+            1_000_000
+        );
+        assert_eq!(
+            f.profile("\u{1F600} ünïcode").unwrap().region.as_deref(),
+            Some("ß")
+        );
+        assert!(creds(&format!("[{big}")).is_err());
+        assert!(creds(&"[".repeat(100_000)).is_err());
+    }
+
+    #[test]
+    fn shared_file_debug_redacts_secrets() {
+        let f = creds(&format!(
+            "[default]\naws_access_key_id=AKID\naws_secret_access_key={CANARY}\naws_session_token={CANARY}\n"
+        ))
+        .unwrap();
+        let shown = format!("{f:?}");
+        assert!(shown.contains("AKID"));
+        assert!(!shown.contains(CANARY), "{shown}");
+    }
+}
