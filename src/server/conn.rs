@@ -366,7 +366,7 @@ async fn connection(
     }
 }
 
-/// The error a [`TimedBody`] gives once its time is up (the front end answers it with 408).
+/// The error a request body gives once its time is up (the front end answers it with 408).
 #[derive(Debug)]
 pub struct BodyTimedOut(pub Duration);
 
