@@ -771,3 +771,64 @@ fn already_exists_without_a_lost_reply_stays_an_error() {
     assert_eq!(server.requests().len(), 1, "no retry, no Describe");
     assert!(error_line(&run).contains("AlreadyExists: name taken"));
 }
+
+// ---- REST retries ---------------------------------------------------------------------------
+
+/// A REST client straight from the library, against `url`, with a short backoff.
+fn rest_client(url: &str) -> phantom_autoscale::rest::Client {
+    use phantom_autoscale::config::Endpoint;
+    use phantom_autoscale::rest::{Client, RestConfig, Token};
+    let mut config = RestConfig::new(&Endpoint::parse(&format!("{url}/api/dev")).unwrap());
+    config.retry.base_delay = Duration::from_millis(10);
+    config.read_timeout = Duration::from_secs(5);
+    config.deadline = Some(Duration::from_secs(20));
+    Client::new(config).unwrap().with_token(Token {
+        user_id: "1".into(),
+        token: phantom_autoscale::Secret::new("tok-canary-0123456789"),
+    })
+}
+
+#[tokio::test]
+async fn rest_retries_an_idempotent_call_after_a_503_but_not_a_post() {
+    let unavailable = || http(503, "Service Unavailable", &[], "busy");
+    // GET: the first attempt meets a 503, the second the list.
+    let server = FaultServer::start(move |_, n| {
+        if n == 0 {
+            Action::Reply(unavailable())
+        } else {
+            Action::Reply(http(
+                200,
+                "OK",
+                &[("Content-Type", "application/json")],
+                "[]",
+            ))
+        }
+    });
+    let domains = rest_client(&server.url()).domains().await.unwrap();
+    assert!(domains.is_empty());
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|r| r.head.starts_with("GET /api/dev/domains "))
+    );
+
+    // DELETE is idempotent too; a 503 every time ends after the policy's 3 attempts.
+    let server = FaultServer::start(move |_, _| Action::Reply(unavailable()));
+    let e = rest_client(&server.url())
+        .delete_domain("d")
+        .await
+        .unwrap_err();
+    assert_eq!(e.as_service().map(|s| s.status), Some(503), "{e}");
+    assert_eq!(server.requests().len(), 3);
+
+    // POST (a create) is sent once: a lost reply may hide a domain that was made.
+    let server = FaultServer::start(move |_, _| Action::Reply(unavailable()));
+    let input = phantom_autoscale::rest::DomainInput::multicloud("d", "lc", 1);
+    let e = rest_client(&server.url())
+        .create_domain(&input)
+        .await
+        .unwrap_err();
+    assert_eq!(e.as_service().map(|s| s.status), Some(503), "{e}");
+    assert_eq!(server.requests().len(), 1);
+}

@@ -88,32 +88,8 @@ pub fn transport_config(
         (SignatureChoice::V4, Dialect::Aws) => SignatureVersion::V4,
     };
     t.credentials = config.credentials.clone();
-    let max_attempts = match global.max_attempts {
-        Some(n) => n,
-        None => match env.var("AWS_MAX_ATTEMPTS").filter(|v| !v.trim().is_empty()) {
-            Some(v) => v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=20).contains(n))
-                .ok_or_else(|| {
-                    Error::Config(format!(
-                        "AWS_MAX_ATTEMPTS must be a number from 1 to 20, not `{v}`"
-                    ))
-                })?,
-            None => 3,
-        },
-    };
-    t.retry = RetryPolicy {
-        max_attempts,
-        ..RetryPolicy::default()
-    };
-    if let Some(ms) = env
-        .var("PHANTOM_RETRY_BASE_MS")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        t.retry.base_delay = Duration::from_millis(ms);
-    }
+    t.retry = retry_policy(global, env)?;
+    let max_attempts = t.retry.max_attempts;
     t.connect_timeout = global.connect_timeout;
     t.read_timeout = global.read_timeout;
     // Default deadline: every attempt may take its connect + read time (the transport's
@@ -131,6 +107,38 @@ pub fn transport_config(
         eprintln!("[debug] {}", config);
     }
     Ok(t)
+}
+
+/// The retry policy from `--max-attempts` (else `AWS_MAX_ATTEMPTS`, else 3) and, for tests,
+/// `PHANTOM_RETRY_BASE_MS`: shared by the Query and REST clients.
+pub fn retry_policy(global: &GlobalArgs, env: &dyn Environment) -> Result<RetryPolicy, Error> {
+    let max_attempts = match global.max_attempts {
+        Some(n) => n,
+        None => match env.var("AWS_MAX_ATTEMPTS").filter(|v| !v.trim().is_empty()) {
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=20).contains(n))
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "AWS_MAX_ATTEMPTS must be a number from 1 to 20, not `{v}`"
+                    ))
+                })?,
+            None => 3,
+        },
+    };
+    let mut retry = RetryPolicy {
+        max_attempts,
+        ..RetryPolicy::default()
+    };
+    if let Some(ms) = env
+        .var("PHANTOM_RETRY_BASE_MS")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        retry.base_delay = Duration::from_millis(ms);
+    }
+    Ok(retry)
 }
 
 /// TLS settings shared by the Query and REST clients: whether to verify certificates (warning

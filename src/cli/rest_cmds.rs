@@ -86,6 +86,7 @@ pub fn rest_config(global: &GlobalArgs, env: &dyn Environment) -> Result<RestCon
     config.connect_timeout = global.connect_timeout;
     config.read_timeout = global.read_timeout;
     config.deadline = global.deadline;
+    config.retry = super::query_cmds::retry_policy(global, env)?;
     config.max_body_bytes = global.max_reply_bytes;
     config.debug = global.debug;
     (config.verify_tls, config.ca_bundle) =
