@@ -306,7 +306,7 @@ def table(r):
                       ("pages", "parse 10 000 groups, 100 pages")):
         a, b = r[f"parse_{key}_rust"], r[f"parse_{key}_py"]
         items = "instances" if key == "wide" else "groups"
-        for path, label in (("typed", "one-pass reader"), ("tree", "object-tree path")):
+        for path, label in (("typed", "one-pass reader"),):
             ratio = a[path]["mb_per_s"] / b["mb_per_s"]
             row(f"{name}, {label} (MB/s)", f"{a[path]['mb_per_s']:,.1f} MB/s",
                 f"{b['mb_per_s']:,.2f} MB/s", ratio, ">= 30x", ratio >= 30)

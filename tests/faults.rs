@@ -491,8 +491,9 @@ async fn limits_hold_through_the_transport() {
     // Declared too large: refused from the header, before reading.
     let server = FaultServer::always(ok_xml(&"x".repeat(20_000)));
     let err = transport(&server.url())
-        .call("DescribeAutoScalingGroups", vec![])
+        .call_typed_with_report::<serde_json::Value>("DescribeAutoScalingGroups", vec![])
         .await
+        .0
         .unwrap_err();
     assert_eq!(err.exit_code(), 4);
     assert!(err.to_string().contains("10000 byte limit"), "{err}");
@@ -501,8 +502,9 @@ async fn limits_hold_through_the_transport() {
     let deep = format!("<ARes>{}", "<a>".repeat(3000));
     let server = FaultServer::always(ok_xml(&deep));
     let err = transport(&server.url())
-        .call("A", vec![])
+        .call_typed_with_report::<serde_json::Value>("A", vec![])
         .await
+        .0
         .unwrap_err();
     assert!(err.to_string().contains("nested deeper than 64"), "{err}");
 
@@ -513,7 +515,11 @@ async fn limits_hold_through_the_transport() {
         "</a>".repeat(62)
     );
     let server = FaultServer::always(ok_xml(&ok));
-    let (tree, _) = transport(&server.url()).call("A", vec![]).await.unwrap();
+    let (tree, _) = transport(&server.url())
+        .call_typed_with_report::<serde_json::Value>("A", vec![])
+        .await
+        .0
+        .unwrap();
     assert!(tree.get("a").is_some());
 }
 

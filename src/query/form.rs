@@ -3,11 +3,16 @@
 //! Sending, a shape is serialized with serde into a tree (`serde_json::to_value`, which keeps the
 //! model's member order) and flattened the way botocore's Query serializer does: structures with
 //! dots, lists as `Name.member.N` (1-based), booleans `true`/`false`, an empty list as `Name=`.
-//! Receiving (the built-in endpoint), [`pairs_to_tree`] rebuilds the tree from the pairs, and
-//! [`crate::query::tree::from_tree`] fills the same shape.
+//! Receiving (the built-in endpoint), [`pairs_to_node`] rebuilds the node tree an XML reply
+//! also becomes, and [`crate::query::tree::from_node`] fills the same shape.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::query::xml::Node;
 
 /// The deepest key (`A.B.member.1.C` has 5 segments) accepted when decoding a form.
 pub const MAX_KEY_SEGMENTS: usize = 16;
@@ -48,11 +53,12 @@ pub fn flatten(tree: &Value, prefix: String, out: &mut Vec<(String, String)>) {
     }
 }
 
-/// Rebuilds the tree of a decoded form: dotted keys become structures, `member.N` lists (in index
-/// order, gaps closed), values stay text. `Action`, `Version` and signing parameters are left in;
-/// shapes ignore them. A key deeper than [`MAX_KEY_SEGMENTS`] or with an empty segment is refused.
-pub fn pairs_to_tree(pairs: &[(String, String)]) -> Result<Value, String> {
-    let mut root = Map::new();
+/// Rebuilds the tree of a decoded form as the node tree an XML reply becomes: dotted keys become
+/// structures (in order of first appearance), `member.N` lists (in index order, gaps closed),
+/// values stay text. `Action`, `Version` and signing parameters are left in; shapes ignore them.
+/// A key deeper than [`MAX_KEY_SEGMENTS`] or with an empty segment is refused.
+pub fn pairs_to_node(pairs: &[(String, String)]) -> Result<Node<'static>, String> {
+    let mut root = Fields::default();
     for (key, value) in pairs {
         let segments: Vec<&str> = key.split('.').collect();
         if segments.len() > MAX_KEY_SEGMENTS {
@@ -64,48 +70,88 @@ pub fn pairs_to_tree(pairs: &[(String, String)]) -> Result<Value, String> {
         if segments.iter().any(|s| s.is_empty()) {
             return Err(format!("malformed parameter name: {}", shorten(key)));
         }
-        insert(&mut root, &segments, value);
+        root.insert(&segments, value);
     }
-    Ok(listify(Value::Object(root)))
+    Ok(Slot::Fields(root).into_node())
 }
 
-fn insert(map: &mut Map<String, Value>, segments: &[&str], value: &str) {
-    let Some((first, rest)) = segments.split_first() else {
-        return;
-    };
-    if rest.is_empty() {
-        // A structure already built under this name wins over a bare `Name=` (the empty list).
-        if !matches!(map.get(*first), Some(Value::Object(_))) {
-            map.insert(first.to_string(), Value::String(value.to_string()));
-        }
-        return;
-    }
-    let slot = map
-        .entry(first.to_string())
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !slot.is_object() {
-        *slot = Value::Object(Map::new());
-    }
-    if let Value::Object(child) = slot {
-        insert(child, rest, value);
-    }
+/// A form's tree while it is built: a text, or named children.
+enum Slot {
+    Text(String),
+    Fields(Fields),
 }
 
-/// Turns every `{ "member": { "1": a, "2": b } }` into `[a, b]`.
-fn listify(tree: Value) -> Value {
-    match tree {
-        Value::Object(map) => {
-            if let (1, Some(Value::Object(members))) = (map.len(), map.get("member")) {
-                let mut indexed: Vec<(u64, Value)> = members
-                    .iter()
-                    .filter_map(|(k, v)| k.parse::<u64>().ok().map(|i| (i, v.clone())))
-                    .collect();
-                indexed.sort_by_key(|(i, _)| *i);
-                return Value::Array(indexed.into_iter().map(|(_, v)| listify(v)).collect());
+/// Named children in order of first appearance, found by name through an index.
+#[derive(Default)]
+struct Fields {
+    children: Vec<(String, Slot)>,
+    index: HashMap<String, usize>,
+}
+
+impl Fields {
+    fn insert(&mut self, segments: &[&str], value: &str) {
+        let Some((first, rest)) = segments.split_first() else {
+            return;
+        };
+        let at = match self.index.get(*first) {
+            Some(&i) => i,
+            None => {
+                self.index.insert(first.to_string(), self.children.len());
+                self.children
+                    .push((first.to_string(), Slot::Text(String::new())));
+                if rest.is_empty() {
+                    self.children.last_mut().expect("just pushed").1 =
+                        Slot::Text(value.to_string());
+                    return;
+                }
+                self.children.len() - 1
             }
-            Value::Object(map.into_iter().map(|(k, v)| (k, listify(v))).collect())
+        };
+        let slot = &mut self.children[at].1;
+        if rest.is_empty() {
+            // A structure already built under this name wins over a bare `Name=` (the empty list).
+            if let Slot::Text(text) = slot {
+                *text = value.to_string();
+            }
+            return;
         }
-        other => other,
+        if let Slot::Text(_) = slot {
+            *slot = Slot::Fields(Fields::default());
+        }
+        if let Slot::Fields(child) = slot {
+            child.insert(rest, value);
+        }
+    }
+}
+
+impl Slot {
+    /// The node: `{ member: { 1: a, 2: b } }` becomes the list `[a, b]` (numeric indexes only, in
+    /// order), every other structure a map.
+    fn into_node(self) -> Node<'static> {
+        match self {
+            Slot::Text(text) => Node::Text(Cow::Owned(text)),
+            Slot::Fields(Fields { mut children, .. }) => {
+                let a_list = matches!(
+                    children.as_slice(),
+                    [(name, Slot::Fields(_))] if name == "member"
+                );
+                if a_list && let Some((_, Slot::Fields(members))) = children.pop() {
+                    let mut indexed: Vec<(u64, Slot)> = members
+                        .children
+                        .into_iter()
+                        .filter_map(|(k, v)| k.parse::<u64>().ok().map(|i| (i, v)))
+                        .collect();
+                    indexed.sort_by_key(|(i, _)| *i);
+                    return Node::List(indexed.into_iter().map(|(_, v)| v.into_node()).collect());
+                }
+                Node::Map(
+                    children
+                        .into_iter()
+                        .map(|(k, v)| (Cow::Owned(k), v.into_node()))
+                        .collect(),
+                )
+            }
+        }
     }
 }
 
@@ -225,18 +271,23 @@ mod tests {
             b"Action=X&Tags.member.2.Key=b&Tags.member.1.Key=a+b&Zones.member.10=z10&Zones.member.9=z9&Empty=",
         )
         .unwrap();
-        let tree = pairs_to_tree(&pairs).unwrap();
+        let tree = pairs_to_node(&pairs).unwrap();
+        let tree: Value = crate::query::tree::from_node(&tree).unwrap();
         assert_eq!(
             tree,
             json!({"Action": "X", "Tags": [{"Key": "a b"}, {"Key": "b"}], "Zones": ["z9", "z10"], "Empty": ""})
         );
+        // A structure wins over a bare `Name=`; a later text does not replace it.
+        let pairs = decode_pairs(b"A.B=1&A=&A.C=2&D=&D=x").unwrap();
+        let tree: Value = crate::query::tree::from_node(&pairs_to_node(&pairs).unwrap()).unwrap();
+        assert_eq!(tree, json!({"A": {"B": "1", "C": "2"}, "D": "x"}));
     }
 
     #[test]
     fn refuses_hostile_keys() {
         let deep = vec![("a.".repeat(40) + "b", "v".to_string())];
-        assert!(pairs_to_tree(&deep).unwrap_err().contains("deeply"));
-        assert!(pairs_to_tree(&[("a..b".into(), "v".into())]).is_err());
+        assert!(pairs_to_node(&deep).unwrap_err().contains("deeply"));
+        assert!(pairs_to_node(&[("a..b".into(), "v".into())]).is_err());
         assert!(decode_pairs(b"a=%ff%fe").is_err());
         assert_eq!(
             decode_pairs(b"a=%zz&&b").unwrap(),

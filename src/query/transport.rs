@@ -13,7 +13,6 @@ use std::time::{Duration, SystemTime};
 
 use ::http::Method;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use crate::config::Endpoint;
 use crate::credentials::{Credentials, Scrubber};
@@ -159,26 +158,6 @@ impl Transport {
     /// Writes one line to the `--debug` trace (nothing when debugging is off).
     pub fn debug_note(&self, line: &str) {
         self.inner.trace.line(line);
-    }
-
-    /// Calls `operation` with `params` (without `Action`/`Version`, which are added), retrying as
-    /// the policy allows; returns the result tree and the request id.
-    pub async fn call(
-        &self,
-        operation: &str,
-        params: Vec<(String, String)>,
-    ) -> Result<(Value, Option<String>)> {
-        self.call_with_report(operation, params).await.0
-    }
-
-    /// As [`Transport::call`], also saying how many attempts were made and whether an earlier
-    /// attempt's outcome is unknown (see [`CallReport`]).
-    pub async fn call_with_report(
-        &self,
-        operation: &str,
-        params: Vec<(String, String)>,
-    ) -> (Result<(Value, Option<String>)>, CallReport) {
-        self.call_reading(operation, params, read_tree).await
     }
 
     /// Calls `operation` with `params` (without `Action`/`Version`, which are added), reading the
@@ -411,18 +390,6 @@ fn request_id(reply: &Reply) -> Option<String> {
 
 /// Reads a 2xx body: a success into `T`, or the error document some servers send with a 200.
 type Reader<T> = fn(&str, &[u8]) -> std::result::Result<TypedReply<T>, ReadError>;
-
-/// The tree reader behind [`Transport::call`]: [`xml::parse_reply`] in a [`Reader`]'s clothes.
-fn read_tree(operation: &str, body: &[u8]) -> std::result::Result<TypedReply<Value>, ReadError> {
-    match xml::parse_reply(operation, body) {
-        Ok(xml::Reply::Success { result, request_id }) => Ok(TypedReply::Success {
-            output: result,
-            request_id,
-        }),
-        Ok(xml::Reply::Error(details)) => Ok(TypedReply::Error(details)),
-        Err(message) => Err(ReadError::Xml(message)),
-    }
-}
 
 /// Whether an error reply is Phantom's text error page (`500 Code`, a blank line, the
 /// explanation, a blank line, the details) whose details are a Python exception: `ValueError:

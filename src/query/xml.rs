@@ -18,7 +18,7 @@ use quick_xml::events::{BytesStart, Event};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde::ser;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::query::tree;
 
@@ -28,31 +28,10 @@ pub const MAX_DEPTH: usize = 64;
 /// The AWS Auto Scaling XML namespace.
 pub const NAMESPACE: &str = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
 
-/// A parsed XML document: the root element's local name and its content as a text tree.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Document {
-    /// Local name of the root element.
-    pub root: String,
-    /// The root's content.
-    pub tree: Value,
-}
-
-/// Parses an XML document into a text tree: an element with child elements becomes an object
-/// (children by local name; all-`member` children become an array; a repeated name becomes an
-/// array), an element with only text becomes a string.
-pub fn parse_document(body: &[u8]) -> Result<Document, String> {
-    let text = std::str::from_utf8(body).map_err(|_| "reply is not valid UTF-8".to_string())?;
-    let (root, node) = parse_nodes(text)?;
-    Ok(Document {
-        root: root.into_owned(),
-        tree: node.into_value(),
-    })
-}
-
-/// An element's content as read, names and text borrowed from the body where they can be: the
-/// same tree as [`Document::tree`] (the same grouping of `member` lists and repeated names), but
-/// without an allocation per element. [`crate::query::tree::from_node`] fills a shape from it
-/// directly, which is how [`parse_typed_reply`] reads a reply.
+/// The one tree every Query payload becomes: an XML reply as read by [`parse_nodes`] (names and
+/// text borrowed from the body where they can be, no allocation per element), or a decoded form
+/// (`Tags.member.1.Key=k`, by [`crate::query::form::pairs_to_node`], owned: `Node<'static>`).
+/// [`crate::query::tree::from_node`] fills a shape from it; the server's validator walks it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node<'a> {
     /// An element without child elements: its text.
@@ -69,21 +48,6 @@ impl<'a> Node<'a> {
         match self {
             Node::Map(children) => children.iter().find(|(n, _)| n == name).map(|(_, v)| v),
             _ => None,
-        }
-    }
-
-    /// The same content as a [`serde_json::Value`] text tree.
-    pub fn into_value(self) -> Value {
-        match self {
-            Node::Text(text) => Value::String(text.into_owned()),
-            Node::List(items) => Value::Array(items.into_iter().map(Node::into_value).collect()),
-            Node::Map(children) => {
-                let mut map = Map::with_capacity(children.len());
-                for (name, value) in children {
-                    map.insert(name.into_owned(), value.into_value());
-                }
-                Value::Object(map)
-            }
         }
     }
 }
@@ -260,20 +224,6 @@ fn truncate(text: &str, max: usize) -> String {
     s
 }
 
-/// What a reply body turned out to be.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Reply {
-    /// A success: the result tree (`Value::Null` for operations without output) and request id.
-    Success {
-        /// The `<Op>Result` content (or the root's, when the dialect has no Result wrapper).
-        result: Value,
-        /// `ResponseMetadata/RequestId`, when present.
-        request_id: Option<String>,
-    },
-    /// An error document, even if it came with HTTP 200.
-    Error(ErrorDetails),
-}
-
 /// The fields of an error reply.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ErrorDetails {
@@ -285,38 +235,6 @@ pub struct ErrorDetails {
     pub kind: Option<String>,
     /// The request id in the body, when given.
     pub request_id: Option<String>,
-}
-
-/// Reads a success reply of `operation`, recognising an error document in its place.
-pub fn parse_reply(operation: &str, body: &[u8]) -> Result<Reply, String> {
-    let doc = parse_document(body)?;
-    if let Some(err) = error_from_document(&doc) {
-        return Ok(Reply::Error(err));
-    }
-    check_root(operation, &doc.root)?;
-    let request_id = doc
-        .tree
-        .get("ResponseMetadata")
-        .and_then(|m| m.get("RequestId"))
-        .or_else(|| doc.tree.get("RequestId"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let result_name = format!("{operation}Result");
-    let result = match doc.tree {
-        Value::Object(mut map) => match map.remove(&result_name) {
-            Some(result) => result,
-            None => {
-                map.remove("ResponseMetadata");
-                if map.is_empty() {
-                    Value::Null
-                } else {
-                    Value::Object(map)
-                }
-            }
-        },
-        _ => Value::Null,
-    };
-    Ok(Reply::Success { result, request_id })
 }
 
 /// Refuses a reply whose root is neither `<OpResponse>` nor `<Op>`.
@@ -353,17 +271,17 @@ pub enum TypedReply<T> {
 /// Why [`parse_typed_reply`] could not read a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadError {
-    /// The body is not a reply of the operation (bad XML, wrong root): as [`parse_reply`] says.
+    /// The body is not a reply of the operation (bad XML, wrong root).
     Xml(String),
-    /// The result does not fit the output shape: as [`crate::query::tree::from_tree`] says.
+    /// The result does not fit the output shape: as [`crate::query::tree::from_node`] says.
     Shape(String),
 }
 
-/// Reads a success reply of `operation` into its output shape in one pass: the same result as
-/// [`parse_reply`] followed by [`crate::query::tree::from_tree`] (or the shape's `Default` when
-/// the result is absent), without building the object tree in between — several times faster
-/// on large Describe replies. Error documents (`ErrorResponse`, `Response`, `Error` roots) go
-/// through [`parse_reply`], which knows every dialect.
+/// Reads a reply of `operation` in one pass: the node tree, then the output shape straight from
+/// it. The `<Op>Result` element is found wherever it stands (before or after
+/// `ResponseMetadata`), or the root's other children are the result when there is none
+/// (Phantom's DescribeAutoScalingInstances); no result is the shape's `Default`. An error
+/// document in place of the reply (any dialect's, even with HTTP 200) is a [`TypedReply::Error`].
 pub fn parse_typed_reply<T: DeserializeOwned + Default>(
     operation: &str,
     body: &[u8],
@@ -371,18 +289,8 @@ pub fn parse_typed_reply<T: DeserializeOwned + Default>(
     let text =
         std::str::from_utf8(body).map_err(|_| ReadError::Xml("reply is not valid UTF-8".into()))?;
     let (root, node) = parse_nodes(text).map_err(ReadError::Xml)?;
-    if matches!(&*root, "ErrorResponse" | "Response" | "Error") {
-        return match parse_reply(operation, body).map_err(ReadError::Xml)? {
-            Reply::Error(e) => Ok(TypedReply::Error(e)),
-            Reply::Success { result, request_id } => Ok(TypedReply::Success {
-                output: if result.is_null() {
-                    T::default()
-                } else {
-                    tree::from_tree(&result).map_err(|e| ReadError::Shape(e.0))?
-                },
-                request_id,
-            }),
-        };
+    if let Some(e) = error_from_node(&root, &node) {
+        return Ok(TypedReply::Error(e));
     }
     check_root(operation, &root).map_err(ReadError::Xml)?;
     let text_of = |n: Option<&Node<'_>>| match n {
@@ -413,30 +321,34 @@ pub fn parse_typed_reply<T: DeserializeOwned + Default>(
     Ok(TypedReply::Success { output, request_id })
 }
 
-fn error_from_document(doc: &Document) -> Option<ErrorDetails> {
-    let tree = &doc.tree;
-    let error = match doc.root.as_str() {
-        "ErrorResponse" | "Response" => tree
+/// The error an error document holds (AWS `ErrorResponse`, moto's `<Errors>`, EC2's
+/// `<Response><Errors>`, a bare `<Error>`), or `None` for any other document.
+fn error_from_node(root: &str, node: &Node<'_>) -> Option<ErrorDetails> {
+    let error = match root {
+        "ErrorResponse" | "Response" => node
             .get("Error")
-            .or_else(|| tree.get("Errors").and_then(|e| e.get("Error")))
+            .or_else(|| node.get("Errors").and_then(|e| e.get("Error")))
             .map(first_of),
-        "Error" => Some(tree),
+        "Error" => Some(node),
         _ => None,
     }?;
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let text = |n: Option<&Node<'_>>| match n {
+        Some(Node::Text(t)) => Some(t.to_string()),
+        _ => None,
+    };
     Some(ErrorDetails {
         code: text(error.get("Code")).unwrap_or_else(|| "UnknownError".into()),
         message: text(error.get("Message")).unwrap_or_default(),
         kind: text(error.get("Type")),
-        request_id: text(tree.get("RequestId"))
-            .or_else(|| text(tree.get("RequestID")))
+        request_id: text(node.get("RequestId"))
+            .or_else(|| text(node.get("RequestID")))
             .or_else(|| text(error.get("RequestId"))),
     })
 }
 
-fn first_of(value: &Value) -> &Value {
-    match value {
-        Value::Array(items) => items.first().unwrap_or(value),
+fn first_of<'x, 'a>(node: &'x Node<'a>) -> &'x Node<'a> {
+    match node {
+        Node::List(items) => items.first().unwrap_or(node),
         other => other,
     }
 }
@@ -445,11 +357,10 @@ fn first_of(value: &Value) -> &Value {
 /// puts the code there (`HTTP/1.1 400 InvalidParameterValue`) and in the first line of its text or
 /// HTML body. Returns `None` only for an empty body with no reason to go on.
 pub fn parse_error_body(status: u16, reason: Option<&str>, body: &[u8]) -> ErrorDetails {
-    if let Some(err) = parse_document(body)
+    let document = std::str::from_utf8(body)
         .ok()
-        .as_ref()
-        .and_then(error_from_document)
-    {
+        .and_then(|t| parse_nodes(t).ok());
+    if let Some(err) = document.and_then(|(root, node)| error_from_node(&root, &node)) {
         return err;
     }
     let text = String::from_utf8_lossy(body);
@@ -612,21 +523,9 @@ pub fn escape_into(text: &str, out: &mut String) {
     out.push_str(&text[plain..]);
 }
 
-/// Writes a success reply in the AWS form: `<?xml?>`, `<OpResponse xmlns=...>`, the Result (when
-/// `result` is an object), then `ResponseMetadata`.
-pub fn write_reply(operation: &str, result: Option<&Value>, request_id: &str) -> String {
-    let members = result.map(render_value_members);
-    write_rendered_reply(operation, members.as_deref(), request_id)
-}
-
-/// The members of an object tree as [`write_reply`] writes them inside the Result element.
-pub fn render_value_members(result: &Value) -> String {
-    let mut members = String::new();
-    write_members(result, &mut members);
-    members
-}
-
-/// [`write_reply`] with the Result's members already written (by [`render_members`]).
+/// Writes a success reply in the AWS form: `<?xml?>`, `<OpResponse xmlns=...>`, the Result with
+/// its members already written (by [`render_members`]) when the operation has output, then
+/// `ResponseMetadata`.
 pub fn write_rendered_reply(operation: &str, members: Option<&str>, request_id: &str) -> String {
     let mut out = String::with_capacity(members.map_or(0, str::len) + 3 * operation.len() + 256);
     let _ = write!(
@@ -644,12 +543,10 @@ pub fn write_rendered_reply(operation: &str, members: Option<&str>, request_id: 
     out
 }
 
-/// Writes the members of a shape as [`write_reply`] writes the members of
-/// `serde_json::to_value(shape)`, byte for byte, without building that tree: structures as
-/// elements, lists as `member` elements, absent values left out, numbers as `serde_json` prints
-/// them. Shapes with parts the Query XML form has no writing for (byte strings, tuples, enum
-/// variants with data, maps with non-text keys) are refused; the caller can then go through
-/// `to_value`.
+/// Writes the members of a shape, straight from serde: structures as elements, lists as
+/// `member` elements, absent values left out, numbers as `serde_json` prints them. Shapes with
+/// parts the Query XML form has no writing for (byte strings, tuples, enum variants with data,
+/// maps with non-text keys) are refused.
 pub fn render_members<T: Serialize + ?Sized>(shape: &T) -> Result<String, String> {
     let mut out = String::with_capacity(1024);
     shape.serialize(XmlWriter {
@@ -684,7 +581,7 @@ impl From<Unsupported> for String {
 }
 
 /// Writes one value as the element `name` (`None`: the top level, whose members only are
-/// written, as [`write_members`] does with an object and nothing else).
+/// written, and only when it is a structure or map).
 struct XmlWriter<'o> {
     out: &'o mut String,
     name: Option<&'o str>,
@@ -983,14 +880,6 @@ pub fn write_error(kind: &str, code: &str, message: &str, request_id: &str) -> S
     )
 }
 
-fn write_members(tree: &Value, out: &mut String) {
-    if let Value::Object(map) = tree {
-        for (name, value) in map {
-            write_element(name, value, out);
-        }
-    }
-}
-
 fn open_tag(name: &str, out: &mut String) {
     out.push('<');
     out.push_str(name);
@@ -1001,39 +890,6 @@ fn close_tag(name: &str, out: &mut String) {
     out.push_str("</");
     out.push_str(name);
     out.push('>');
-}
-
-fn write_element(name: &str, value: &Value, out: &mut String) {
-    match value {
-        Value::Null => {}
-        Value::Array(items) => {
-            open_tag(name, out);
-            for item in items {
-                write_element("member", item, out);
-            }
-            close_tag(name, out);
-        }
-        Value::Object(_) => {
-            open_tag(name, out);
-            write_members(value, out);
-            close_tag(name, out);
-        }
-        Value::String(s) => {
-            open_tag(name, out);
-            escape_into(s, out);
-            close_tag(name, out);
-        }
-        Value::Bool(b) => {
-            open_tag(name, out);
-            out.push_str(if *b { "true" } else { "false" });
-            close_tag(name, out);
-        }
-        Value::Number(n) => {
-            open_tag(name, out);
-            let _ = write!(out, "{n}");
-            close_tag(name, out);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -1081,16 +937,20 @@ mod tests {
         );
     }
 
+    fn read(operation: &str, body: &[u8]) -> Result<TypedReply<Value>, ReadError> {
+        parse_typed_reply::<Value>(operation, body)
+    }
+
     #[test]
     fn result_after_or_before_metadata() {
         let aws = br#"<?xml version="1.0"?><XResponse xmlns="a"><XResult><Items><member><N>1</N></member></Items><Next/></XResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></XResponse>"#;
         let phantom = br#"<XResponse xmlns="b"><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata><XResult><Items><member><N>1</N></member></Items><Next/></XResult></XResponse>"#;
         for body in [&aws[..], &phantom[..]] {
-            let reply = parse_reply("X", body).unwrap();
+            let reply = read("X", body).unwrap();
             assert_eq!(
                 reply,
-                Reply::Success {
-                    result: json!({"Items": [{"N": "1"}], "Next": ""}),
+                TypedReply::Success {
+                    output: json!({"Items": [{"N": "1"}], "Next": ""}),
                     request_id: Some("r1".into())
                 }
             );
@@ -1100,16 +960,16 @@ mod tests {
     #[test]
     fn no_result_wrapper() {
         let body = b"<X xmlns=\"b\"><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata><Items><member>a</member></Items></X>";
-        let Reply::Success { result, .. } = parse_reply("X", body).unwrap() else {
+        let TypedReply::Success { output, .. } = read("X", body).unwrap() else {
             panic!()
         };
-        assert_eq!(result, json!({"Items": ["a"]}));
+        assert_eq!(output, json!({"Items": ["a"]}));
     }
 
     #[test]
     fn error_document_in_a_200() {
         let body = b"<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>m</Message></Error></Errors></ErrorResponse>";
-        let Reply::Error(e) = parse_reply("X", body).unwrap() else {
+        let TypedReply::Error(e) = read("X", body).unwrap() else {
             panic!()
         };
         assert_eq!(e.code, "SignatureDoesNotMatch");
@@ -1119,29 +979,24 @@ mod tests {
     #[test]
     fn hostile_documents_are_refused() {
         let deep = "<a>".repeat(10_000);
+        assert!(parse_nodes(&deep).unwrap_err().contains("deeper"));
         assert!(
-            parse_document(deep.as_bytes())
-                .unwrap_err()
-                .contains("deeper")
-        );
-        assert!(
-            parse_document(b"<a><b>x</b>")
+            parse_nodes("<a><b>x</b>")
                 .unwrap_err()
                 .contains("truncated")
         );
         assert!(
-            parse_document(b"<a>&bogus;</a>")
+            parse_nodes("<a>&bogus;</a>")
                 .unwrap_err()
                 .contains("entity")
         );
-        assert!(parse_document(b"\xff\xfe").is_err());
-        assert!(parse_document(b"").is_err());
-        assert!(parse_document(b"hello").is_err());
-        assert!(
-            parse_reply("X", b"<ListAllMyBucketsResult/>")
-                .unwrap_err()
-                .contains("S3")
-        );
+        assert!(read("X", b"\xff\xfe").is_err());
+        assert!(parse_nodes("").is_err());
+        assert!(parse_nodes("hello").is_err());
+        let Err(ReadError::Xml(e)) = read("X", b"<ListAllMyBucketsResult/>") else {
+            panic!()
+        };
+        assert!(e.contains("S3"), "{e}");
     }
 
     #[test]
@@ -1164,11 +1019,12 @@ mod tests {
     #[test]
     fn writes_and_reads_back() {
         let result = json!({"Groups": [{"Name": "a<b", "Size": 2, "On": true}], "Empty": []});
-        let xml = write_reply("X", Some(&result), "rid");
-        let Reply::Success {
-            result: back,
+        let members = render_members(&result).unwrap();
+        let xml = write_rendered_reply("X", Some(&members), "rid");
+        let TypedReply::Success {
+            output: back,
             request_id,
-        } = parse_reply("X", xml.as_bytes()).unwrap()
+        } = read("X", xml.as_bytes()).unwrap()
         else {
             panic!()
         };
@@ -1178,7 +1034,7 @@ mod tests {
             json!({"Groups": [{"Name": "a<b", "Size": "2", "On": "true"}], "Empty": ""})
         );
         let err = write_error("Sender", "ValidationError", "bad & worse", "rid");
-        let Reply::Error(e) = parse_reply("X", err.as_bytes()).unwrap() else {
+        let TypedReply::Error(e) = read("X", err.as_bytes()).unwrap() else {
             panic!()
         };
         assert_eq!(
