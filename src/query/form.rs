@@ -14,6 +14,8 @@ use serde_json::Value;
 
 use crate::query::xml::Node;
 
+pub use crate::query::encoding::{decode_pairs, encode_pairs};
+
 /// The deepest key (`A.B.member.1.C` has 5 segments) accepted when decoding a form.
 pub const MAX_KEY_SEGMENTS: usize = 16;
 
@@ -161,56 +163,6 @@ fn shorten(text: &str) -> String {
         s.push_str("...");
     }
     s
-}
-
-/// Percent-encodes for the Query protocol: everything but `A-Z a-z 0-9 - _ . ~`, space as `%20`.
-pub fn encode_component(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, QUERY_SET).to_string()
-}
-
-const QUERY_SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// Encodes parameters as `k=v&k=v`, in the given order.
-pub fn encode_pairs(pairs: &[(String, String)]) -> String {
-    let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(&encode_component(k));
-        out.push('=');
-        out.push_str(&encode_component(v));
-    }
-    out
-}
-
-/// Decodes `application/x-www-form-urlencoded` text (`+` is a space). Invalid UTF-8 is an error.
-pub fn decode_pairs(text: &[u8]) -> Result<Vec<(String, String)>, String> {
-    let mut pairs = Vec::new();
-    for part in text.split(|b| *b == b'&') {
-        if part.is_empty() {
-            continue;
-        }
-        let (k, v) = match part.iter().position(|b| *b == b'=') {
-            Some(i) => (&part[..i], &part[i + 1..]),
-            None => (part, &part[part.len()..]),
-        };
-        pairs.push((decode_component(k)?, decode_component(v)?));
-    }
-    Ok(pairs)
-}
-
-fn decode_component(raw: &[u8]) -> Result<String, String> {
-    let plus_as_space: Vec<u8> = raw
-        .iter()
-        .map(|b| if *b == b'+' { b' ' } else { *b })
-        .collect();
-    let bytes: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
-    String::from_utf8(bytes).map_err(|_| "form parameter is not valid UTF-8".to_string())
 }
 
 #[cfg(test)]

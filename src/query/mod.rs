@@ -4,6 +4,7 @@
 //! A request travels as a [`QueryRequest`] (where it goes and its ordered parameters); a signer turns
 //! it into a [`SignedRequest`] (the exact URL, headers and body to send).
 
+pub mod encoding;
 pub mod form;
 pub mod sign;
 pub mod timestamp;

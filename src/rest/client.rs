@@ -18,7 +18,6 @@
 
 use std::time::Duration;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -32,13 +31,7 @@ use crate::http::failure::{self, SendFailure, Timeouts};
 use crate::http::reply::{self, BodyError, Reply};
 use crate::http::retry::{Attempt, Retrier, RetryPolicy, classify, parse_retry_after};
 use crate::http::trace::{Trace, redact_query};
-
-/// Characters escaped in a path segment (everything but unreserved characters).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+use crate::query::encoding::encode_component;
 
 /// Where and how the client talks to the REST API.
 #[derive(Debug, Clone)]
@@ -152,8 +145,8 @@ impl Client {
     pub async fn login(&self, user: &str, password: &Secret) -> Result<Token, Error> {
         let form = format!(
             "username={}&password={}",
-            form_encode(user),
-            form_encode(password.expose())
+            encode_component(user),
+            encode_component(password.expose())
         );
         // The password travels in this request: hide it in what comes back.
         let reply = self
@@ -387,13 +380,13 @@ impl Client {
         let mut url = self.config.base_url.clone();
         for segment in path {
             url.push('/');
-            url.extend(utf8_percent_encode(segment, SEGMENT));
+            url.push_str(&encode_component(segment));
         }
         for (i, (k, v)) in query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
-            url.push_str(&form_encode(k));
+            url.push_str(&encode_component(k));
             url.push('=');
-            url.push_str(&form_encode(v));
+            url.push_str(&encode_component(v));
         }
         url
     }
@@ -581,11 +574,6 @@ fn redacted_body(bytes: &[u8]) -> String {
             text.trim_end().to_string()
         }
     }
-}
-
-/// `application/x-www-form-urlencoded` encoding of one value.
-fn form_encode(value: &str) -> String {
-    utf8_percent_encode(value, SEGMENT).to_string()
 }
 
 #[cfg(test)]
