@@ -175,16 +175,6 @@ impl Transport {
         operation: &str,
         params: Vec<(String, String)>,
     ) -> (Result<(T, Option<String>)>, CallReport) {
-        self.call_reading(operation, params, xml::parse_typed_reply::<T>)
-            .await
-    }
-
-    async fn call_reading<T>(
-        &self,
-        operation: &str,
-        params: Vec<(String, String)>,
-        read: Reader<T>,
-    ) -> (Result<(T, Option<String>)>, CallReport) {
         let config = &self.inner.config;
         let mut all = Vec::with_capacity(params.len() + 2);
         all.push(("Action".to_string(), operation.to_string()));
@@ -198,14 +188,13 @@ impl Transport {
             clock: Some(&self.inner.clock),
             trace: &self.inner.trace,
         };
-        retrier.run(|| self.attempt(operation, &all, read)).await
+        retrier.run(|| self.attempt::<T>(operation, &all)).await
     }
 
-    async fn attempt<T>(
+    async fn attempt<T: DeserializeOwned + Default>(
         &self,
         operation: &str,
         params: &[(String, String)],
-        read: Reader<T>,
     ) -> Result<Attempt<(T, Option<String>)>> {
         let signed = self.sign(params)?;
         let trace = &self.inner.trace;
@@ -247,7 +236,7 @@ impl Transport {
             ));
         }
         let details = if (200..300).contains(&raw.status) {
-            match read(operation, &raw.body) {
+            match xml::parse_typed_reply::<T>(operation, &raw.body) {
                 Ok(TypedReply::Success {
                     output,
                     request_id: in_body,
@@ -387,9 +376,6 @@ fn request_id(reply: &Reply) -> Option<String> {
         .or_else(|| reply.header("x-amz-request-id"))
         .map(str::to_string)
 }
-
-/// Reads a 2xx body: a success into `T`, or the error document some servers send with a 200.
-type Reader<T> = fn(&str, &[u8]) -> std::result::Result<TypedReply<T>, ReadError>;
 
 /// Whether an error reply is Phantom's text error page (`500 Code`, a blank line, the
 /// explanation, a blank line, the details) whose details are a Python exception: `ValueError:
