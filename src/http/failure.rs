@@ -89,3 +89,35 @@ pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     }
     message
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_transport_error_keeps_its_cause() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        drop(listener);
+        let e = reqwest::Client::new().get(&url).send().await.unwrap_err();
+        let timeouts = Timeouts {
+            connect: Duration::from_secs(1),
+            read: Duration::from_secs(1),
+        };
+        let failure = from_reqwest(e, "Op", &url, timeouts);
+        assert!(!failure.maybe_done, "a refused connection sent nothing");
+        assert!(failure.retry);
+        assert!(matches!(failure.error, Error::Transport { .. }));
+        let source = std::error::Error::source(&failure.error).expect("a source");
+        assert!(
+            source.downcast_ref::<reqwest::Error>().is_some(),
+            "{source}"
+        );
+        assert!(
+            failure
+                .error
+                .to_string()
+                .starts_with("Op: could not reach http://127.0.0.1:")
+        );
+    }
+}

@@ -1,4 +1,5 @@
-//! The `--debug` trace: each request and reply as lines on stderr, prefixed `[debug] `, with every
+//! The `--debug` trace: each request and reply as one entry on stderr, its first line prefixed
+//! `[debug] ` (the rest as they are, so a request's `> ...` lines can be read as sent), with every
 //! secret redacted twice over: the parameters and headers that carry secrets are blanked by name
 //! ([`redact_query`], [`redact_header`]), and whatever is left is run through the client's
 //! [`Scrubber`], which knows the secrets themselves.
@@ -46,16 +47,14 @@ impl Trace {
         self
     }
 
-    /// Writes `text` (one or more lines), scrubbed, each line prefixed `[debug] `.
+    /// Writes one entry (one or more lines), scrubbed, prefixed `[debug] `.
     pub fn line(&self, text: &str) {
         if !self.enabled {
             return;
         }
         let text = self.scrubber.scrub(text);
         let mut err = std::io::stderr().lock();
-        for line in text.lines() {
-            let _ = writeln!(err, "[debug] {line}");
-        }
+        let _ = writeln!(err, "[debug] {text}");
     }
 
     /// Traces a request: `> METHOD URL`, its headers and its body (given already redacted),
