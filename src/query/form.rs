@@ -1,15 +1,16 @@
 //! Query form encoding: a request shape to ordered parameters and back.
 //!
-//! Sending, a shape is serialized with serde into a tree (`serde_json::to_value`, which keeps the
-//! model's member order) and flattened the way botocore's Query serializer does: structures with
-//! dots, lists as `Name.member.N` (1-based), booleans `true`/`false`, an empty list as `Name=`.
+//! Sending, a shape is serialized by a serde serializer straight to ordered pairs, the way
+//! botocore's Query serializer writes them: members in model order, structures with dots, lists as
+//! `Name.member.N` (1-based), booleans `true`/`false`, numbers as JSON prints them, an empty list
+//! as `Name=`, absent members left out.
 //! Receiving (the built-in endpoint), [`pairs_to_node`] rebuilds the node tree an XML reply
 //! also becomes, and [`crate::query::tree::from_node`] fills the same shape.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Serialize, ser};
 use serde_json::Value;
 
 use crate::query::xml::Node;
@@ -20,38 +21,362 @@ pub use crate::query::encoding::{decode_pairs, encode_pairs};
 pub const MAX_KEY_SEGMENTS: usize = 16;
 
 /// Serializes a request shape into Query parameters, in model member order (the transport puts
-/// `Action` and `Version` first).
-pub fn to_params<T: Serialize>(input: &T) -> Result<Vec<(String, String)>, String> {
-    let tree =
-        serde_json::to_value(input).map_err(|e| format!("cannot encode the request: {e}"))?;
+/// `Action` and `Version` first), straight from serde: no tree in between.
+pub fn to_params<T: Serialize + ?Sized>(input: &T) -> Result<Vec<(String, String)>, String> {
     let mut params = Vec::new();
-    flatten(&tree, String::new(), &mut params);
+    input
+        .serialize(PairWriter {
+            out: &mut params,
+            prefix: String::new(),
+        })
+        .map_err(|e| format!("cannot encode the request: {e}"))?;
     Ok(params)
 }
 
-/// Appends the Query parameters of `tree` below `prefix` to `out`.
-pub fn flatten(tree: &Value, prefix: String, out: &mut Vec<(String, String)>) {
-    match tree {
-        Value::Null => {}
-        Value::Bool(b) => out.push((prefix, b.to_string())),
-        Value::Number(n) => out.push((prefix, n.to_string())),
-        Value::String(s) => out.push((prefix, s.clone())),
-        Value::Array(items) if items.is_empty() => out.push((prefix, String::new())),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                flatten(item, format!("{prefix}.member.{}", i + 1), out);
+/// Why a value has no form encoding (a map key that is not text, a key given twice).
+#[derive(Debug)]
+struct EncodeError(String);
+
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+impl ser::Error for EncodeError {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        EncodeError(msg.to_string())
+    }
+}
+
+/// `prefix.name`, or `name` at the top level.
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// Writes one value as the parameters below `prefix`: a leaf as `prefix=text`, a structure's
+/// members as `prefix.Name`, a list's items as `prefix.member.N` (1-based; an empty list is
+/// `prefix=`), nothing for an absent value.
+struct PairWriter<'o> {
+    out: &'o mut Vec<(String, String)>,
+    prefix: String,
+}
+
+impl PairWriter<'_> {
+    fn leaf(self, text: String) -> Result<(), EncodeError> {
+        self.out.push((self.prefix, text));
+        Ok(())
+    }
+}
+
+macro_rules! integer_pairs {
+    ($($method:ident $ty:ty),*) => {$(
+        fn $method(self, v: $ty) -> Result<(), EncodeError> {
+            self.leaf(v.to_string())
+        }
+    )*};
+}
+
+impl<'o> ser::Serializer for PairWriter<'o> {
+    type Ok = ();
+    type Error = EncodeError;
+    type SerializeSeq = PairList<'o>;
+    type SerializeTuple = PairList<'o>;
+    type SerializeTupleStruct = PairList<'o>;
+    type SerializeTupleVariant = PairList<'o>;
+    type SerializeMap = PairStruct<'o>;
+    type SerializeStruct = PairStruct<'o>;
+    type SerializeStructVariant = PairStruct<'o>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), EncodeError> {
+        self.leaf(if v { "true" } else { "false" }.to_string())
+    }
+
+    integer_pairs!(
+        serialize_i8 i8, serialize_i16 i16, serialize_i32 i32, serialize_i64 i64,
+        serialize_i128 i128, serialize_u8 u8, serialize_u16 u16, serialize_u32 u32,
+        serialize_u64 u64, serialize_u128 u128
+    );
+
+    fn serialize_f32(self, v: f32) -> Result<(), EncodeError> {
+        self.serialize_f64(f64::from(v))
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<(), EncodeError> {
+        // Printed as serde_json prints a number; a value JSON has no number for is left out.
+        match serde_json::Number::from_f64(v) {
+            Some(n) => self.leaf(n.to_string()),
+            None => Ok(()),
+        }
+    }
+
+    fn serialize_char(self, v: char) -> Result<(), EncodeError> {
+        self.leaf(v.to_string())
+    }
+
+    fn serialize_str(self, v: &str) -> Result<(), EncodeError> {
+        self.leaf(v.to_string())
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), EncodeError> {
+        use ser::SerializeSeq as _;
+        let mut list = self.serialize_seq(Some(v.len()))?;
+        for b in v {
+            list.serialize_element(b)?;
+        }
+        list.end()
+    }
+
+    fn serialize_none(self) -> Result<(), EncodeError> {
+        Ok(())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), EncodeError> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), EncodeError> {
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), EncodeError> {
+        Ok(())
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), EncodeError> {
+        self.leaf(variant.to_string())
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        let prefix = join(&self.prefix, variant);
+        value.serialize(PairWriter {
+            out: self.out,
+            prefix,
+        })
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<PairList<'o>, EncodeError> {
+        Ok(PairList {
+            out: self.out,
+            prefix: self.prefix,
+            count: 0,
+        })
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<PairList<'o>, EncodeError> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<PairList<'o>, EncodeError> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<PairList<'o>, EncodeError> {
+        Ok(PairList {
+            prefix: join(&self.prefix, variant),
+            out: self.out,
+            count: 0,
+        })
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<PairStruct<'o>, EncodeError> {
+        Ok(PairStruct {
+            out: self.out,
+            prefix: self.prefix,
+            key: None,
+            seen: Vec::new(),
+        })
+    }
+
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<PairStruct<'o>, EncodeError> {
+        self.serialize_map(None)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<PairStruct<'o>, EncodeError> {
+        Ok(PairStruct {
+            prefix: join(&self.prefix, variant),
+            out: self.out,
+            key: None,
+            seen: Vec::new(),
+        })
+    }
+}
+
+/// A list being written: item N below `prefix.member.N`, counting absent items too.
+struct PairList<'o> {
+    out: &'o mut Vec<(String, String)>,
+    prefix: String,
+    count: usize,
+}
+
+impl PairList<'_> {
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+        self.count += 1;
+        value.serialize(PairWriter {
+            out: self.out,
+            prefix: format!("{}.member.{}", self.prefix, self.count),
+        })
+    }
+
+    fn finish(self) -> Result<(), EncodeError> {
+        if self.count == 0 {
+            // botocore sends an empty list as `Name=`.
+            self.out.push((self.prefix, String::new()));
+        }
+        Ok(())
+    }
+}
+
+macro_rules! list_like {
+    ($($trait:ident $method:ident),*) => {$(
+        impl ser::$trait for PairList<'_> {
+            type Ok = ();
+            type Error = EncodeError;
+
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+                self.item(value)
+            }
+
+            fn end(self) -> Result<(), EncodeError> {
+                self.finish()
             }
         }
-        Value::Object(map) => {
-            for (key, value) in map {
-                let name = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
-                flatten(value, name, out);
-            }
+    )*};
+}
+
+list_like!(
+    SerializeSeq serialize_element,
+    SerializeTuple serialize_element,
+    SerializeTupleStruct serialize_field,
+    SerializeTupleVariant serialize_field
+);
+
+/// A structure (or text-keyed map) being written: member `Name` below `prefix.Name`. A map key
+/// given twice is refused (which of the values would be meant?).
+struct PairStruct<'o> {
+    out: &'o mut Vec<(String, String)>,
+    prefix: String,
+    key: Option<String>,
+    seen: Vec<String>,
+}
+
+impl PairStruct<'_> {
+    fn member<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), EncodeError> {
+        value.serialize(PairWriter {
+            out: self.out,
+            prefix: join(&self.prefix, name),
+        })
+    }
+}
+
+impl ser::SerializeStruct for PairStruct<'_> {
+    type Ok = ();
+    type Error = EncodeError;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        self.member(key, value)
+    }
+
+    fn end(self) -> Result<(), EncodeError> {
+        Ok(())
+    }
+}
+
+impl ser::SerializeStructVariant for PairStruct<'_> {
+    type Ok = ();
+    type Error = EncodeError;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        self.member(key, value)
+    }
+
+    fn end(self) -> Result<(), EncodeError> {
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for PairStruct<'_> {
+    type Ok = ();
+    type Error = EncodeError;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), EncodeError> {
+        let key = match serde_json::to_value(key) {
+            Ok(Value::String(k)) => k,
+            Ok(Value::Number(n)) => n.to_string(),
+            Ok(Value::Bool(b)) => b.to_string(),
+            _ => return Err(EncodeError("a map key that is not text".into())),
+        };
+        if self.seen.contains(&key) {
+            return Err(EncodeError(format!("member {key} given twice")));
         }
+        self.seen.push(key.clone());
+        self.key = Some(key);
+        Ok(())
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| EncodeError("a map value without its key".into()))?;
+        self.member(&key, value)
+    }
+
+    fn end(self) -> Result<(), EncodeError> {
+        Ok(())
     }
 }
 
@@ -215,6 +540,38 @@ mod tests {
              &AvailabilityZones.member.1=us-east-1a&AvailabilityZones.member.2=us-east-1b\
              &LoadBalancerNames=&Tags.member.1.Key=env&Tags.member.1.PropagateAtLaunch=true"
         );
+    }
+
+    #[test]
+    fn every_serde_form_has_one_encoding() {
+        // Absent items keep their index; numbers as JSON prints them; NaN, None and unit left out;
+        // a newtype variant is a structure of one member; nested empty lists are `Name=`.
+        #[derive(Serialize)]
+        enum Choice {
+            Plain,
+            Wrapped(u8),
+        }
+        let value = json!({
+            "A": [null, "z", [], {"B": null, "C": 1.5}],
+            "D": {"E": {"F": "g h"}},
+            "I": u64::MAX,
+            "J": -2,
+        });
+        assert_eq!(
+            encode_pairs(&to_params(&value).unwrap()),
+            "A.member.2=z&A.member.3=&A.member.4.C=1.5&D.E.F=g%20h&I=18446744073709551615&J=-2"
+        );
+        assert_eq!(
+            to_params(&(Choice::Plain, Choice::Wrapped(7), f64::NAN, (), Some(true))).unwrap(),
+            vec![
+                (".member.1".to_string(), "Plain".to_string()),
+                (".member.2.Wrapped".into(), "7".into()),
+                (".member.5".into(), "true".into()),
+            ]
+        );
+        let mut map = std::collections::BTreeMap::new();
+        map.insert(3, "x");
+        assert_eq!(to_params(&map).unwrap(), vec![("3".into(), "x".into())]);
     }
 
     #[test]

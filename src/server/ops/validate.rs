@@ -416,8 +416,7 @@ mod tests {
 
     /// The node tree of the form a Query client sends for `value`.
     fn node(value: &serde_json::Value) -> Node<'static> {
-        let mut pairs = Vec::new();
-        crate::query::form::flatten(value, String::new(), &mut pairs);
+        let pairs = crate::query::form::to_params(value).unwrap();
         crate::query::form::pairs_to_node(&pairs).unwrap()
     }
     use crate::autoscaling::constraints::input_shape;
