@@ -314,39 +314,28 @@ impl PairStruct<'_> {
     }
 }
 
-impl ser::SerializeStruct for PairStruct<'_> {
-    type Ok = ();
-    type Error = EncodeError;
+macro_rules! struct_like {
+    ($($trait:ident),*) => {$(
+        impl ser::$trait for PairStruct<'_> {
+            type Ok = ();
+            type Error = EncodeError;
 
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), EncodeError> {
-        self.member(key, value)
-    }
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), EncodeError> {
+                self.member(key, value)
+            }
 
-    fn end(self) -> Result<(), EncodeError> {
-        Ok(())
-    }
+            fn end(self) -> Result<(), EncodeError> {
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for PairStruct<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), EncodeError> {
-        self.member(key, value)
-    }
-
-    fn end(self) -> Result<(), EncodeError> {
-        Ok(())
-    }
-}
+struct_like!(SerializeStruct, SerializeStructVariant);
 
 impl ser::SerializeMap for PairStruct<'_> {
     type Ok = ();
