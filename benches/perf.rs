@@ -39,8 +39,7 @@ use phantom_autoscale::query::QueryRequest;
 use phantom_autoscale::query::endpoint::Endpoint;
 use phantom_autoscale::query::sign::{HmacAlgorithm, SignatureVersion, SigningParams, sign};
 use phantom_autoscale::query::transport::TransportConfig;
-use phantom_autoscale::query::tree::from_tree;
-use phantom_autoscale::query::xml::{ReadError, Reply, TypedReply, parse_reply, parse_typed_reply};
+use phantom_autoscale::query::xml::{ReadError, TypedReply, parse_typed_reply};
 use serde_json::json;
 
 type Failure = Box<dyn std::error::Error>;
@@ -225,7 +224,7 @@ async fn fetch(
             request = request.header(k, v);
         }
         let body = request.send().await?.error_for_status()?.bytes().await?;
-        let output = parse_groups(&body)?;
+        let output = parse_groups_typed(&body)?;
         count += 1;
         bytes += body.len();
         groups += output.auto_scaling_groups.as_ref().map_or(0, Vec::len);
@@ -236,15 +235,6 @@ async fn fetch(
         }
     }
     Ok(json!({"pages": count, "bytes": bytes, "groups": groups}))
-}
-
-/// What the client does with a DescribeAutoScalingGroups reply body today: the object tree
-/// (`parse_reply`), then the shape (`from_tree`).
-fn parse_groups(body: &[u8]) -> Result<DescribeAutoScalingGroupsOutput, Failure> {
-    match parse_reply("DescribeAutoScalingGroups", body)? {
-        Reply::Success { result, .. } => Ok(from_tree(&result)?),
-        Reply::Error(e) => Err(format!("error reply {}: {}", e.code, e.message).into()),
-    }
 }
 
 /// The one-pass reader (`parse_typed_reply`): bytes to shape without the object tree.
@@ -273,7 +263,7 @@ fn parse(dir: &Path, budget: Duration) -> Result<serde_json::Value, Failure> {
     let bytes: usize = files.iter().map(Vec::len).sum();
     let (mut groups, mut instances) = (0usize, 0usize);
     for body in &files {
-        let out = parse_groups(body)?;
+        let out = parse_groups_typed(body)?;
         for g in out.auto_scaling_groups.unwrap_or_default() {
             groups += 1;
             instances += g.instances.map_or(0, |i| i.len());
@@ -282,16 +272,8 @@ fn parse(dir: &Path, budget: Duration) -> Result<serde_json::Value, Failure> {
     let mut report = json!({
         "files": files.len(), "bytes": bytes, "groups": groups, "instances": instances,
     });
-    type Reader = fn(&[u8]) -> Result<DescribeAutoScalingGroupsOutput, Failure>;
-    for (name, read) in [
-        ("tree", parse_groups as Reader),
-        ("typed", parse_groups_typed),
-    ] {
-        for body in &files {
-            if read(body)? != parse_groups(body)? {
-                return Err(format!("the {name} reader disagrees with the tree reader").into());
-            }
-        }
+    {
+        let (name, read) = ("typed", parse_groups_typed);
         let started = Instant::now();
         let mut rounds = 0u64;
         while started.elapsed() < budget {

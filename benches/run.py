@@ -320,9 +320,7 @@ def table(r):
         a, b = r[f"parse_{key}_rust"], r[f"parse_{key}_py"]
         items = "instances" if key == "wide" else "groups"
         tok = a["tokenize"]["mb_per_s"]
-        for path, label in (("typed", "one-pass reader"), ("tree", "object-tree path")):
-            if path not in a:
-                continue
+        for path, label in (("typed", "one-pass reader"),):
             ratio = a[path]["mb_per_s"] / b["mb_per_s"]
             row(f"{name}, {label} (MB/s)", f"{a[path]['mb_per_s']:,.1f} MB/s",
                 f"{b['mb_per_s']:,.2f} MB/s", ratio, ">= 30x", ratio >= 30,

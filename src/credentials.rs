@@ -134,7 +134,7 @@ impl Scrubber {
         if secret.len() < MIN_SCRUBBED_LEN {
             return self;
         }
-        let encoded = crate::query::form::encode_component(secret);
+        let encoded = crate::query::encoding::encode_component(secret);
         let lower_hex = lower_percent_hex(&encoded);
         let xml = secret
             .replace('&', "&amp;")
@@ -274,7 +274,7 @@ mod tests {
             .with_basic_auth("7", token)
             .with_secret("pw-canary-1");
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("7:{token}"));
-        let encoded = crate::query::form::encode_component(token);
+        let encoded = crate::query::encoding::encode_component(token);
         let text = format!(
             "raw {token} | form {encoded} | lower {} | xml {} | json {} | basic {basic} | pw pw-canary-1",
             lower_percent_hex(&encoded),

@@ -51,8 +51,10 @@ pub enum Error {
         operation: String,
         /// The endpoint URL.
         endpoint: String,
-        /// What went wrong.
+        /// What went wrong, its causes included, on one line (the CLI's report).
         message: String,
+        /// The underlying error (reqwest's), for callers that walk `source()`.
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The request took longer than the configured timeout or deadline.
     #[error("{operation}: timed out after {elapsed_ms} ms ({what})")]
@@ -82,6 +84,10 @@ pub enum Error {
     /// A request could not be signed or built.
     #[error("signing: {0}")]
     Signing(String),
+    /// A request's parameters or body could not be encoded (a value the form or JSON encoding
+    /// cannot carry).
+    #[error("encoding the request: {0}")]
+    Encoding(String),
     /// A named thing (domain, launch configuration) does not exist.
     #[error("no such {0}")]
     NotFound(String),
@@ -143,7 +149,7 @@ impl Error {
         match self {
             Error::Service(e) if e.status >= 500 => 5,
             Error::Service(_) | Error::NotFound(_) | Error::Failed { .. } => 1,
-            Error::Config(_) | Error::Signing(_) | Error::Io { .. } => 2,
+            Error::Config(_) | Error::Signing(_) | Error::Encoding(_) | Error::Io { .. } => 2,
             Error::Transport { .. } | Error::Timeout { .. } => 3,
             Error::Parse { .. } => 4,
         }

@@ -6,6 +6,8 @@
 //! - [`autoscaling`]: the service's shapes and [`autoscaling::Client`], one async method per operation;
 //! - [`rest`]: Phantom's JSON REST API (`/api/dev`): token, sites, launch configurations, domains;
 //! - [`credentials`] and [`config`]: keys, and where and how to send requests;
+//! - [`http`]: the HTTP layer both clients share (client and TLS, reply cap, retries and backoff,
+//!   clock skew, the redacting `--debug` trace);
 //! - `server` (feature `server`, on by default): the built-in endpoint behind `phantom serve`
 //!   and `phantom demo`;
 //! - `cli` (feature `cli`, on by default): the `phantom` command.
@@ -37,6 +39,7 @@ pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod http;
 pub mod profile;
 pub mod query;
 pub mod rest;

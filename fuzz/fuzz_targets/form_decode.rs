@@ -10,8 +10,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(pairs) = form::decode_pairs(data) else {
         return;
     };
-    let Ok(value) = form::pairs_to_tree(&pairs) else {
+    let Ok(node) = form::pairs_to_node(&pairs) else {
         return;
     };
-    let _ = tree::from_tree::<CreateAutoScalingGroupInput>(&value);
+    let _ = tree::from_node::<CreateAutoScalingGroupInput>(&node);
 });

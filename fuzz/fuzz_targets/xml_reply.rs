@@ -4,12 +4,11 @@
 
 use libfuzzer_sys::fuzz_target;
 use phantom_autoscale::autoscaling::types::DescribeAutoScalingGroupsOutput;
-use phantom_autoscale::query::{tree, xml};
+use phantom_autoscale::query::xml;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(xml::Reply::Success { result, .. }) =
-        xml::parse_reply("DescribeAutoScalingGroups", data)
-    {
-        let _ = tree::from_tree::<DescribeAutoScalingGroupsOutput>(&result);
-    }
+    let _ = xml::parse_typed_reply::<DescribeAutoScalingGroupsOutput>(
+        "DescribeAutoScalingGroups",
+        data,
+    );
 });

@@ -75,7 +75,7 @@ impl Client {
     /// Sends any operation and returns its typed reply with the request id. A Create retried
     /// after a lost reply and answered `AlreadyExists` is checked as the module docs say.
     pub async fn send<O: Operation>(&self, input: &O) -> Result<Response<O::Output>> {
-        let params = form::to_params(input).map_err(Error::Signing)?;
+        let params = form::to_params(input).map_err(Error::Encoding)?;
         let (outcome, report) = self
             .transport
             .call_typed_with_report::<O::Output>(O::NAME, params)
@@ -96,7 +96,7 @@ impl Client {
 
     /// Sends `input` without the ambiguous-Create check (for the check's own Describe calls).
     async fn send_plain<O: Operation>(&self, input: &O) -> Result<O::Output> {
-        let params = form::to_params(input).map_err(Error::Signing)?;
+        let params = form::to_params(input).map_err(Error::Encoding)?;
         let (outcome, _) = self
             .transport
             .call_typed_with_report::<O::Output>(O::NAME, params)

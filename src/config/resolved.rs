@@ -45,6 +45,19 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// The retry policy both clients use: the attempts asked for, the SDKs' backoff (its base
+    /// shortened only where a test asks).
+    fn retry_policy(&self) -> RetryPolicy {
+        let mut retry = RetryPolicy {
+            max_attempts: self.max_attempts,
+            ..RetryPolicy::default()
+        };
+        if let Some(base) = self.retry_base_delay {
+            retry.base_delay = base;
+        }
+        retry
+    }
+
     /// Whether to verify certificates, and the extra CA certificates (read from the bundle).
     fn tls(&self) -> Result<(bool, Option<Vec<u8>>), Error> {
         let pem = match &self.ca_bundle {
@@ -99,13 +112,7 @@ impl ResolvedConfig {
             .dialect
             .signature_version(self.signature, self.signature_method);
         t.credentials = self.credentials.clone();
-        t.retry = RetryPolicy {
-            max_attempts: c.max_attempts,
-            ..RetryPolicy::default()
-        };
-        if let Some(base) = c.retry_base_delay {
-            t.retry.base_delay = base;
-        }
+        t.retry = c.retry_policy();
         t.connect_timeout = c.connect_timeout;
         t.read_timeout = c.read_timeout;
         // Default deadline: every attempt may take its connect + read time (the transport's
@@ -136,6 +143,7 @@ impl ResolvedConfig {
         config.connect_timeout = c.connect_timeout;
         config.read_timeout = c.read_timeout;
         config.deadline = c.deadline;
+        config.retry = c.retry_policy();
         config.max_body_bytes = c.max_reply_bytes;
         config.debug = c.debug;
         (config.verify_tls, config.ca_bundle) = c.tls()?;

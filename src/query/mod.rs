@@ -4,6 +4,7 @@
 //! A request travels as a [`QueryRequest`] (where it goes and its ordered parameters); a signer turns
 //! it into a [`SignedRequest`] (the exact URL, headers and body to send).
 
+pub mod encoding;
 pub mod endpoint;
 pub mod form;
 pub mod sign;
@@ -62,15 +63,15 @@ impl std::fmt::Debug for SignedRequest {
         let headers: Vec<(String, String)> = self
             .headers
             .iter()
-            .map(|(k, v)| (k.clone(), transport::redact_header(k, v)))
+            .map(|(k, v)| (k.clone(), crate::http::trace::redact_header(k, v)))
             .collect();
         f.debug_struct("SignedRequest")
             .field("method", &self.method)
-            .field("url", &transport::redact_query(&self.url))
+            .field("url", &crate::http::trace::redact_query(&self.url))
             .field("headers", &headers)
             .field(
                 "body",
-                &transport::redact_query(&String::from_utf8_lossy(&self.body)),
+                &crate::http::trace::redact_query(&String::from_utf8_lossy(&self.body)),
             )
             .finish()
     }

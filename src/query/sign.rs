@@ -12,8 +12,6 @@ mod verify;
 
 use std::time::SystemTime;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-
 use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::query::{QueryRequest, SignedRequest};
@@ -96,44 +94,9 @@ pub fn sign(
 /// The form `Content-Type` of every signed `POST`.
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 
-/// Everything but `A-Za-z0-9-_.~` is percent-encoded (RFC 3986 unreserved), space as `%20`.
-const QUERY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// As [`QUERY_ENCODE`] but keeping `/`, for SigV4 canonical paths.
-const PATH_ENCODE: &AsciiSet = &QUERY_ENCODE.remove(b'/');
-
-/// Percent-encodes a parameter name or value (unreserved characters kept, space as `%20`).
-fn encode(s: &str) -> String {
-    utf8_percent_encode(s, QUERY_ENCODE).to_string()
-}
-
-/// Percent-encodes raw bytes (which need not be UTF-8) the same way as [`encode`].
-fn encode_bytes(b: &[u8]) -> String {
-    percent_encoding::percent_encode(b, QUERY_ENCODE).to_string()
-}
-
-/// Encodes a path for the URL and the SigV4 canonical URI (keeps `/`).
-fn encode_path(path: &[u8]) -> String {
-    percent_encoding::percent_encode(path, PATH_ENCODE).to_string()
-}
-
-/// `k=v&k=v` with every name and value encoded, in the order given.
-fn join_encoded(params: &[(String, String)]) -> String {
-    let mut out = String::new();
-    for (i, (k, v)) in params.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(&encode(k));
-        out.push('=');
-        out.push_str(&encode(v));
-    }
-    out
-}
+// Percent-encoding is the crate's one set ([`crate::query::encoding`]); the signers name the
+// pair encoder by what they do with it.
+pub(crate) use crate::query::encoding::{encode_bytes, encode_pairs as join_encoded, encode_path};
 
 /// The parameters sorted by name (byte order), then value, as Phantom and SigV2 want them.
 fn sorted(params: &[(String, String)]) -> Vec<(String, String)> {
@@ -187,13 +150,6 @@ fn strip_port(host: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn encoding_keeps_only_unreserved() {
-        assert_eq!(encode("a b+c/d~e_f.g-h*"), "a%20b%2Bc%2Fd~e_f.g-h%2A");
-        assert_eq!(encode("\u{1234}"), "%E1%88%B4");
-        assert_eq!(encode_path(b"/a b/c"), "/a%20b/c");
-    }
 
     #[test]
     fn strip_port_handles_names_and_ip_literals() {

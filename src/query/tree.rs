@@ -1,12 +1,11 @@
-//! The text tree every Query payload passes through, and a lenient serde deserializer over it.
+//! Reading a shape from the node tree every Query payload becomes, with a lenient serde
+//! deserializer.
 //!
 //! Form parameters (`Tags.member.1.Key=k`) and XML replies (`<Tags><member><Key>k</Key>...`) both
-//! become a [`serde_json::Value`] whose leaves are strings: objects for structures, arrays for
-//! `member` lists. [`from_tree`] then fills a shape struct, reading numbers and booleans from their
-//! text (`True`, `false`, ` 3 `), an empty text as an empty list or structure, and ignoring members
-//! it does not know. Going the other way, `serde_json::to_value` of a shape gives the same tree with
-//! typed leaves, which the form and XML writers flatten. One tree, so client and server, request and
-//! reply, cannot read the same shape two ways.
+//! become a [`Node`] tree whose leaves are texts: maps for structures, lists for `member` lists.
+//! [`from_node`] then fills a shape struct, reading numbers and booleans from their text (`True`,
+//! `false`, ` 3 `), an empty text as an empty list or structure, and ignoring members it does not
+//! know. One tree, so client and server, request and reply, cannot read the same shape two ways.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -15,8 +14,6 @@ use serde::Deserializer;
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor,
 };
-
-use serde_json::Value;
 
 use crate::query::xml::Node;
 
@@ -36,11 +33,6 @@ impl de::Error for TreeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         TreeError(msg.to_string())
     }
-}
-
-/// Fills a shape of type `T` from a text tree.
-pub fn from_tree<T: DeserializeOwned>(tree: &Value) -> Result<T, TreeError> {
-    T::deserialize(TreeDeserializer(tree))
 }
 
 /// A scalar that can be read from its text form: numbers, booleans and timestamps.
@@ -157,260 +149,15 @@ where
     deserializer.deserialize_any(OptScalar(std::marker::PhantomData))
 }
 
-/// A serde deserializer over a borrowed text tree.
-#[derive(Clone, Copy)]
-pub struct TreeDeserializer<'a>(pub &'a Value);
-
-impl<'a> TreeDeserializer<'a> {
-    fn text(&self) -> Option<&'a str> {
-        match self.0 {
-            Value::String(s) => Some(s.as_str()),
-            _ => None,
-        }
-    }
-
-    fn describe(&self) -> &'static str {
-        match self.0 {
-            Value::Null => "nothing",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a text",
-            Value::Array(_) => "a list",
-            Value::Object(_) => "a structure",
-        }
-    }
-
-    fn parse<T: std::str::FromStr>(&self, what: &str) -> Result<T, TreeError> {
-        let text = match self.0 {
-            Value::String(s) => s.trim().to_string(),
-            Value::Number(n) => n.to_string(),
-            _ => {
-                return Err(TreeError(format!(
-                    "expected {what}, found {}",
-                    self.describe()
-                )));
-            }
-        };
-        text.parse()
-            .map_err(|_| TreeError(format!("expected {what}, found {text:?}")))
-    }
-}
-
-macro_rules! parse_number {
-    ($($method:ident $visit:ident $ty:ty),*) => {$(
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
-            visitor.$visit(self.parse::<$ty>(stringify!($ty))?)
-        }
-    )*};
-}
-
-impl<'de, 'a: 'de> Deserializer<'de> for TreeDeserializer<'a> {
-    type Error = TreeError;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
-        match self.0 {
-            Value::Null => visitor.visit_unit(),
-            Value::Bool(b) => visitor.visit_bool(*b),
-            Value::Number(n) => {
-                if let Some(i) = n.as_i64() {
-                    visitor.visit_i64(i)
-                } else if let Some(u) = n.as_u64() {
-                    visitor.visit_u64(u)
-                } else {
-                    visitor.visit_f64(n.as_f64().unwrap_or(f64::NAN))
-                }
-            }
-            Value::String(s) => visitor.visit_borrowed_str(s),
-            Value::Array(items) => visitor.visit_seq(Items(items.iter())),
-            Value::Object(map) => visitor.visit_map(Members {
-                iter: map.iter(),
-                value: None,
-            }),
-        }
-    }
-
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
-        match self.0 {
-            Value::Bool(b) => visitor.visit_bool(*b),
-            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => visitor.visit_bool(true),
-            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => visitor.visit_bool(false),
-            other => Err(TreeError(format!("expected true or false, found {other}"))),
-        }
-    }
-
-    parse_number!(
-        deserialize_i8 visit_i8 i8, deserialize_i16 visit_i16 i16, deserialize_i32 visit_i32 i32,
-        deserialize_i64 visit_i64 i64, deserialize_u8 visit_u8 u8, deserialize_u16 visit_u16 u16,
-        deserialize_u32 visit_u32 u32, deserialize_u64 visit_u64 u64, deserialize_f32 visit_f32 f32,
-        deserialize_f64 visit_f64 f64
-    );
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
-        match self.0 {
-            Value::Null => visitor.visit_none(),
-            _ => visitor.visit_some(self),
-        }
-    }
-
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
-        match self.0 {
-            Value::Array(items) => visitor.visit_seq(Items(items.iter())),
-            Value::Null => visitor.visit_seq(Items([].iter())),
-            Value::String(s) if s.trim().is_empty() => visitor.visit_seq(Items([].iter())),
-            // A lone `<member>` some writers leave unwrapped, or an object keyed by index.
-            Value::Object(map) => match map.get("member") {
-                Some(Value::Array(items)) => visitor.visit_seq(Items(items.iter())),
-                Some(one) => visitor.visit_seq(Items(std::slice::from_ref(one).iter())),
-                None => Err(TreeError(
-                    "expected a list of members, found a structure".into(),
-                )),
-            },
-            other => Err(TreeError(format!("expected a list, found {other}"))),
-        }
-    }
-
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
-        match self.0 {
-            Value::Object(map) => visitor.visit_map(Members {
-                iter: map.iter(),
-                value: None,
-            }),
-            Value::Null => visitor.visit_map(de::value::MapDeserializer::new(std::iter::empty::<(
-                &str,
-                &str,
-            )>())),
-            Value::String(s) if s.trim().is_empty() => visitor.visit_map(
-                de::value::MapDeserializer::new(std::iter::empty::<(&str, &str)>()),
-            ),
-            _ => Err(TreeError(format!(
-                "expected a structure, found {}",
-                self.describe()
-            ))),
-        }
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, TreeError> {
-        self.deserialize_map(visitor)
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
-        match self.0 {
-            Value::String(s) => visitor.visit_borrowed_str(s),
-            Value::Number(n) => visitor.visit_string(n.to_string()),
-            Value::Bool(b) => visitor.visit_string(b.to_string()),
-            Value::Null => visitor.visit_borrowed_str(""),
-            _ => Err(TreeError(format!(
-                "expected a text, found {}",
-                self.describe()
-            ))),
-        }
-    }
-
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
-        self.deserialize_string(visitor)
-    }
-
-    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
-        self.deserialize_string(visitor)
-    }
-
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
-        visitor.visit_unit()
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, TreeError> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, TreeError> {
-        match self.text() {
-            Some(s) => visitor.visit_enum(s.into_deserializer()),
-            None => Err(TreeError(format!(
-                "expected a name, found {}",
-                self.describe()
-            ))),
-        }
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
-        visitor.visit_unit()
-    }
-
-    serde::forward_to_deserialize_any! {
-        bytes byte_buf unit_struct tuple tuple_struct identifier
-    }
-}
-
-struct Items<'a>(std::slice::Iter<'a, Value>);
-
-impl<'de, 'a: 'de> SeqAccess<'de> for Items<'a> {
-    type Error = TreeError;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, TreeError> {
-        match self.0.next() {
-            Some(v) => seed.deserialize(TreeDeserializer(v)).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.0.len())
-    }
-}
-
-struct Members<'a> {
-    iter: serde_json::map::Iter<'a>,
-    value: Option<&'a Value>,
-}
-
-impl<'de, 'a: 'de> MapAccess<'de> for Members<'a> {
-    type Error = TreeError;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, TreeError> {
-        match self.iter.next() {
-            Some((k, v)) => {
-                self.value = Some(v);
-                seed.deserialize(de::value::BorrowedStrDeserializer::new(k.as_str()))
-                    .map(Some)
-            }
-            None => Ok(None),
-        }
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, TreeError> {
-        let value = self.value.take().unwrap_or(&Value::Null);
-        seed.deserialize(TreeDeserializer(value))
-    }
-}
-
-/// Fills a shape of type `T` from an XML node tree ([`crate::query::xml::parse_nodes`]), reading
-/// it exactly as [`from_tree`] reads the same document's object tree.
+/// Fills a shape of type `T` from a node tree (an XML reply by [`crate::query::xml::parse_nodes`],
+/// a form by [`crate::query::form::pairs_to_node`]).
 pub fn from_node<T: DeserializeOwned>(node: &Node<'_>) -> Result<T, TreeError> {
     T::deserialize(NodeDeserializer(node))
 }
 
-/// A serde deserializer over a borrowed XML node tree: [`TreeDeserializer`]'s rules, with no
-/// object tree built first.
+/// A lenient serde deserializer over a borrowed node tree: numbers and booleans read from their
+/// text (`True`, ` 3 `), an empty text as an empty list or structure, a lone unwrapped `member`
+/// as a one-item list, unknown members ignored.
 #[derive(Clone, Copy)]
 pub struct NodeDeserializer<'x, 'a>(pub &'x Node<'a>);
 
@@ -638,7 +385,6 @@ impl<'de, 'a: 'de> MapAccess<'de> for NodeMembers<'de, 'a> {
 mod tests {
     use super::*;
     use serde::Deserialize;
-    use serde_json::json;
 
     #[derive(Debug, Deserialize, PartialEq, Default)]
     struct Sample {
@@ -654,10 +400,18 @@ mod tests {
         note: Option<String>,
     }
 
+    fn read<T: DeserializeOwned>(xml: &str) -> Result<T, TreeError> {
+        let (_, node) = crate::query::xml::parse_nodes(xml).unwrap();
+        from_node(&node)
+    }
+
     #[test]
     fn reads_text_leaves_liberally() {
-        let tree = json!({"Name": "g", "Size": " 3 ", "On": "True", "Zones": ["a", "b"], "Extra": {"x": "y"}});
-        let s: Sample = from_tree(&tree).unwrap();
+        let s: Sample = read(
+            "<r><Name>g</Name><Size> 3 </Size><On>True</On><Zones><member>a</member>\
+             <member>b</member></Zones><Extra><x>y</x></Extra></r>",
+        )
+        .unwrap();
         assert_eq!(s.size, Some(3));
         assert_eq!(s.on, Some(true));
         assert_eq!(s.zones, Some(vec!["a".to_string(), "b".to_string()]));
@@ -665,8 +419,7 @@ mod tests {
 
     #[test]
     fn empty_text_is_absent_scalar_but_empty_list() {
-        let tree = json!({"Name": "g", "Size": "", "On": "", "Zones": "", "Note": ""});
-        let s: Sample = from_tree(&tree).unwrap();
+        let s: Sample = read("<r><Name>g</Name><Size/><On></On><Zones/><Note/></r>").unwrap();
         assert_eq!(s.size, None);
         assert_eq!(s.on, None);
         assert_eq!(s.zones, Some(vec![]));
@@ -675,14 +428,13 @@ mod tests {
 
     #[test]
     fn bad_number_names_the_text() {
-        let tree = json!({"Name": "g", "Size": "lots"});
-        let err = from_tree::<Sample>(&tree).unwrap_err();
+        let err = read::<Sample>("<r><Name>g</Name><Size>lots</Size></r>").unwrap_err();
         assert!(err.0.contains("lots"), "{err}");
     }
 
     #[test]
     fn missing_required_member_is_an_error() {
-        let err = from_tree::<Sample>(&json!({})).unwrap_err();
+        let err = read::<Sample>("<r/>").unwrap_err();
         assert!(err.0.contains("Name"), "{err}");
     }
 }

@@ -10,11 +10,14 @@
 //! Every reply (body, `Location`, `Allow`) is scrubbed of the client's own secrets (the token, its
 //! Basic credentials, the login password) as soon as it is read, so a server or proxy that echoes
 //! the request cannot make them show in an error or a trace.
+//!
+//! The HTTP mechanics are the shared layer's ([`crate::http`]): the client and its TLS settings,
+//! the reply cap, the trace, and retries. The idempotent calls (GET, PUT, DELETE) are retried as
+//! the Query calls are (connection failures, timeouts, HTTP 500, 502, 503, 504); a POST (login,
+//! the creates) is sent once, since a lost reply may hide a create that was carried out.
 
-use std::io::Write;
 use std::time::Duration;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -22,14 +25,13 @@ use super::reply::{RawReply, decode, decode_token, expect_success, status_error}
 use super::types::*;
 use crate::credentials::{Scrubber, Secret};
 use crate::error::Error;
+use crate::http::client::ClientOptions;
+use crate::http::failure::{self, SendFailure, Timeouts};
+use crate::http::reply::{self, BodyError, Reply};
+use crate::http::retry::{Attempt, Retrier, RetryPolicy, classify, parse_retry_after};
+use crate::http::trace::{Trace, redact_query};
+use crate::query::encoding::encode_component;
 use crate::query::endpoint::Endpoint;
-
-/// Characters escaped in a path segment (everything but unreserved characters).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// Where and how the client talks to the REST API.
 #[derive(Debug, Clone)]
@@ -50,6 +52,8 @@ pub struct RestConfig {
     pub verify_tls: bool,
     /// Extra trusted CA certificates (PEM).
     pub ca_bundle: Option<Vec<u8>>,
+    /// Retries of the idempotent calls (GET, PUT, DELETE).
+    pub retry: RetryPolicy,
 }
 
 impl RestConfig {
@@ -69,6 +73,7 @@ impl RestConfig {
             debug: false,
             verify_tls: true,
             ca_bundle: None,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -90,42 +95,34 @@ pub struct Client {
     http: reqwest::Client,
     config: RestConfig,
     auth: Option<Token>,
-    /// The secrets this client sends, blanked out of every reply.
-    scrubber: Scrubber,
+    /// The `--debug` trace, with the secrets this client sends, blanked out of every reply.
+    trace: Trace,
 }
 
 impl Client {
     /// Builds a client (no token yet: only [`Client::login`] works until [`Client::with_token`]).
     pub fn new(config: RestConfig) -> Result<Self, Error> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .read_timeout(config.read_timeout)
-            .user_agent(concat!("phantom-autoscale/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none());
-        if !config.verify_tls {
-            builder = builder.danger_accept_invalid_certs(true);
-        }
-        if let Some(pem) = &config.ca_bundle {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| Error::Config(format!("CA bundle is not valid PEM: {e}")))?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let http = builder
-            .build()
-            .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
+        let http = crate::http::client::build(&ClientOptions {
+            connect_timeout: config.connect_timeout,
+            read_timeout: config.read_timeout,
+            verify_tls: config.verify_tls,
+            ca_bundle: config.ca_bundle.as_deref(),
+            plain_http: config.base_url.starts_with("http:"),
+        })?;
         Ok(Client {
             http,
-            config,
             auth: None,
-            scrubber: Scrubber::new(),
+            trace: Trace::new(config.debug, Scrubber::new()),
+            config,
         })
     }
 
     /// The same client, authenticating every call with `token`.
     pub fn with_token(mut self, token: Token) -> Self {
-        self.scrubber = Scrubber::new().with_basic_auth(&token.user_id, token.token.expose());
+        self.trace = Trace::new(
+            self.config.debug,
+            Scrubber::new().with_basic_auth(&token.user_id, token.token.expose()),
+        );
         self.auth = Some(token);
         self
     }
@@ -134,7 +131,7 @@ impl Client {
     /// the reply is scrubbed of it too.
     fn sending(&self, secret: &Secret) -> Client {
         let mut sender = self.clone();
-        sender.scrubber = sender.scrubber.with_secret(secret.expose());
+        sender.trace = sender.trace.with_secret(secret.expose());
         sender
     }
 
@@ -148,8 +145,8 @@ impl Client {
     pub async fn login(&self, user: &str, password: &Secret) -> Result<Token, Error> {
         let form = format!(
             "username={}&password={}",
-            form_encode(user),
-            form_encode(password.expose())
+            encode_component(user),
+            encode_component(password.expose())
         );
         // The password travels in this request: hide it in what comes back.
         let reply = self
@@ -368,8 +365,8 @@ impl Client {
         path: &[&str],
         body: &B,
     ) -> Result<T, Error> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| Error::Config(format!("{operation}: cannot encode the request: {e}")))?;
+        let bytes =
+            serde_json::to_vec(body).map_err(|e| Error::Encoding(format!("{operation}: {e}")))?;
         let reply = self
             .call(operation, method, path, &[], Some(Body::Json(bytes)))
             .await?;
@@ -383,17 +380,19 @@ impl Client {
         let mut url = self.config.base_url.clone();
         for segment in path {
             url.push('/');
-            url.extend(utf8_percent_encode(segment, SEGMENT));
+            url.push_str(&encode_component(segment));
         }
         for (i, (k, v)) in query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
-            url.push_str(&form_encode(k));
+            url.push_str(&encode_component(k));
             url.push('=');
-            url.push_str(&form_encode(v));
+            url.push_str(&encode_component(v));
         }
         url
     }
 
+    /// Sends one call: GET, PUT and DELETE retried as the policy allows, a POST once; all
+    /// within the deadline when one is set.
     async fn call(
         &self,
         operation: &str,
@@ -402,38 +401,86 @@ impl Client {
         query: &[(&str, &str)],
         body: Option<Body>,
     ) -> Result<RawReply, Error> {
-        let url = self.url(path, query);
-        let work = self.exchange(operation, method, &url, body);
-        match self.config.deadline {
-            Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
-                Err(Error::Timeout {
-                    operation: operation.to_string(),
-                    elapsed_ms: limit.as_millis(),
-                    what: "deadline".into(),
-                })
-            }),
-            None => work.await,
-        }
-    }
-
-    async fn exchange(
-        &self,
-        operation: &str,
-        method: reqwest::Method,
-        url: &str,
-        body: Option<Body>,
-    ) -> Result<RawReply, Error> {
         if operation != "Login" && self.auth.is_none() {
             return Err(Error::Config(format!(
                 "{operation}: no REST token; run `phantom login` or set USER_ID and TOKEN"
             )));
         }
-        if self.config.debug {
-            self.trace_request(&method, url, body.as_ref());
+        let url = self.url(path, query);
+        let idempotent = matches!(
+            method,
+            reqwest::Method::GET | reqwest::Method::PUT | reqwest::Method::DELETE
+        );
+        let once = RetryPolicy {
+            max_attempts: 1,
+            ..self.config.retry.clone()
+        };
+        let retrier = Retrier {
+            operation,
+            policy: if idempotent {
+                &self.config.retry
+            } else {
+                &once
+            },
+            attempt_limit: self
+                .config
+                .connect_timeout
+                .saturating_add(self.config.read_timeout),
+            deadline: self.config.deadline,
+            clock: None,
+            trace: &self.trace,
+        };
+        let body = body.as_ref();
+        retrier
+            .run(|| self.attempt(operation, &method, &url, body))
+            .await
+            .0
+    }
+
+    /// One exchange: the reply as read, or what the retry loop makes of a failure.
+    async fn attempt(
+        &self,
+        operation: &str,
+        method: &reqwest::Method,
+        url: &str,
+        body: Option<&Body>,
+    ) -> Result<Attempt<RawReply>, Error> {
+        match self.exchange(operation, method, url, body).await {
+            Ok((reply, retry_after)) if matches!(reply.status, 500 | 502 | 503 | 504) => {
+                match classify(status_error(operation, &reply), retry_after, None) {
+                    // Not a service error: cannot happen, but a 5xx reply is still a reply.
+                    Err(_) => Ok(Attempt::Done(reply)),
+                    retry => retry,
+                }
+            }
+            Ok((reply, _)) => Ok(Attempt::Done(reply)),
+            Err(SendFailure {
+                error,
+                maybe_done,
+                retry: true,
+            }) => Ok(Attempt::Retry {
+                error,
+                retry_after: None,
+                maybe_done,
+            }),
+            Err(failure) => Err(failure.error),
+        }
+    }
+
+    /// Sends the request and reads the reply, scrubbed; also the server's `Retry-After`.
+    async fn exchange(
+        &self,
+        operation: &str,
+        method: &reqwest::Method,
+        url: &str,
+        body: Option<&Body>,
+    ) -> Result<(RawReply, Option<Duration>), SendFailure> {
+        if self.trace.enabled() {
+            self.trace_request(method, url, body);
         }
         let mut request = self
             .http
-            .request(method, url)
+            .request(method.clone(), url)
             .header("Accept", "application/json");
         if let Some(token) = &self.auth {
             request = request.basic_auth(&token.user_id, Some(token.token.expose()));
@@ -441,101 +488,66 @@ impl Client {
         request = match body {
             Some(Body::Json(bytes)) => request
                 .header("Content-Type", "application/json")
-                .body(bytes),
+                .body(bytes.clone()),
             Some(Body::Form(form)) => request
                 .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(form),
+                .body(form.clone()),
             None => request,
         };
-        let transport_error = |e: reqwest::Error| -> Error {
-            if e.is_timeout() {
-                Error::Timeout {
-                    operation: operation.to_string(),
-                    elapsed_ms: self
-                        .config
-                        .read_timeout
-                        .max(self.config.connect_timeout)
-                        .as_millis(),
-                    what: if e.is_connect() {
-                        "connect timeout"
-                    } else {
-                        "read timeout"
-                    }
-                    .into(),
-                }
-            } else {
-                Error::Transport {
-                    operation: operation.to_string(),
-                    endpoint: self.config.base_url.clone(),
-                    message: describe(&e),
-                }
-            }
+        let timeouts = Timeouts {
+            connect: self.config.connect_timeout,
+            read: self.config.read_timeout,
         };
-        let mut response = request.send().await.map_err(transport_error)?;
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
+        let failed = |e| failure::from_reqwest(e, operation, &self.config.base_url, timeouts);
+        let mut response = request.send().await.map_err(failed)?;
         // Everything from here on comes from the server: scrubbed of our secrets first.
-        let scrubber = &self.scrubber;
-        let mut reply = RawReply {
-            status: response.status().as_u16(),
-            location: header("location").map(|v| scrubber.scrub_string(v)),
-            allow: header("allow").map(|v| scrubber.scrub_string(v)),
-            body: Vec::new(),
-        };
-        let limit = self.config.max_body_bytes;
-        let too_large = || Error::Parse {
-            operation: operation.to_string(),
-            status: reply.status,
-            request_id: None,
-            message: format!(
-                "reply larger than the {limit} byte limit (raise it with --max-reply-bytes)"
-            ),
-        };
-        if response.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-            if body.len() + chunk.len() > limit {
-                return Err(too_large());
+        let scrubber = self.trace.scrubber();
+        let mut head = Reply::head(&response, scrubber);
+        match head
+            .read_body(&mut response, self.config.max_body_bytes, scrubber)
+            .await
+        {
+            Ok(()) => {}
+            Err(BodyError::Read(e)) => return Err(failed(e)),
+            Err(BodyError::TooLarge) => {
+                return Err(SendFailure {
+                    error: reply::too_large(
+                        operation,
+                        head.status,
+                        None,
+                        self.config.max_body_bytes,
+                    ),
+                    maybe_done: true,
+                    retry: false,
+                });
             }
-            body.extend_from_slice(&chunk);
         }
-        reply.body = match scrubber.scrub_bytes(&body) {
-            std::borrow::Cow::Borrowed(_) => body,
-            std::borrow::Cow::Owned(scrubbed) => scrubbed,
+        let retry_after = head
+            .header("retry-after")
+            .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
+        let reply = RawReply {
+            status: head.status,
+            location: head.header("location").map(str::to_string),
+            allow: head.header("allow").map(str::to_string),
+            body: head.body,
         };
-        if self.config.debug {
+        if self.trace.enabled() {
             self.trace_reply(&reply);
         }
-        Ok(reply)
+        Ok((reply, retry_after))
     }
 
     fn trace_request(&self, method: &reqwest::Method, url: &str, body: Option<&Body>) {
-        let mut text = format!("> {method} {url}\n");
-        if self.auth.is_some() {
-            text.push_str("> Authorization: Basic **redacted**\n");
-        }
-        match body {
-            Some(Body::Json(bytes)) => text.push_str(&format!("> {}\n", redacted_body(bytes))),
-            Some(Body::Form(form)) => {
-                let shown: Vec<String> = form
-                    .split('&')
-                    .map(|pair| match pair.split_once('=') {
-                        Some((k, _)) if k == "password" => format!("{k}=**redacted**"),
-                        _ => pair.to_string(),
-                    })
-                    .collect();
-                text.push_str(&format!("> {}\n", shown.join("&")));
-            }
-            None => {}
-        }
-        self.trace(text.trim_end());
+        let headers = match self.auth {
+            Some(_) => vec![("Authorization".to_string(), "Basic -".to_string())],
+            None => Vec::new(),
+        };
+        let body = match body {
+            Some(Body::Json(bytes)) => redacted_body(bytes),
+            Some(Body::Form(form)) => redact_query(form),
+            None => String::new(),
+        };
+        self.trace.request(method.as_str(), url, &headers, &body);
     }
 
     fn trace_reply(&self, reply: &RawReply) {
@@ -546,13 +558,7 @@ impl Client {
         if !reply.body.is_empty() {
             text.push_str(&format!("\n< {}", redacted_body(&reply.body)));
         }
-        self.trace(&text);
-    }
-
-    fn trace(&self, text: &str) {
-        let text = self.scrubber.scrub(text);
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "[debug] {}", text.replace('\n', "\n[debug] "));
+        self.trace.line(&text);
     }
 }
 
@@ -568,16 +574,6 @@ fn redacted_body(bytes: &[u8]) -> String {
             text.trim_end().to_string()
         }
     }
-}
-
-/// `application/x-www-form-urlencoded` encoding of one value.
-fn form_encode(value: &str) -> String {
-    utf8_percent_encode(value, SEGMENT).to_string()
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    // No secret is ever in the URL (Basic auth travels in a header), so the URL may show.
-    crate::query::transport::describe_reqwest(e)
 }
 
 #[cfg(test)]

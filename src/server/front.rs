@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use futures_util::StreamExt;
 
-use crate::query::form::{decode_pairs, pairs_to_tree};
+use crate::query::form::{decode_pairs, pairs_to_node};
 use crate::query::sign::Received;
 use crate::query::xml::{write_error, write_rendered_reply};
 use crate::server::auth::AuthPolicy;
@@ -189,7 +189,7 @@ async fn answer(
         .filter(|a| !a.is_empty())
         .ok_or_else(|| ApiError::missing_parameter("Action"))?;
     let handler = ops::handler(&action).ok_or_else(|| ApiError::invalid_action(&action))?;
-    let tree = pairs_to_tree(&params).map_err(ApiError::malformed)?;
+    let tree = pairs_to_node(&params).map_err(ApiError::malformed)?;
     // The operation runs right here on the async worker: it is one short SQLite transaction (in
     // memory, or a WAL file that does not sync on each commit), and handing it to the blocking
     // pool cost two thread switches per request, more than the transaction itself.

@@ -42,7 +42,8 @@ use crate::autoscaling::types::{
     DescribeLaunchConfigurationsOutput, TerminateInstanceInAutoScalingGroupInput,
     UpdateAutoScalingGroupInput,
 };
-use crate::query::tree::from_tree;
+use crate::query::form;
+use crate::query::tree::from_node;
 use crate::rest::access::User;
 use crate::rest::endpoint::{Outcome, RestBackend};
 use crate::server::fault::{ApiError, shorten};
@@ -266,7 +267,11 @@ fn run<I: Serialize>(
 ) -> Result<Option<String>, ApiError> {
     let handler = ops::handler(action)
         .ok_or_else(|| ApiError::internal(format!("no handler for {action}")))?;
-    handler(ctx, tx, &serde_json::to_value(input)?)
+    // The input as a Query client sends it, decoded as the Query front end decodes a form: one
+    // tree, one validator, whichever API the request came by.
+    let params = form::to_params(input).map_err(ApiError::internal)?;
+    let tree = form::pairs_to_node(&params).map_err(ApiError::internal)?;
+    handler(ctx, tx, &tree)
 }
 
 /// Runs `action` and reads its output shape.
@@ -279,9 +284,9 @@ fn read<I: Serialize, O: DeserializeOwned>(
     let members = run(ctx, tx, action, input)?.unwrap_or_default();
     // The same XML a Query client reads, through the same reader.
     let xml = format!("<{action}Result>{members}</{action}Result>");
-    let doc = crate::query::xml::parse_document(xml.as_bytes())
+    let (_, node) = crate::query::xml::parse_nodes(&xml)
         .map_err(|e| ApiError::internal(format!("reading {action}: {e}")))?;
-    from_tree(&doc.tree).map_err(|e| ApiError::internal(format!("reading {action}: {e}")))
+    from_node(&node).map_err(|e| ApiError::internal(format!("reading {action}: {e}")))
 }
 
 /// Every launch configuration of the owner, all pages.

@@ -488,8 +488,9 @@ async fn limits_hold_through_the_transport() {
     // Declared too large: refused from the header, before reading.
     let server = FaultServer::always(ok_xml(&"x".repeat(20_000)));
     let err = transport(&server.url())
-        .call("DescribeAutoScalingGroups", vec![])
+        .call_typed_with_report::<serde_json::Value>("DescribeAutoScalingGroups", vec![])
         .await
+        .0
         .unwrap_err();
     assert_eq!(err.exit_code(), 4);
     assert!(err.to_string().contains("10000 byte limit"), "{err}");
@@ -498,8 +499,9 @@ async fn limits_hold_through_the_transport() {
     let deep = format!("<ARes>{}", "<a>".repeat(3000));
     let server = FaultServer::always(ok_xml(&deep));
     let err = transport(&server.url())
-        .call("A", vec![])
+        .call_typed_with_report::<serde_json::Value>("A", vec![])
         .await
+        .0
         .unwrap_err();
     assert!(err.to_string().contains("nested deeper than 64"), "{err}");
 
@@ -510,7 +512,11 @@ async fn limits_hold_through_the_transport() {
         "</a>".repeat(62)
     );
     let server = FaultServer::always(ok_xml(&ok));
-    let (tree, _) = transport(&server.url()).call("A", vec![]).await.unwrap();
+    let (tree, _) = transport(&server.url())
+        .call_typed_with_report::<serde_json::Value>("A", vec![])
+        .await
+        .0
+        .unwrap();
     assert!(tree.get("a").is_some());
 }
 
@@ -767,4 +773,65 @@ fn already_exists_without_a_lost_reply_stays_an_error() {
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(server.requests().len(), 1, "no retry, no Describe");
     assert!(error_line(&run).contains("AlreadyExists: name taken"));
+}
+
+// ---- REST retries ---------------------------------------------------------------------------
+
+/// A REST client straight from the library, against `url`, with a short backoff.
+fn rest_client(url: &str) -> phantom_autoscale::rest::Client {
+    use phantom_autoscale::query::endpoint::Endpoint;
+    use phantom_autoscale::rest::{Client, RestConfig, Token};
+    let mut config = RestConfig::new(&Endpoint::parse(&format!("{url}/api/dev")).unwrap());
+    config.retry.base_delay = Duration::from_millis(10);
+    config.read_timeout = Duration::from_secs(5);
+    config.deadline = Some(Duration::from_secs(20));
+    Client::new(config).unwrap().with_token(Token {
+        user_id: "1".into(),
+        token: phantom_autoscale::Secret::new("tok-canary-0123456789"),
+    })
+}
+
+#[tokio::test]
+async fn rest_retries_an_idempotent_call_after_a_503_but_not_a_post() {
+    let unavailable = || http(503, "Service Unavailable", &[], "busy");
+    // GET: the first attempt meets a 503, the second the list.
+    let server = FaultServer::start(move |_, n| {
+        if n == 0 {
+            Action::Reply(unavailable())
+        } else {
+            Action::Reply(http(
+                200,
+                "OK",
+                &[("Content-Type", "application/json")],
+                "[]",
+            ))
+        }
+    });
+    let domains = rest_client(&server.url()).domains().await.unwrap();
+    assert!(domains.is_empty());
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|r| r.head.starts_with("GET /api/dev/domains "))
+    );
+
+    // DELETE is idempotent too; a 503 every time ends after the policy's 3 attempts.
+    let server = FaultServer::start(move |_, _| Action::Reply(unavailable()));
+    let e = rest_client(&server.url())
+        .delete_domain("d")
+        .await
+        .unwrap_err();
+    assert_eq!(e.as_service().map(|s| s.status), Some(503), "{e}");
+    assert_eq!(server.requests().len(), 3);
+
+    // POST (a create) is sent once: a lost reply may hide a domain that was made.
+    let server = FaultServer::start(move |_, _| Action::Reply(unavailable()));
+    let input = phantom_autoscale::rest::DomainInput::multicloud("d", "lc", 1);
+    let e = rest_client(&server.url())
+        .create_domain(&input)
+        .await
+        .unwrap_err();
+    assert_eq!(e.as_service().map(|s| s.status), Some(503), "{e}");
+    assert_eq!(server.requests().len(), 1);
 }

@@ -12,11 +12,10 @@ use phantom_autoscale::query::{form, tree, xml};
 
 /// What `fuzz_targets/xml_reply.rs` does.
 fn xml_reply(data: &[u8]) {
-    if let Ok(xml::Reply::Success { result, .. }) =
-        xml::parse_reply("DescribeAutoScalingGroups", data)
-    {
-        let _ = tree::from_tree::<DescribeAutoScalingGroupsOutput>(&result);
-    }
+    let _ = xml::parse_typed_reply::<DescribeAutoScalingGroupsOutput>(
+        "DescribeAutoScalingGroups",
+        data,
+    );
 }
 
 /// What `fuzz_targets/xml_error.rs` does.
@@ -42,10 +41,10 @@ fn form_decode(data: &[u8]) {
     let Ok(pairs) = form::decode_pairs(data) else {
         return;
     };
-    let Ok(value) = form::pairs_to_tree(&pairs) else {
+    let Ok(node) = form::pairs_to_node(&pairs) else {
         return;
     };
-    let _ = tree::from_tree::<CreateAutoScalingGroupInput>(&value);
+    let _ = tree::from_node::<CreateAutoScalingGroupInput>(&node);
 }
 
 /// What `fuzz_targets/profile_files.rs` does.

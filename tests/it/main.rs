@@ -34,4 +34,3 @@ mod server_stats;
 mod server_stress;
 mod server_validation;
 mod signing;
-mod typed_reader;

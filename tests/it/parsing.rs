@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use phantom_autoscale::autoscaling::Operation;
 use phantom_autoscale::autoscaling::types::*;
-use phantom_autoscale::query::tree::from_tree;
-use phantom_autoscale::query::xml::{self, Reply};
+use phantom_autoscale::query::xml::{self, TypedReply};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -22,16 +21,11 @@ fn parse<O: Operation>(body: &[u8]) -> (O::Output, Option<String>)
 where
     O::Output: DeserializeOwned,
 {
-    match xml::parse_reply(O::NAME, body).expect("reply parses") {
-        Reply::Success { result, request_id } => {
-            let output = if result.is_null() {
-                O::Output::default()
-            } else {
-                from_tree(&result).unwrap_or_else(|e| panic!("{} result: {e}", O::NAME))
-            };
-            (output, request_id)
-        }
-        Reply::Error(e) => panic!("unexpected error reply {e:?}"),
+    match xml::parse_typed_reply::<O::Output>(O::NAME, body)
+        .unwrap_or_else(|e| panic!("{} result: {e:?}", O::NAME))
+    {
+        TypedReply::Success { output, request_id } => (output, request_id),
+        TypedReply::Error(e) => panic!("unexpected error reply {e:?}"),
     }
 }
 
@@ -83,7 +77,8 @@ fn botocore_fixtures_parse_to_the_expected_values() {
 
     // The error fixture: code, message, type and request id as botocore reads them.
     let (xml, expected) = read("errors-autoscaling-delete-policy");
-    let Reply::Error(e) = xml::parse_reply("DeletePolicy", &xml).unwrap() else {
+    let TypedReply::Error(e) = xml::parse_typed_reply::<Value>("DeletePolicy", &xml).unwrap()
+    else {
         panic!("not an error")
     };
     assert_eq!(e.code, expected["Error"]["Code"]);
@@ -113,8 +108,8 @@ fn other_botocore_fixtures_read_as_documents_with_their_request_ids() {
         let expected: Value =
             serde_json::from_slice(&fs::read(path.with_extension("json")).unwrap()).unwrap();
         let body = fs::read(&path).unwrap();
-        match xml::parse_reply(&op, &body) {
-            Ok(Reply::Success { request_id, .. }) => {
+        match xml::parse_typed_reply::<Value>(&op, &body) {
+            Ok(TypedReply::Success { request_id, .. }) => {
                 assert_eq!(
                     request_id.as_deref(),
                     expected["ResponseMetadata"]["RequestId"].as_str(),
@@ -246,21 +241,33 @@ fn every_phantom_capture_reads() {
         let (status, reason, body) = split_http(&fs::read(&path).unwrap());
         let op = action_of(&fs::read(path.with_extension("req")).unwrap());
         if status == 200 {
-            let reply = xml::parse_reply(&op, &body).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let Reply::Success { result, request_id } = reply else {
+            let reply = xml::parse_typed_reply::<Value>(&op, &body)
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            let TypedReply::Success {
+                output: result,
+                request_id,
+            } = reply
+            else {
                 panic!("{name}: error reply")
             };
             assert!(request_id.is_some(), "{name}: request id");
             // Fill the typed output of operations that have one.
-            let filled = match op.as_str() {
-                "DescribeAutoScalingGroups" => {
-                    from_tree::<DescribeAutoScalingGroupsOutput>(&result).map(|_| ())
+            fn fill<T: DeserializeOwned + Default + std::fmt::Debug>(
+                op: &str,
+                body: &[u8],
+            ) -> Result<(), String> {
+                match xml::parse_typed_reply::<T>(op, body) {
+                    Ok(TypedReply::Success { .. }) => Ok(()),
+                    other => Err(format!("{other:?}").chars().take(300).collect()),
                 }
+            }
+            let filled = match op.as_str() {
+                "DescribeAutoScalingGroups" => fill::<DescribeAutoScalingGroupsOutput>(&op, &body),
                 "DescribeLaunchConfigurations" => {
-                    from_tree::<DescribeLaunchConfigurationsOutput>(&result).map(|_| ())
+                    fill::<DescribeLaunchConfigurationsOutput>(&op, &body)
                 }
                 "DescribeAutoScalingInstances" => {
-                    from_tree::<DescribeAutoScalingInstancesOutput>(&result).map(|_| ())
+                    fill::<DescribeAutoScalingInstancesOutput>(&op, &body)
                 }
                 _ => {
                     assert!(

@@ -413,7 +413,7 @@ fn v2_by_hand(server: &RunningServer, secret: &str, params: &[(&str, &str)]) -> 
     format!(
         "{}?{encoded}&Signature={}",
         server.url(),
-        phantom_autoscale::query::form::encode_component(&sig)
+        phantom_autoscale::query::encoding::encode_component(&sig)
     )
 }
 

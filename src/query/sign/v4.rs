@@ -80,10 +80,7 @@ fn canonical_query(query: &str) -> String {
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
             // `+` is a space, as in every other decoder of Query parameters here.
-            let decode = |s: &str| -> Vec<u8> {
-                let plus_as_space = s.replace('+', " ");
-                percent_encoding::percent_decode_str(&plus_as_space).collect()
-            };
+            let decode = |s: &str| crate::query::encoding::decode_bytes(s.as_bytes());
             let (k, v) = (decode(k), decode(v));
             (encode_bytes(&k), encode_bytes(&v))
         })

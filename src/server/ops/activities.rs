@@ -15,6 +15,8 @@ use std::collections::HashMap;
 use rusqlite::{Row, Transaction, params};
 use serde_json::Value;
 
+use crate::query::xml::Node;
+
 use crate::autoscaling::types::{DescribeScalingActivitiesInput, DescribeScalingActivitiesOutput};
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::{ACTIVITY_RETENTION_MS, activity_shape};
@@ -66,7 +68,7 @@ fn seq_of(key: &str) -> Result<i64, ApiError> {
 pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: DescribeScalingActivitiesInput = parse(tree)?;
     check_names("ActivityIds", input.activity_ids.as_ref())?;

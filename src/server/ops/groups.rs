@@ -9,9 +9,9 @@
 //! `ValidationError`; deleting a group that still has instances needs `ForceDelete`, else
 //! `ResourceInUse`. Every capacity change reconciles instances in the same transaction.
 
+use crate::query::xml::Node;
 use crate::server::store::Cached;
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde_json::Value;
 
 use crate::autoscaling::types::{
     AutoScalingGroup, CreateAutoScalingGroupInput, DeleteAutoScalingGroupInput,
@@ -239,7 +239,7 @@ pub fn validate_tags(tags: &[Tag]) -> Result<(), ApiError> {
 pub fn create(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: CreateAutoScalingGroupInput = parse(tree)?;
     let name = input.auto_scaling_group_name;
@@ -349,7 +349,7 @@ pub fn create(
 pub fn update(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: UpdateAutoScalingGroupInput = parse(tree)?;
     let sources = [
@@ -431,7 +431,7 @@ pub fn update(
 pub fn set_desired_capacity(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: SetDesiredCapacityInput = parse(tree)?;
     let mut group = require(tx, ctx.owner, &input.auto_scaling_group_name)?;
@@ -473,7 +473,7 @@ pub fn set_desired_capacity(
 pub fn delete(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: DeleteAutoScalingGroupInput = parse(tree)?;
     let group = require(tx, ctx.owner, &input.auto_scaling_group_name)?;
@@ -593,7 +593,7 @@ fn passes(filters: &[Filter], tags: &[TagDescription]) -> Result<bool, ApiError>
 pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: DescribeAutoScalingGroupsInput = parse(tree)?;
     check_names(

@@ -5,9 +5,9 @@
 //! lets the group launch a replacement in the same transaction; decrementing lowers the desired
 //! capacity, which may not go below MinSize (`ValidationError`, as AWS says).
 
+use crate::query::xml::Node;
 use crate::server::store::Cached;
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde_json::Value;
 
 use crate::autoscaling::types::{
     AutoScalingInstanceDetails, DescribeAutoScalingInstancesInput,
@@ -91,7 +91,7 @@ pub fn live_instances(
 pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: DescribeAutoScalingInstancesInput = parse(tree)?;
     check_names("InstanceIds", input.instance_ids.as_ref())?;
@@ -134,7 +134,7 @@ pub fn describe(
 pub fn terminate(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: TerminateInstanceInAutoScalingGroupInput = parse(tree)?;
     let id = input.instance_id;

@@ -5,9 +5,9 @@
 //! Describe returns exactly what was stored. Rules: a duplicate name is `AlreadyExists`; a
 //! `name@site` must name a known site; deleting one a group uses is `ResourceInUse`.
 
+use crate::query::xml::Node;
 use crate::server::store::Cached;
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde_json::Value;
 
 use crate::autoscaling::types::{
     CreateLaunchConfigurationInput, DeleteLaunchConfigurationInput,
@@ -49,7 +49,7 @@ pub fn not_found(name: &str) -> ApiError {
 pub fn create(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: CreateLaunchConfigurationInput = parse(tree)?;
     let name = input.launch_configuration_name;
@@ -129,7 +129,7 @@ pub fn create(
 pub fn delete(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: DeleteLaunchConfigurationInput = parse(tree)?;
     let name = input.launch_configuration_name;
@@ -161,7 +161,7 @@ pub fn delete(
 pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: DescribeLaunchConfigurationsInput = parse(tree)?;
     check_names(

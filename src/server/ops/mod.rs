@@ -18,10 +18,9 @@ pub mod validate;
 use rusqlite::Transaction;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
-use crate::query::tree::from_tree;
-use crate::query::xml::{render_members, render_value_members};
+use crate::query::tree::from_node;
+use crate::query::xml::{Node, render_members};
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::Timing;
 
@@ -49,7 +48,7 @@ pub struct Ctx<'a> {
 }
 
 /// A handler: the request tree in, the reply's Result members as XML (or none) out.
-pub type Handler = fn(&Ctx<'_>, &Transaction<'_>, &Value) -> Result<Option<String>, ApiError>;
+pub type Handler = fn(&Ctx<'_>, &Transaction<'_>, &Node<'_>) -> Result<Option<String>, ApiError>;
 
 /// The dispatch table: each action's handler, run only after its request has passed the model's
 /// input constraints ([`validate::request`]), so no handler sees (or stores) what the model
@@ -61,7 +60,7 @@ macro_rules! dispatch {
                 fn checked(
                     ctx: &Ctx<'_>,
                     tx: &Transaction<'_>,
-                    tree: &Value,
+                    tree: &Node<'_>,
                 ) -> Result<Option<String>, ApiError> {
                     validate::request($name, tree)?;
                     $run(ctx, tx, tree)
@@ -96,8 +95,8 @@ pub fn handler(action: &str) -> Option<Handler> {
 /// Step 1: fills the input shape from the request tree (already checked against the model by
 /// [`validate::request`], so what remains is a misfit the table does not describe, such as an
 /// unreadable timestamp: `ValidationError`).
-pub fn parse<T: DeserializeOwned>(tree: &Value) -> Result<T, ApiError> {
-    from_tree::<T>(tree).map_err(|e| {
+pub fn parse<T: DeserializeOwned>(tree: &Node<'_>) -> Result<T, ApiError> {
+    from_node::<T>(tree).map_err(|e| {
         let text = e.0;
         match text
             .strip_prefix("missing field `")
@@ -115,12 +114,10 @@ pub fn parse<T: DeserializeOwned>(tree: &Value) -> Result<T, ApiError> {
 
 /// Step 3: the Result members of an output shape, written as XML.
 pub fn encode<T: Serialize>(output: &T) -> Result<Option<String>, ApiError> {
-    // Straight from the shape to XML; the object tree only for a shape the direct writer
-    // refuses (none of the API's shapes: it is the same bytes either way).
-    match render_members(output) {
-        Ok(members) => Ok(Some(members)),
-        Err(_) => Ok(Some(render_value_members(&serde_json::to_value(output)?))),
-    }
+    // Straight from the shape to XML (every shape of the API has a Query XML form).
+    render_members(output)
+        .map(Some)
+        .map_err(|e| ApiError::internal(format!("writing the reply: {e}")))
 }
 
 /// The ARN of a resource of this endpoint, in the served region and account:

@@ -4,9 +4,9 @@
 //! tag naming a group that does not exist is a `ValidationError`. `PHANTOM_DEFINITION` values are
 //! checked against Phantom's policy names, as at group creation.
 
+use crate::query::xml::Node;
 use crate::server::store::Cached;
 use rusqlite::{Transaction, params};
-use serde_json::Value;
 
 use crate::autoscaling::types::{
     CreateOrUpdateTagsInput, DeleteTagsInput, DescribeTagsInput, DescribeTagsOutput, Tag,
@@ -30,7 +30,7 @@ fn group_of(ctx: &Ctx<'_>, tx: &Transaction<'_>, tag: &Tag) -> Result<String, Ap
 pub fn create_or_update(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: CreateOrUpdateTagsInput = parse(tree)?;
     validate_tags(&input.tags)?;
@@ -45,7 +45,7 @@ pub fn create_or_update(
 pub fn delete(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: DeleteTagsInput = parse(tree)?;
     for tag in &input.tags {
@@ -66,7 +66,7 @@ pub fn delete(
 pub fn describe(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
-    tree: &Value,
+    tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: DescribeTagsInput = parse(tree)?;
     let page = PageRequest::new(

@@ -15,7 +15,8 @@
 use std::sync::OnceLock;
 
 use regex_lite::Regex;
-use serde_json::Value;
+
+use crate::query::xml::Node;
 
 use crate::autoscaling::constraints::{Kind, Member, PATTERNS, SHAPES, input_shape};
 use crate::server::fault::ApiError;
@@ -26,7 +27,7 @@ const QUOTED_MAX: usize = 256;
 
 /// Checks `tree` (the request's parameters) against the input shape of `operation`. An operation
 /// the model table does not know passes (it has no input constraints to check).
-pub fn request(operation: &str, tree: &Value) -> Result<(), ApiError> {
+pub fn request(operation: &str, tree: &Node<'_>) -> Result<(), ApiError> {
     let Some(shape) = input_shape(operation) else {
         return Ok(());
     };
@@ -98,15 +99,14 @@ fn violation(value: &str, path: &str, constraint: &str) -> String {
 
 fn structure(
     members: &[Member],
-    tree: &Value,
+    tree: &Node<'_>,
     prefix: &str,
     found: &mut Vec<String>,
 ) -> Result<(), ApiError> {
     let map = match tree {
-        Value::Object(map) => Some(map),
+        Node::Map(_) => Some(tree),
         // `Name=` for a structure: present and empty.
-        Value::String(s) if s.trim().is_empty() => None,
-        Value::Null => None,
+        Node::Text(s) if s.trim().is_empty() => None,
         _ => {
             return Err(malformed(format!(
                 "Start of structure or map expected at '{}'",
@@ -129,7 +129,7 @@ fn structure(
 }
 
 /// An empty text for a number, boolean or timestamp is no value (as the shapes read it).
-fn is_absent(shape: usize, value: &Value) -> bool {
+fn is_absent(shape: usize, value: &Node<'_>) -> bool {
     let scalar = matches!(
         SHAPES[shape].kind,
         Kind::Integer { .. }
@@ -138,13 +138,13 @@ fn is_absent(shape: usize, value: &Value) -> bool {
             | Kind::Boolean
             | Kind::Timestamp
     );
-    scalar && matches!(value, Value::String(s) if s.is_empty())
+    scalar && matches!(value, Node::Text(s) if s.is_empty())
 }
 
 /// The text of a scalar member, or `MalformedInput` for a list or structure in its place.
-fn text<'a>(value: &'a Value, path: &str) -> Result<&'a str, ApiError> {
+fn text<'a>(value: &'a Node<'_>, path: &str) -> Result<&'a str, ApiError> {
     match value {
-        Value::String(s) => Ok(s),
+        Node::Text(s) => Ok(s),
         _ => Err(malformed(format!(
             "Start of list found where not expected: '{path}' takes a single value"
         ))),
@@ -265,19 +265,18 @@ fn range_violations<T: PartialOrd + std::fmt::Display>(
 
 /// The items of a list as the request tree holds them (the same readings as the shapes'
 /// deserializer: `Name=` is empty, a lone `Name.member=x` is one item).
-fn items<'a>(value: &'a Value, path: &str) -> Result<Vec<&'a Value>, ApiError> {
+fn items<'x, 'a>(value: &'x Node<'a>, path: &str) -> Result<Vec<&'x Node<'a>>, ApiError> {
     match value {
-        Value::Array(items) => Ok(items.iter().collect()),
-        Value::Null => Ok(Vec::new()),
-        Value::String(s) if s.trim().is_empty() => Ok(Vec::new()),
-        Value::Object(map) => match map.get("member") {
-            Some(Value::Array(items)) => Ok(items.iter().collect()),
+        Node::List(items) => Ok(items.iter().collect()),
+        Node::Text(s) if s.trim().is_empty() => Ok(Vec::new()),
+        Node::Map(_) => match value.get("member") {
+            Some(Node::List(items)) => Ok(items.iter().collect()),
             Some(one) => Ok(vec![one]),
             None => Err(malformed(format!(
                 "'{path}' is a list: give its members as {path}.member.N"
             ))),
         },
-        Value::String(_) | Value::Bool(_) | Value::Number(_) => Err(malformed(format!(
+        Node::Text(_) => Err(malformed(format!(
             "'{path}' is a list: give its members as {path}.member.N"
         ))),
     }
@@ -286,7 +285,7 @@ fn items<'a>(value: &'a Value, path: &str) -> Result<Vec<&'a Value>, ApiError> {
 /// Checks one present value of shape `shape` at `path`.
 fn value_of(
     shape: usize,
-    value: &Value,
+    value: &Node<'_>,
     path: &str,
     found: &mut Vec<String>,
 ) -> Result<(), ApiError> {
@@ -304,14 +303,8 @@ fn value_of(
         }
         Kind::Integer { min, max } | Kind::Long { min, max } => {
             let wide = matches!(SHAPES[shape].kind, Kind::Long { .. });
-            // A typed tree (the REST API's, from a shape) carries numbers; a form carries text.
-            let (n, shown) = match value {
-                Value::Number(n) => (n.as_i64(), n.to_string()),
-                other => {
-                    let text = text(other, path)?;
-                    (strict_integer(text), text.to_string())
-                }
-            };
+            let text = text(value, path)?;
+            let (n, shown) = (strict_integer(text), text.to_string());
             let n = n
                 .filter(|n| wide || i32::try_from(*n).is_ok())
                 .ok_or_else(|| {
@@ -327,13 +320,8 @@ fn value_of(
             }
         }
         Kind::Double { min, max } => {
-            let (n, shown) = match value {
-                Value::Number(n) => (n.as_f64(), n.to_string()),
-                other => {
-                    let text = text(other, path)?;
-                    (strict_double(text), text.to_string())
-                }
-            };
+            let text = text(value, path)?;
+            let (n, shown) = (strict_double(text), text.to_string());
             let n = n.ok_or_else(|| {
                 malformed(format!(
                     "Value '{}' at '{path}' is not a valid number: use an optional '-', decimal \
@@ -346,9 +334,6 @@ fn value_of(
             }
         }
         Kind::Boolean => {
-            if let Value::Bool(_) = value {
-                return Ok(());
-            }
             let text = text(value, path)?;
             if text != "true" && text != "false" {
                 return Err(malformed(format!(
@@ -364,7 +349,13 @@ fn value_of(
         Kind::List { member, min, max } => {
             let items = items(value, path)?;
             let shown = || {
-                let texts: Vec<&str> = items.iter().map(|v| v.as_str().unwrap_or("...")).collect();
+                let texts: Vec<&str> = items
+                    .iter()
+                    .map(|v| match v {
+                        Node::Text(t) => t,
+                        _ => "...",
+                    })
+                    .collect();
                 format!("[{}]", texts.join(", "))
             };
             let len = items.len() as u64;
@@ -422,6 +413,12 @@ fn value_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The node tree of the form a Query client sends for `value`.
+    fn node(value: &serde_json::Value) -> Node<'static> {
+        let pairs = crate::query::form::to_params(value).unwrap();
+        crate::query::form::pairs_to_node(&pairs).unwrap()
+    }
     use crate::autoscaling::constraints::input_shape;
     use serde_json::json;
 
@@ -488,7 +485,7 @@ mod tests {
         let tree = json!({
             "Tags": [{"Key": "", "Value": "v"}, {"Key": "k\u{1}", "Value": "x".repeat(257)}],
         });
-        let e = request("CreateOrUpdateTags", &tree).unwrap_err();
+        let e = request("CreateOrUpdateTags", &node(&tree)).unwrap_err();
         assert_eq!(e.code, "ValidationError");
         assert!(
             e.message.starts_with("3 validation errors detected: "),
@@ -502,7 +499,7 @@ mod tests {
 
     #[test]
     fn required_members_and_numbers() {
-        let e = request("SetDesiredCapacity", &json!({})).unwrap_err();
+        let e = request("SetDesiredCapacity", &node(&json!({}))).unwrap_err();
         assert_eq!(
             e.message,
             "2 validation errors detected: Value null at 'autoScalingGroupName' failed to \
@@ -511,24 +508,26 @@ mod tests {
         );
         for bad in ["+5", " 5", "5 ", "0x5", "1e3", "5.0", "-", "99999999999"] {
             let tree = json!({"AutoScalingGroupName": "g", "DesiredCapacity": bad});
-            let e = request("SetDesiredCapacity", &tree).unwrap_err();
+            let e = request("SetDesiredCapacity", &node(&tree)).unwrap_err();
             assert_eq!(e.code, "MalformedInput", "{bad}");
         }
         let tree =
             json!({"AutoScalingGroupName": "g", "DesiredCapacity": "-5", "HonorCooldown": "True"});
         assert_eq!(
-            request("SetDesiredCapacity", &tree).unwrap_err().code,
+            request("SetDesiredCapacity", &node(&tree))
+                .unwrap_err()
+                .code,
             "MalformedInput"
         );
         let tree =
             json!({"AutoScalingGroupName": "g", "DesiredCapacity": "-5", "HonorCooldown": "true"});
-        request("SetDesiredCapacity", &tree).unwrap();
+        request("SetDesiredCapacity", &node(&tree)).unwrap();
     }
 
     #[test]
     fn text_lists_are_reported_once_at_the_list() {
         let tree = json!({"InstanceIds": ["i-1", "i-0123456789abcdef0123"]});
-        let e = request("DescribeAutoScalingInstances", &tree).unwrap_err();
+        let e = request("DescribeAutoScalingInstances", &node(&tree)).unwrap_err();
         assert!(
             e.message.starts_with(
                 "1 validation error detected: Value '[i-1, i-0123456789abcdef0123]' at \

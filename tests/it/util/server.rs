@@ -8,11 +8,9 @@ use phantom_autoscale::autoscaling::types::*;
 use phantom_autoscale::query::QueryRequest;
 use phantom_autoscale::query::form::encode_pairs;
 use phantom_autoscale::query::sign::{SignatureVersion, SigningParams, sign};
-use phantom_autoscale::query::tree::from_tree;
-use phantom_autoscale::query::xml::{Reply, parse_error_body, parse_reply};
+use phantom_autoscale::query::xml::{TypedReply, parse_error_body, parse_typed_reply};
 use phantom_autoscale::server::{RunningServer, ServeOptions, start};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 /// Options for a test server: no auth, short delays.
 pub fn open_options() -> ServeOptions {
@@ -40,8 +38,8 @@ pub struct Answer {
     pub request_id: Option<String>,
     /// The raw body.
     pub body: String,
-    /// The Result tree (success) or `Null`.
-    pub result: Value,
+    /// The action called (the reply's Result is read as its output when asked for).
+    pub action: String,
     /// The error code and message (error).
     pub error: Option<(String, String)>,
 }
@@ -56,14 +54,18 @@ impl Answer {
     }
 
     /// Asserts success and reads the Result into a shape.
-    pub fn ok<T: DeserializeOwned>(&self) -> T {
+    pub fn ok<T: DeserializeOwned + Default>(&self) -> T {
         assert!(
             self.status == 200 && self.error.is_none(),
             "expected success, got HTTP {}: {}",
             self.status,
             self.body
         );
-        from_tree(&self.result).unwrap_or_else(|e| panic!("reply shape: {e}: {}", self.body))
+        match parse_typed_reply::<T>(&self.action, self.body.as_bytes()) {
+            Ok(TypedReply::Success { output, .. }) => output,
+            Ok(TypedReply::Error(e)) => panic!("reply shape: error {e:?}: {}", self.body),
+            Err(e) => panic!("reply shape: {e:?}: {}", self.body),
+        }
     }
 
     /// Asserts success of an operation without output.
@@ -239,22 +241,22 @@ async fn read(action: &str, response: reqwest::Response) -> Answer {
         .map(String::from);
     let bytes = response.bytes().await.expect("body");
     let body = String::from_utf8_lossy(&bytes).to_string();
-    let (result, error) = if status == 200 {
-        match parse_reply(action, &bytes) {
-            Ok(Reply::Success { result, .. }) => (result, None),
-            Ok(Reply::Error(e)) => (Value::Null, Some((e.code, e.message))),
-            Err(e) => panic!("unreadable reply: {e}: {body}"),
+    let error = if status == 200 {
+        match parse_typed_reply::<serde::de::IgnoredAny>(action, &bytes) {
+            Ok(TypedReply::Success { .. }) => None,
+            Ok(TypedReply::Error(e)) => Some((e.code, e.message)),
+            Err(e) => panic!("unreadable reply: {e:?}: {body}"),
         }
     } else {
         let e = parse_error_body(status, None, &bytes);
-        (Value::Null, Some((e.code, e.message)))
+        Some((e.code, e.message))
     };
     Answer {
         status,
         content_type,
         request_id,
         body,
-        result,
+        action: action.to_string(),
         error,
     }
 }
