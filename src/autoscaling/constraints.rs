@@ -596,49 +596,49 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "MinSize",
                 wire: "MinSize",
-                shape: 83,
+                shape: 87,
                 required: true,
             },
             Member {
                 name: "MaxSize",
                 wire: "MaxSize",
-                shape: 84,
+                shape: 88,
                 required: true,
             },
             Member {
                 name: "DesiredCapacity",
                 wire: "DesiredCapacity",
-                shape: 85,
+                shape: 89,
                 required: false,
             },
             Member {
                 name: "DefaultCooldown",
                 wire: "DefaultCooldown",
-                shape: 86,
+                shape: 90,
                 required: false,
             },
             Member {
                 name: "AvailabilityZones",
                 wire: "AvailabilityZones",
-                shape: 87,
+                shape: 91,
                 required: false,
             },
             Member {
                 name: "AvailabilityZoneIds",
                 wire: "AvailabilityZoneIds",
-                shape: 88,
+                shape: 92,
                 required: false,
             },
             Member {
                 name: "LoadBalancerNames",
                 wire: "LoadBalancerNames",
-                shape: 89,
+                shape: 93,
                 required: false,
             },
             Member {
                 name: "TargetGroupARNs",
                 wire: "TargetGroupARNs",
-                shape: 90,
+                shape: 94,
                 required: false,
             },
             Member {
@@ -650,7 +650,7 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "HealthCheckGracePeriod",
                 wire: "HealthCheckGracePeriod",
-                shape: 92,
+                shape: 96,
                 required: false,
             },
             Member {
@@ -662,61 +662,61 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "VPCZoneIdentifier",
                 wire: "VPCZoneIdentifier",
-                shape: 93,
+                shape: 97,
                 required: false,
             },
             Member {
                 name: "TerminationPolicies",
                 wire: "TerminationPolicies",
-                shape: 94,
+                shape: 98,
                 required: false,
             },
             Member {
                 name: "NewInstancesProtectedFromScaleIn",
                 wire: "NewInstancesProtectedFromScaleIn",
-                shape: 95,
+                shape: 99,
                 required: false,
             },
             Member {
                 name: "CapacityRebalance",
                 wire: "CapacityRebalance",
-                shape: 96,
+                shape: 100,
                 required: false,
             },
             Member {
                 name: "LifecycleHookSpecificationList",
                 wire: "LifecycleHookSpecificationList",
-                shape: 97,
+                shape: 101,
                 required: false,
             },
             Member {
                 name: "DeletionProtection",
                 wire: "DeletionProtection",
-                shape: 105,
+                shape: 109,
                 required: false,
             },
             Member {
                 name: "Tags",
                 wire: "Tags",
-                shape: 106,
+                shape: 110,
                 required: false,
             },
             Member {
                 name: "ServiceLinkedRoleARN",
                 wire: "ServiceLinkedRoleARN",
-                shape: 111,
+                shape: 115,
                 required: false,
             },
             Member {
                 name: "MaxInstanceLifetime",
                 wire: "MaxInstanceLifetime",
-                shape: 112,
+                shape: 116,
                 required: false,
             },
             Member {
                 name: "Context",
                 wire: "Context",
-                shape: 113,
+                shape: 117,
                 required: false,
             },
             Member {
@@ -728,55 +728,55 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "DefaultInstanceWarmup",
                 wire: "DefaultInstanceWarmup",
-                shape: 114,
+                shape: 118,
                 required: false,
             },
             Member {
                 name: "TrafficSources",
                 wire: "TrafficSources",
-                shape: 115,
+                shape: 119,
                 required: false,
             },
             Member {
                 name: "InstanceMaintenancePolicy",
                 wire: "InstanceMaintenancePolicy",
-                shape: 117,
+                shape: 121,
                 required: false,
             },
             Member {
                 name: "AvailabilityZoneDistribution",
                 wire: "AvailabilityZoneDistribution",
-                shape: 120,
+                shape: 124,
                 required: false,
             },
             Member {
                 name: "AvailabilityZoneImpairmentPolicy",
                 wire: "AvailabilityZoneImpairmentPolicy",
-                shape: 122,
+                shape: 126,
                 required: false,
             },
             Member {
                 name: "SkipZonalShiftValidation",
                 wire: "SkipZonalShiftValidation",
-                shape: 125,
+                shape: 129,
                 required: false,
             },
             Member {
                 name: "CapacityReservationSpecification",
                 wire: "CapacityReservationSpecification",
-                shape: 126,
+                shape: 130,
                 required: false,
             },
             Member {
                 name: "InstanceLifecyclePolicy",
                 wire: "InstanceLifecyclePolicy",
-                shape: 131,
+                shape: 135,
                 required: false,
             },
             Member {
                 name: "Operator",
                 wire: "Operator",
-                shape: 134,
+                shape: 138,
                 required: false,
             },
         ]),
@@ -1488,6 +1488,12 @@ pub static SHAPES: &[Shape] = &[
                 shape: 82,
                 required: false,
             },
+            Member {
+                name: "DistributionSegments",
+                wire: "DistributionSegments",
+                shape: 83,
+                required: false,
+            },
         ]),
     },
     Shape {
@@ -1518,6 +1524,45 @@ pub static SHAPES: &[Shape] = &[
             max: Some(255),
             pattern: None,
             values: &[],
+        },
+    },
+    Shape {
+        name: "DistributionSegments",
+        kind: Kind::List {
+            member: 84,
+            min: None,
+            max: None,
+        },
+    },
+    Shape {
+        name: "DistributionSegment",
+        kind: Kind::Structure(&[Member {
+            name: "TargetCapacityTypes",
+            wire: "TargetCapacityTypes",
+            shape: 85,
+            required: false,
+        }]),
+    },
+    Shape {
+        name: "TargetCapacityTypes",
+        kind: Kind::List {
+            member: 86,
+            min: None,
+            max: None,
+        },
+    },
+    Shape {
+        name: "TargetCapacityType",
+        kind: Kind::String {
+            min: None,
+            max: None,
+            pattern: None,
+            values: &[
+                "on-demand-capacity-reservation",
+                "capacity-block",
+                "interruptible-capacity-reservation",
+                "on-demand",
+            ],
         },
     },
     Shape {
@@ -1575,7 +1620,7 @@ pub static SHAPES: &[Shape] = &[
     Shape {
         name: "TargetGroupARNs",
         kind: Kind::List {
-            member: 91,
+            member: 95,
             min: None,
             max: None,
         },
@@ -1624,7 +1669,7 @@ pub static SHAPES: &[Shape] = &[
     Shape {
         name: "LifecycleHookSpecifications",
         kind: Kind::List {
-            member: 98,
+            member: 102,
             min: None,
             max: None,
         },
@@ -1635,37 +1680,37 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "LifecycleHookName",
                 wire: "LifecycleHookName",
-                shape: 99,
+                shape: 103,
                 required: true,
             },
             Member {
                 name: "LifecycleTransition",
                 wire: "LifecycleTransition",
-                shape: 100,
+                shape: 104,
                 required: true,
             },
             Member {
                 name: "NotificationMetadata",
                 wire: "NotificationMetadata",
-                shape: 101,
+                shape: 105,
                 required: false,
             },
             Member {
                 name: "HeartbeatTimeout",
                 wire: "HeartbeatTimeout",
-                shape: 102,
+                shape: 106,
                 required: false,
             },
             Member {
                 name: "DefaultResult",
                 wire: "DefaultResult",
-                shape: 103,
+                shape: 107,
                 required: false,
             },
             Member {
                 name: "NotificationTargetARN",
                 wire: "NotificationTargetARN",
-                shape: 104,
+                shape: 108,
                 required: false,
             },
             Member {
@@ -1740,7 +1785,7 @@ pub static SHAPES: &[Shape] = &[
     Shape {
         name: "Tags",
         kind: Kind::List {
-            member: 107,
+            member: 111,
             min: None,
             max: None,
         },
@@ -1763,19 +1808,19 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "Key",
                 wire: "Key",
-                shape: 108,
+                shape: 112,
                 required: true,
             },
             Member {
                 name: "Value",
                 wire: "Value",
-                shape: 109,
+                shape: 113,
                 required: false,
             },
             Member {
                 name: "PropagateAtLaunch",
                 wire: "PropagateAtLaunch",
-                shape: 110,
+                shape: 114,
                 required: false,
             },
         ]),
@@ -1837,7 +1882,7 @@ pub static SHAPES: &[Shape] = &[
     Shape {
         name: "TrafficSources",
         kind: Kind::List {
-            member: 116,
+            member: 120,
             min: None,
             max: None,
         },
@@ -1848,13 +1893,13 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "Identifier",
                 wire: "Identifier",
-                shape: 91,
+                shape: 95,
                 required: true,
             },
             Member {
                 name: "Type",
                 wire: "Type",
-                shape: 91,
+                shape: 95,
                 required: false,
             },
         ]),
@@ -1865,13 +1910,13 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "MinHealthyPercentage",
                 wire: "MinHealthyPercentage",
-                shape: 118,
+                shape: 122,
                 required: false,
             },
             Member {
                 name: "MaxHealthyPercentage",
                 wire: "MaxHealthyPercentage",
-                shape: 119,
+                shape: 123,
                 required: false,
             },
         ]),
@@ -1895,7 +1940,7 @@ pub static SHAPES: &[Shape] = &[
         kind: Kind::Structure(&[Member {
             name: "CapacityDistributionStrategy",
             wire: "CapacityDistributionStrategy",
-            shape: 121,
+            shape: 125,
             required: false,
         }]),
     },
@@ -1918,13 +1963,13 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "ZonalShiftEnabled",
                 wire: "ZonalShiftEnabled",
-                shape: 123,
+                shape: 127,
                 required: false,
             },
             Member {
                 name: "ImpairedZoneHealthCheckBehavior",
                 wire: "ImpairedZoneHealthCheckBehavior",
-                shape: 124,
+                shape: 128,
                 required: false,
             },
         ]),
@@ -1952,13 +1997,13 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "CapacityReservationPreference",
                 wire: "CapacityReservationPreference",
-                shape: 127,
+                shape: 131,
                 required: false,
             },
             Member {
                 name: "CapacityReservationTarget",
                 wire: "CapacityReservationTarget",
-                shape: 128,
+                shape: 132,
                 required: false,
             },
         ]),
@@ -1983,13 +2028,13 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "CapacityReservationIds",
                 wire: "CapacityReservationIds",
-                shape: 129,
+                shape: 133,
                 required: false,
             },
             Member {
                 name: "CapacityReservationResourceGroupArns",
                 wire: "CapacityReservationResourceGroupArns",
-                shape: 130,
+                shape: 134,
                 required: false,
             },
         ]),
@@ -1997,7 +2042,7 @@ pub static SHAPES: &[Shape] = &[
     Shape {
         name: "CapacityReservationIds",
         kind: Kind::List {
-            member: 99,
+            member: 103,
             min: None,
             max: None,
         },
@@ -2005,7 +2050,7 @@ pub static SHAPES: &[Shape] = &[
     Shape {
         name: "CapacityReservationResourceGroupArns",
         kind: Kind::List {
-            member: 111,
+            member: 115,
             min: None,
             max: None,
         },
@@ -2015,7 +2060,7 @@ pub static SHAPES: &[Shape] = &[
         kind: Kind::Structure(&[Member {
             name: "RetentionTriggers",
             wire: "RetentionTriggers",
-            shape: 132,
+            shape: 136,
             required: false,
         }]),
     },
@@ -2024,7 +2069,7 @@ pub static SHAPES: &[Shape] = &[
         kind: Kind::Structure(&[Member {
             name: "TerminateHookAbandon",
             wire: "TerminateHookAbandon",
-            shape: 133,
+            shape: 137,
             required: false,
         }]),
     },
@@ -2042,7 +2087,7 @@ pub static SHAPES: &[Shape] = &[
         kind: Kind::Structure(&[Member {
             name: "Principal",
             wire: "Principal",
-            shape: 135,
+            shape: 139,
             required: true,
         }]),
     },
@@ -2085,37 +2130,37 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "MinSize",
                 wire: "MinSize",
-                shape: 83,
+                shape: 87,
                 required: false,
             },
             Member {
                 name: "MaxSize",
                 wire: "MaxSize",
-                shape: 84,
+                shape: 88,
                 required: false,
             },
             Member {
                 name: "DesiredCapacity",
                 wire: "DesiredCapacity",
-                shape: 85,
+                shape: 89,
                 required: false,
             },
             Member {
                 name: "DefaultCooldown",
                 wire: "DefaultCooldown",
-                shape: 86,
+                shape: 90,
                 required: false,
             },
             Member {
                 name: "AvailabilityZones",
                 wire: "AvailabilityZones",
-                shape: 87,
+                shape: 91,
                 required: false,
             },
             Member {
                 name: "AvailabilityZoneIds",
                 wire: "AvailabilityZoneIds",
-                shape: 88,
+                shape: 92,
                 required: false,
             },
             Member {
@@ -2127,55 +2172,55 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "HealthCheckGracePeriod",
                 wire: "HealthCheckGracePeriod",
-                shape: 92,
+                shape: 96,
                 required: false,
             },
             Member {
                 name: "PlacementGroup",
                 wire: "PlacementGroup",
-                shape: 137,
+                shape: 141,
                 required: false,
             },
             Member {
                 name: "VPCZoneIdentifier",
                 wire: "VPCZoneIdentifier",
-                shape: 93,
+                shape: 97,
                 required: false,
             },
             Member {
                 name: "TerminationPolicies",
                 wire: "TerminationPolicies",
-                shape: 94,
+                shape: 98,
                 required: false,
             },
             Member {
                 name: "NewInstancesProtectedFromScaleIn",
                 wire: "NewInstancesProtectedFromScaleIn",
-                shape: 95,
+                shape: 99,
                 required: false,
             },
             Member {
                 name: "ServiceLinkedRoleARN",
                 wire: "ServiceLinkedRoleARN",
-                shape: 111,
+                shape: 115,
                 required: false,
             },
             Member {
                 name: "MaxInstanceLifetime",
                 wire: "MaxInstanceLifetime",
-                shape: 112,
+                shape: 116,
                 required: false,
             },
             Member {
                 name: "CapacityRebalance",
                 wire: "CapacityRebalance",
-                shape: 96,
+                shape: 100,
                 required: false,
             },
             Member {
                 name: "Context",
                 wire: "Context",
-                shape: 113,
+                shape: 117,
                 required: false,
             },
             Member {
@@ -2187,49 +2232,49 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "DefaultInstanceWarmup",
                 wire: "DefaultInstanceWarmup",
-                shape: 114,
+                shape: 118,
                 required: false,
             },
             Member {
                 name: "InstanceMaintenancePolicy",
                 wire: "InstanceMaintenancePolicy",
-                shape: 117,
+                shape: 121,
                 required: false,
             },
             Member {
                 name: "AvailabilityZoneDistribution",
                 wire: "AvailabilityZoneDistribution",
-                shape: 120,
+                shape: 124,
                 required: false,
             },
             Member {
                 name: "AvailabilityZoneImpairmentPolicy",
                 wire: "AvailabilityZoneImpairmentPolicy",
-                shape: 122,
+                shape: 126,
                 required: false,
             },
             Member {
                 name: "SkipZonalShiftValidation",
                 wire: "SkipZonalShiftValidation",
-                shape: 125,
+                shape: 129,
                 required: false,
             },
             Member {
                 name: "CapacityReservationSpecification",
                 wire: "CapacityReservationSpecification",
-                shape: 126,
+                shape: 130,
                 required: false,
             },
             Member {
                 name: "InstanceLifecyclePolicy",
                 wire: "InstanceLifecyclePolicy",
-                shape: 131,
+                shape: 135,
                 required: false,
             },
             Member {
                 name: "DeletionProtection",
                 wire: "DeletionProtection",
-                shape: 105,
+                shape: 109,
                 required: false,
             },
         ]),
@@ -2255,7 +2300,7 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "ForceDelete",
                 wire: "ForceDelete",
-                shape: 139,
+                shape: 143,
                 required: false,
             },
         ]),
@@ -2270,13 +2315,19 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "AutoScalingGroupNames",
                 wire: "AutoScalingGroupNames",
-                shape: 141,
+                shape: 145,
                 required: false,
             },
             Member {
                 name: "IncludeInstances",
                 wire: "IncludeInstances",
-                shape: 142,
+                shape: 146,
+                required: false,
+            },
+            Member {
+                name: "IncludeManagedResources",
+                wire: "IncludeManagedResources",
+                shape: 147,
                 required: false,
             },
             Member {
@@ -2294,7 +2345,7 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "Filters",
                 wire: "Filters",
-                shape: 143,
+                shape: 148,
                 required: false,
             },
         ]),
@@ -2312,9 +2363,13 @@ pub static SHAPES: &[Shape] = &[
         kind: Kind::Boolean,
     },
     Shape {
+        name: "IncludeManagedResources",
+        kind: Kind::Boolean,
+    },
+    Shape {
         name: "Filters",
         kind: Kind::List {
-            member: 144,
+            member: 149,
             min: None,
             max: None,
         },
@@ -2331,7 +2386,7 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "Values",
                 wire: "Values",
-                shape: 145,
+                shape: 150,
                 required: false,
             },
         ]),
@@ -2356,13 +2411,13 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "DesiredCapacity",
                 wire: "DesiredCapacity",
-                shape: 85,
+                shape: 89,
                 required: true,
             },
             Member {
                 name: "HonorCooldown",
                 wire: "HonorCooldown",
-                shape: 147,
+                shape: 152,
                 required: false,
             },
         ]),
@@ -2377,7 +2432,13 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "InstanceIds",
                 wire: "InstanceIds",
-                shape: 149,
+                shape: 154,
+                required: false,
+            },
+            Member {
+                name: "IncludeManagedResources",
+                wire: "IncludeManagedResources",
+                shape: 147,
                 required: false,
             },
             Member {
@@ -2409,15 +2470,35 @@ pub static SHAPES: &[Shape] = &[
                 name: "InstanceId",
                 wire: "InstanceId",
                 shape: 6,
-                required: true,
+                required: false,
+            },
+            Member {
+                name: "InstanceIds",
+                wire: "InstanceIds",
+                shape: 156,
+                required: false,
+            },
+            Member {
+                name: "AutoScalingGroupName",
+                wire: "AutoScalingGroupName",
+                shape: 1,
+                required: false,
             },
             Member {
                 name: "ShouldDecrementDesiredCapacity",
                 wire: "ShouldDecrementDesiredCapacity",
-                shape: 151,
+                shape: 157,
                 required: true,
             },
         ]),
+    },
+    Shape {
+        name: "TerminationInstanceIds",
+        kind: Kind::List {
+            member: 6,
+            min: Some(1),
+            max: Some(100),
+        },
     },
     Shape {
         name: "ShouldDecrementDesiredCapacity",
@@ -2428,7 +2509,7 @@ pub static SHAPES: &[Shape] = &[
         kind: Kind::Structure(&[Member {
             name: "Tags",
             wire: "Tags",
-            shape: 106,
+            shape: 110,
             required: true,
         }]),
     },
@@ -2437,7 +2518,7 @@ pub static SHAPES: &[Shape] = &[
         kind: Kind::Structure(&[Member {
             name: "Tags",
             wire: "Tags",
-            shape: 106,
+            shape: 110,
             required: true,
         }]),
     },
@@ -2447,7 +2528,13 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "Filters",
                 wire: "Filters",
-                shape: 143,
+                shape: 148,
+                required: false,
+            },
+            Member {
+                name: "IncludeManagedResources",
+                wire: "IncludeManagedResources",
+                shape: 147,
                 required: false,
             },
             Member {
@@ -2470,7 +2557,7 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "ActivityIds",
                 wire: "ActivityIds",
-                shape: 156,
+                shape: 162,
                 required: false,
             },
             Member {
@@ -2482,7 +2569,13 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "IncludeDeletedGroups",
                 wire: "IncludeDeletedGroups",
-                shape: 157,
+                shape: 163,
+                required: false,
+            },
+            Member {
+                name: "IncludeManagedResources",
+                wire: "IncludeManagedResources",
+                shape: 147,
                 required: false,
             },
             Member {
@@ -2500,7 +2593,7 @@ pub static SHAPES: &[Shape] = &[
             Member {
                 name: "Filters",
                 wire: "Filters",
-                shape: 143,
+                shape: 148,
                 required: false,
             },
         ]),
@@ -2526,16 +2619,16 @@ pub fn input_shape(operation: &str) -> Option<usize> {
         "DeleteLaunchConfiguration" => 28,
         "DescribeLaunchConfigurations" => 29,
         "CreateAutoScalingGroup" => 32,
-        "UpdateAutoScalingGroup" => 136,
-        "DeleteAutoScalingGroup" => 138,
-        "DescribeAutoScalingGroups" => 140,
-        "SetDesiredCapacity" => 146,
-        "DescribeAutoScalingInstances" => 148,
-        "TerminateInstanceInAutoScalingGroup" => 150,
-        "CreateOrUpdateTags" => 152,
-        "DeleteTags" => 153,
-        "DescribeTags" => 154,
-        "DescribeScalingActivities" => 155,
+        "UpdateAutoScalingGroup" => 140,
+        "DeleteAutoScalingGroup" => 142,
+        "DescribeAutoScalingGroups" => 144,
+        "SetDesiredCapacity" => 151,
+        "DescribeAutoScalingInstances" => 153,
+        "TerminateInstanceInAutoScalingGroup" => 155,
+        "CreateOrUpdateTags" => 158,
+        "DeleteTags" => 159,
+        "DescribeTags" => 160,
+        "DescribeScalingActivities" => 161,
         _ => return None,
     })
 }

@@ -1194,6 +1194,25 @@ pub struct InstancesDistribution {
         skip_serializing_if = "Option::is_none"
     )]
     pub spot_max_price: Option<String>,
+    /// `DistributionSegments`: list of `DistributionSegment`.
+    #[serde(
+        rename = "DistributionSegments",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub distribution_segments: Option<Vec<DistributionSegment>>,
+}
+
+/// The `DistributionSegment` structure of the API.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DistributionSegment {
+    /// `TargetCapacityTypes`: list of `TargetCapacityType`.
+    #[serde(
+        rename = "TargetCapacityTypes",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub target_capacity_types: Option<Vec<String>>,
 }
 
 /// The `LifecycleHookSpecification` structure of the API.
@@ -1662,6 +1681,14 @@ pub struct DescribeAutoScalingGroupsInput {
         deserialize_with = "opt_scalar"
     )]
     pub include_instances: Option<bool>,
+    /// `IncludeManagedResources`: boolean.
+    #[serde(
+        rename = "IncludeManagedResources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_scalar"
+    )]
+    pub include_managed_resources: Option<bool>,
     /// `NextToken`: string.
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2217,6 +2244,14 @@ pub struct DescribeAutoScalingInstancesInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_ids: Option<Vec<String>>,
+    /// `IncludeManagedResources`: boolean.
+    #[serde(
+        rename = "IncludeManagedResources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_scalar"
+    )]
+    pub include_managed_resources: Option<bool>,
     /// `MaxRecords`: integer.
     #[serde(
         rename = "MaxRecords",
@@ -2334,9 +2369,27 @@ pub struct AutoScalingInstanceDetails {
 /// The request of `TerminateInstanceInAutoScalingGroup` (model shape `TerminateInstanceInAutoScalingGroupType`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TerminateInstanceInAutoScalingGroupInput {
-    /// `InstanceId`: string; length 1..=19; required.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
+    /// `InstanceId`: string; length 1..=19.
+    #[serde(
+        rename = "InstanceId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_id: Option<String>,
+    /// `InstanceIds`: list of `XmlStringMaxLen19`; at most 100.
+    #[serde(
+        rename = "InstanceIds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_ids: Option<Vec<String>>,
+    /// `AutoScalingGroupName`: string; length 1..=255.
+    #[serde(
+        rename = "AutoScalingGroupName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub auto_scaling_group_name: Option<String>,
     /// `ShouldDecrementDesiredCapacity`: boolean; required.
     #[serde(rename = "ShouldDecrementDesiredCapacity")]
     pub should_decrement_desired_capacity: bool,
@@ -2348,6 +2401,13 @@ pub struct TerminateInstanceInAutoScalingGroupOutput {
     /// `Activity`: structure.
     #[serde(rename = "Activity", default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<Activity>,
+    /// `Activities`: list of `Activity`.
+    #[serde(
+        rename = "Activities",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub activities: Option<Vec<Activity>>,
 }
 
 /// The `Activity` structure of the API.
@@ -2456,6 +2516,14 @@ pub struct DescribeTagsInput {
     /// `Filters`: list of `Filter`.
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<Filter>>,
+    /// `IncludeManagedResources`: boolean.
+    #[serde(
+        rename = "IncludeManagedResources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_scalar"
+    )]
+    pub include_managed_resources: Option<bool>,
     /// `NextToken`: string.
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -2505,6 +2573,14 @@ pub struct DescribeScalingActivitiesInput {
         deserialize_with = "opt_scalar"
     )]
     pub include_deleted_groups: Option<bool>,
+    /// `IncludeManagedResources`: boolean.
+    #[serde(
+        rename = "IncludeManagedResources",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "opt_scalar"
+    )]
+    pub include_managed_resources: Option<bool>,
     /// `MaxRecords`: integer.
     #[serde(
         rename = "MaxRecords",

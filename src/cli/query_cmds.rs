@@ -457,8 +457,9 @@ async fn instances_list(ctx: &Context, a: IdsArgs) -> Result<(), Error> {
 
 async fn instances_terminate(ctx: &Context, a: TerminateArgs) -> Result<(), Error> {
     let input = TerminateInstanceInAutoScalingGroupInput {
-        instance_id: a.id.clone(),
+        instance_id: Some(a.id.clone()),
         should_decrement_desired_capacity: a.decrement,
+        ..Default::default()
     };
     let out = ctx
         .client

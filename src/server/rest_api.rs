@@ -1241,8 +1241,9 @@ fn instance_delete(
         tx,
         "TerminateInstanceInAutoScalingGroup",
         &TerminateInstanceInAutoScalingGroupInput {
-            instance_id: iid.to_string(),
+            instance_id: Some(iid.to_string()),
             should_decrement_desired_capacity: adjust,
+            ..Default::default()
         },
     )?;
     // An n-preserving domain keeps MaxSize at vm_count.

@@ -1034,3 +1034,89 @@ async fn arns_name_the_served_region_and_account() {
         );
     }
 }
+
+served!(several_instances_terminate_in_one_call, |server, c| {
+    // The 2026 model: InstanceIds (with AutoScalingGroupName) answered with Activities.
+    create_lc(&c, "lc@hotel").await.done();
+    create_group(&c, "g", "lc", 1, 4, 3).await.done();
+    create_group(&c, "other", "lc", 0, 1, 1).await.done();
+    let ids: Vec<String> = group(&c, "g")
+        .await
+        .unwrap()
+        .instances
+        .unwrap()
+        .into_iter()
+        .map(|i| i.instance_id.unwrap())
+        .collect();
+    let stranger = group(&c, "other").await.unwrap().instances.unwrap()[0]
+        .instance_id
+        .clone()
+        .unwrap();
+    let terminate = |extra: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        async move {
+            let mut params: Vec<(&str, String)> =
+                vec![("ShouldDecrementDesiredCapacity", "true".into())];
+            params.extend(extra);
+            let refs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.call("TerminateInstanceInAutoScalingGroup", &refs).await
+        }
+    };
+    // Refused, and nothing changes: no group name; both forms; neither; another group's
+    // instance; the same id twice; below the minimum.
+    let refusals = [
+        vec![("InstanceIds.member.1", ids[0].clone())],
+        vec![
+            ("InstanceId", ids[0].clone()),
+            ("InstanceIds.member.1", ids[1].clone()),
+            ("AutoScalingGroupName", "g".into()),
+        ],
+        vec![],
+        vec![
+            ("InstanceIds.member.1", ids[0].clone()),
+            ("InstanceIds.member.2", stranger.clone()),
+            ("AutoScalingGroupName", "g".into()),
+        ],
+        vec![
+            ("InstanceIds.member.1", ids[0].clone()),
+            ("InstanceIds.member.2", ids[0].clone()),
+            ("AutoScalingGroupName", "g".into()),
+        ],
+        vec![
+            ("InstanceIds.member.1", ids[0].clone()),
+            ("InstanceIds.member.2", ids[1].clone()),
+            ("InstanceIds.member.3", ids[2].clone()),
+            ("AutoScalingGroupName", "g".into()),
+        ],
+    ];
+    for params in refusals {
+        let shown = format!("{params:?}");
+        terminate(params).await.fails(400, "ValidationError");
+        let g = group(&c, "g").await.unwrap();
+        assert_eq!(g.desired_capacity, Some(3), "{shown}");
+    }
+    let out: TerminateInstanceInAutoScalingGroupOutput = terminate(vec![
+        ("InstanceIds.member.1", ids[0].clone()),
+        ("InstanceIds.member.2", ids[1].clone()),
+        ("AutoScalingGroupName", "g".into()),
+    ])
+    .await
+    .ok();
+    assert!(out.activity.is_none());
+    let described: Vec<String> = out
+        .activities
+        .unwrap()
+        .into_iter()
+        .map(|a| a.description.unwrap())
+        .collect();
+    assert_eq!(
+        described,
+        [
+            format!("Terminating EC2 instance: {}", ids[0]),
+            format!("Terminating EC2 instance: {}", ids[1])
+        ]
+    );
+    let g = group(&c, "g").await.unwrap();
+    assert_eq!(g.desired_capacity, Some(1));
+    server.shutdown().await;
+});

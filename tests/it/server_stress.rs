@@ -136,8 +136,9 @@ async fn worker(id: usize, client: Client, deadline: Instant) -> Outcome {
         {
             call!(client.terminate_instance_in_auto_scaling_group(
                 &TerminateInstanceInAutoScalingGroupInput {
-                    instance_id: instance,
+                    instance_id: Some(instance),
                     should_decrement_desired_capacity: true,
+                    ..Default::default()
                 }
             ));
         }

@@ -130,33 +130,76 @@ pub fn describe(
     })
 }
 
-/// `TerminateInstanceInAutoScalingGroup`.
+/// `TerminateInstanceInAutoScalingGroup`: one instance (`InstanceId`, answered with `Activity`),
+/// or up to 100 of one group (`InstanceIds` with `AutoScalingGroupName`, answered with
+/// `Activities`), as the 2026 model allows. The checks come first, so a refused call changes
+/// nothing: every instance must be live in the group, and a decrement must keep the group at or
+/// above its minimum.
 pub fn terminate(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     tree: &Node<'_>,
 ) -> Result<Option<String>, ApiError> {
     let input: TerminateInstanceInAutoScalingGroupInput = parse(tree)?;
-    let id = input.instance_id;
-    lifecycle::sweep(tx, ctx.now)?;
-    let group_name: Option<String> = tx
-        .query_row_cached(
-            "SELECT group_name FROM instances WHERE owner = ?1 AND id = ?2 \
-             AND terminating_ms IS NULL",
-            params![ctx.owner, id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let Some(group_name) = group_name else {
-        return Err(ApiError::validation(format!(
-            "Instance Id not found - No managed instance found for instance ID: {}",
-            shorten(&id)
-        )));
+    let (ids, many) = match (&input.instance_id, &input.instance_ids) {
+        (Some(id), None) => (vec![id.clone()], false),
+        (None, Some(ids)) => {
+            if input.auto_scaling_group_name.is_none() {
+                return Err(ApiError::validation(
+                    "AutoScalingGroupName is required when InstanceIds is specified.",
+                ));
+            }
+            (ids.clone(), true)
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::validation(
+                "Specify either InstanceId or InstanceIds, not both.",
+            ));
+        }
+        (None, None) => {
+            return Err(ApiError::validation(
+                "Either InstanceId or InstanceIds must be specified.",
+            ));
+        }
     };
+    lifecycle::sweep(tx, ctx.now)?;
+    let mut group_name: Option<String> = None;
+    for (n, id) in ids.iter().enumerate() {
+        if ids[..n].contains(id) {
+            return Err(ApiError::validation(format!(
+                "The instance ID {} is given more than once.",
+                shorten(id)
+            )));
+        }
+        let owner_group: Option<String> = tx
+            .query_row_cached(
+                "SELECT group_name FROM instances WHERE owner = ?1 AND id = ?2 \
+                 AND terminating_ms IS NULL",
+                params![ctx.owner, id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let asked = input.auto_scaling_group_name.as_deref();
+        let found = owner_group.filter(|g| asked.is_none_or(|a| a == g));
+        let Some(found) = found else {
+            return Err(ApiError::validation(format!(
+                "Instance Id not found - No managed instance found for instance ID: {}",
+                shorten(id)
+            )));
+        };
+        if group_name.as_deref().is_some_and(|g| g != found) {
+            return Err(ApiError::validation(
+                "The instances must belong to one Auto Scaling group.",
+            ));
+        }
+        group_name = Some(found);
+    }
+    let group_name = group_name.unwrap_or_default();
     let mut group = groups::require(tx, ctx.owner, &group_name)?;
     let before = group.desired;
+    let count = i64::try_from(ids.len()).unwrap_or(i64::MAX);
     if input.should_decrement_desired_capacity {
-        if group.desired - 1 < group.min {
+        if group.desired - count < group.min {
             return Err(ApiError::validation(format!(
                 "Currently, desiredSize equals minSize ({}). Terminating instance without \
                  replacement will violate group's min size constraint. Either set \
@@ -164,7 +207,7 @@ pub fn terminate(
                 group.min
             )));
         }
-        group.desired -= 1;
+        group.desired -= count;
         tx.execute_cached(
             "UPDATE groups SET desired = ?3 WHERE owner = ?1 AND name = ?2",
             params![ctx.owner, group.name, group.desired],
@@ -186,20 +229,39 @@ pub fn terminate(
             .unwrap_or(false),
     };
     let timing = &ctx.settings.timing;
-    lifecycle::terminate(tx, timing, &facts, &id, ctx.now)?;
     let when = timestamp(ctx.now);
-    let cause = if input.should_decrement_desired_capacity {
-        format!(
-            "At {when} instance {id} was taken out of service in response to a user request, \
-             shrinking the capacity from {before} to {}.",
-            group.desired
-        )
-    } else {
-        format!("At {when} instance {id} was taken out of service in response to a user request.")
-    };
-    let description = format!("Terminating EC2 instance: {id}");
     let end = ctx.now + timing.terminate_delay_ms;
-    let activity_id = lifecycle::record(tx, &facts, &description, &cause, ctx.now, end)?;
+    let mut activities = Vec::with_capacity(ids.len());
+    for (n, id) in ids.iter().enumerate() {
+        lifecycle::terminate(tx, timing, &facts, id, ctx.now)?;
+        let cause = if input.should_decrement_desired_capacity {
+            let from = before - i64::try_from(n).unwrap_or(0);
+            format!(
+                "At {when} instance {id} was taken out of service in response to a user \
+                 request, shrinking the capacity from {from} to {}.",
+                from - 1
+            )
+        } else {
+            format!(
+                "At {when} instance {id} was taken out of service in response to a user request."
+            )
+        };
+        let description = format!("Terminating EC2 instance: {id}");
+        let activity_id = lifecycle::record(tx, &facts, &description, &cause, ctx.now, end)?;
+        let details =
+            serde_json::json!({"Subnet ID": "", "Availability Zone": group.site}).to_string();
+        activities.push(activity_shape(
+            ctx.now,
+            activity_id,
+            group.name.clone(),
+            Some(arn.clone()),
+            description,
+            cause,
+            details,
+            ctx.now,
+            end,
+        ));
+    }
     if !input.should_decrement_desired_capacity {
         groups::reconcile(
             ctx,
@@ -208,19 +270,15 @@ pub fn terminate(
             "a user request replaced a terminated instance",
         )?;
     }
-    let details = serde_json::json!({"Subnet ID": "", "Availability Zone": group.site}).to_string();
-    let activity = activity_shape(
-        ctx.now,
-        activity_id,
-        group.name.clone(),
-        Some(arn),
-        description,
-        cause,
-        details,
-        ctx.now,
-        end,
-    );
-    encode(&TerminateInstanceInAutoScalingGroupOutput {
-        activity: Some(activity),
-    })
+    if many {
+        encode(&TerminateInstanceInAutoScalingGroupOutput {
+            activity: None,
+            activities: Some(activities),
+        })
+    } else {
+        encode(&TerminateInstanceInAutoScalingGroupOutput {
+            activity: activities.pop(),
+            activities: None,
+        })
+    }
 }
