@@ -1,8 +1,9 @@
 //! The AWS shared files, `~/.aws/credentials` and `~/.aws/config`: `[name]` / `[profile name]`
 //! sections of `key = value` settings, read into one [`AwsProfile`] per profile.
 //!
-//! A section repeated later adds to (and overrides) the earlier one; indented
-//! lines are continuations or nested settings and are skipped. Used by the client's configuration
+//! A section repeated later adds to (and overrides) the earlier one; an indented line after a
+//! setting is its continuation or a nested setting and is skipped (right after a header it is a
+//! setting, as botocore reads it). Used by the client's configuration
 //! and by the built-in server's key ring alike.
 
 use std::collections::BTreeMap;
@@ -77,6 +78,9 @@ impl SharedFile {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut profiles: BTreeMap<String, AwsProfile> = BTreeMap::new();
         let mut current = Current::Nothing;
+        // Whether a setting came since the last header: only then is an indented line its
+        // continuation.
+        let mut after_setting = false;
         for (index, raw) in text.split('\n').enumerate() {
             let line_no = index + 1;
             let line = raw.strip_suffix('\r').unwrap_or(raw);
@@ -84,9 +88,10 @@ impl SharedFile {
             if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
                 continue;
             }
-            if line.starts_with([' ', '\t']) && !trimmed.starts_with('[') {
+            if line.starts_with([' ', '\t']) && !trimmed.starts_with('[') && after_setting {
                 // A continuation or nested-setting line (`s3 =\n  max_concurrent_requests = 5`):
-                // nothing this crate reads lives there.
+                // nothing this crate reads lives there. Right after a header an indented line is
+                // a setting, as botocore's parser (and so the AWS CLI) reads it.
                 continue;
             }
             let at = |what: &str| Error::Config(format!("{origin}, line {line_no}: {what}"));
@@ -129,6 +134,7 @@ impl SharedFile {
                     }
                     None => Current::Ignored,
                 };
+                after_setting = false;
                 continue;
             }
             let Some(split) = trimmed.find(['=', ':']) else {
@@ -141,6 +147,7 @@ impl SharedFile {
             if key.is_empty() {
                 return Err(at("setting without a key name"));
             }
+            after_setting = true;
             let profile = match &current {
                 Current::Nothing => {
                     return Err(at("setting outside any `[section]`"));
@@ -230,8 +237,8 @@ mod tests {
         );
         assert_eq!(d.line, 3);
         let w = f.profile("work").unwrap();
-        // An indented line is a continuation and is ignored.
-        assert_eq!(w.aws_access_key_id, None);
+        // An indented line right after a header is a setting, as botocore reads it.
+        assert_eq!(w.aws_access_key_id.as_deref(), Some("AKIDWORK"));
         assert_eq!(w.aws_secret_access_key.as_ref().unwrap().expose(), "sw");
         assert_eq!(w.aws_session_token.as_ref().unwrap().expose(), "tok");
         assert_eq!(w.region.as_deref(), Some("eu-west-1"));
