@@ -18,8 +18,10 @@ Conventions of the generated Rust (see wsdl-notes/shapes.md):
   an operation's input is named `<Op>Input` and its output `<Op>Output`, one of each per operation
   even where the model shares a shape (SuspendProcesses and ResumeProcesses both take
   `ScalingProcessQuery`) or has none (an input without members; no output means `NoOutput`);
-- a member with a `locationName` is sent and read under that name, and also read under its
-  member name (`References`, sent as `Reference`, as botocore does);
+- members keep their names on the wire: the model's one `locationName`
+  (`CpuPerformanceFactorRequest.References`, which botocore sends as `Reference.item.N`) is not
+  honoured yet (the form writer and the reply reader know only `member` lists): see
+  wsdl-notes/shapes.md;
 - a request with a required timestamp has no `Default`;
 - every member is `Option<T>` except the required members of an input (so a request cannot be built
   without them); lists are `Option<Vec<T>>` (None = not sent / absent, Some(empty) = `Name=` / `<Name/>`);
@@ -186,14 +188,8 @@ def main():
             kind = shapes[target]["type"]
             ty = rust_type(target)
             is_required = member in required
-            wire = spec.get("locationName", member)
-            if wire != member:
-                w("    /// `%s` (sent and read as `%s`; `%s` also read): %s."
-                  % (member, wire, member, facts(target, is_required)))
-                attrs = ['rename = "%s"' % wire, 'alias = "%s"' % member]
-            else:
-                w("    /// `%s`: %s." % (member, facts(target, is_required)))
-                attrs = ['rename = "%s"' % member]
+            w("    /// `%s`: %s." % (member, facts(target, is_required)))
+            attrs = ['rename = "%s"' % member]
             if not is_required:
                 attrs.append("default")
                 attrs.append('skip_serializing_if = "Option::is_none"')

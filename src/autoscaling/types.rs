@@ -987,10 +987,9 @@ pub struct BaselinePerformanceFactorsRequest {
 /// The `CpuPerformanceFactorRequest` structure of the API.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CpuPerformanceFactorRequest {
-    /// `References` (sent and read as `Reference`; `References` also read): list of `PerformanceFactorReferenceRequest`.
+    /// `References`: list of `PerformanceFactorReferenceRequest`.
     #[serde(
-        rename = "Reference",
-        alias = "References",
+        rename = "References",
         default,
         skip_serializing_if = "Option::is_none"
     )]
