@@ -14,6 +14,7 @@ mod examples;
 mod faults;
 mod fuzz_regressions;
 mod generated;
+mod moto_all;
 mod moto_session;
 mod parsing;
 mod rest_captures;
