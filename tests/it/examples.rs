@@ -16,6 +16,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use phantom_autoscale::autoscaling::registry;
+use phantom_autoscale::query::timestamp::Timestamp;
 use serde_json::Value;
 
 use crate::util::peers::python;
@@ -177,4 +178,87 @@ fn chosen_inputs_encode_as_botocore_does() {
         let theirs: Vec<(String, String)> = serde_json::from_value(case["pairs"].clone()).unwrap();
         assert_eq!(ours, theirs, "{op}");
     }
+}
+
+/// `ours` equals the example `theirs` up to how a timestamp is written (both read as instants
+/// by `Timestamp::parse`) and how a number is written (`50` and `50.0` are one double): the
+/// path of the first difference, else `None`.
+fn json_difference(path: &str, ours: &Value, theirs: &Value) -> Option<String> {
+    match (ours, theirs) {
+        (Value::Object(a), Value::Object(b)) => {
+            for key in a.keys().chain(b.keys()) {
+                let (x, y) = (a.get(key), b.get(key));
+                let sub = format!("{path}.{key}");
+                let diff = match (x, y) {
+                    (Some(x), Some(y)) => json_difference(&sub, x, y),
+                    _ => Some(format!("{sub}: ours {x:?}, example {y:?}")),
+                };
+                if diff.is_some() {
+                    return diff;
+                }
+            }
+            None
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| json_difference(&format!("{path}[{i}]"), x, y)),
+        (Value::Number(a), Value::Number(b)) if a.as_f64() == b.as_f64() => None,
+        (Value::String(a), Value::String(b)) if a == b => None,
+        (Value::String(a), Value::String(b)) => match (Timestamp::parse(a), Timestamp::parse(b)) {
+            (Some(x), Some(y)) if x == y => None,
+            _ => Some(format!("{path}: ours {a:?}, example {b:?}")),
+        },
+        (a, b) if a == b => None,
+        (a, b) => Some(format!("{path}: ours {a}, example {b}")),
+    }
+}
+
+#[test]
+fn every_example_output_reads_back_as_the_same_json() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (op, cases) in examples() {
+        let entry = registry::find(&op).unwrap_or_else(|| panic!("{op} is not in the registry"));
+        for (index, case) in cases.iter().enumerate() {
+            let Some(output) = case.get("output") else {
+                continue;
+            };
+            checked += 1;
+            match (entry.reply_json)(output.clone()) {
+                Ok(ours) => {
+                    if let Some(diff) = json_difference("", &ours, output) {
+                        failures.push(format!("{op}#{index}: {diff}"));
+                    }
+                }
+                Err(e) => failures.push(format!("{op}#{index}: {e}")),
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} example outputs differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // botocore 1.44.8's model has 28 examples with an output.
+    assert!(checked >= 28, "only {checked} example outputs");
+}
+
+/// The comparison itself: a member the reply shape dropped is a difference; a timestamp written
+/// with or without a fraction, or a double written as `50`, is not.
+#[test]
+fn output_comparison_sees_dropped_members_only() {
+    use serde_json::json;
+    let example = json!({"A": [{"T": "2013-08-19T20:53:25Z", "D": 50}], "B": "x"});
+    let same = json!({"A": [{"T": "2013-08-19T20:53:25.000Z", "D": 50.0}], "B": "x"});
+    assert_eq!(json_difference("", &same, &example), None);
+    let dropped = json!({"A": [{"T": "2013-08-19T20:53:25Z", "D": 50}]});
+    assert_eq!(
+        json_difference("", &dropped, &example).as_deref(),
+        Some(".B: ours None, example Some(String(\"x\"))")
+    );
+    let other_time = json!({"A": [{"T": "2013-08-19T20:53:26Z", "D": 50}], "B": "x"});
+    assert!(json_difference("", &other_time, &example).is_some());
 }
