@@ -1,16 +1,28 @@
 #!/usr/bin/env python3
-"""Generates src/autoscaling/types.rs from the Auto Scaling API model (tools/model/service-2.json).
+"""Generates the Auto Scaling library code from the API model (tools/model/service-2.json and
+paginators-1.json): every operation of the model.
 
-Run from the repository root:
-  `python3 tools/gen-shapes.py > src/autoscaling/types.rs` (then `rustfmt`), and
-  `python3 tools/gen-shapes.py constraints > src/autoscaling/constraints.rs` (then `rustfmt`):
-the second writes the model's input constraints (required members, lengths, ranges, patterns, enums,
-list sizes) as a table for the endpoint's validator (`src/server/ops/validate.rs`); see
-`main_constraints`. `tests/it/generated.rs` checks both files are what this script writes.
+Run from the repository root (each output then through `rustfmt --edition 2024`):
+  `python3 tools/gen-shapes.py > src/autoscaling/types.rs`: the shapes (see `main`);
+  `python3 tools/gen-shapes.py operations > src/autoscaling/generated_ops.rs`: every `Operation`
+  impl, a `Paginated` impl per paginator, the registry table and one client method per operation
+  (see `main_operations`);
+  `python3 tools/gen-shapes.py constraints > src/autoscaling/constraints.rs`: the model's input
+  constraints (required members, lengths, ranges, patterns, enums, list sizes) of the operations
+  the endpoint serves (SERVED) as a table for its validator (`src/server/ops/validate.rs`); see
+  `main_constraints`.
+`tests/it/generated.rs` checks the three files are what this script writes.
 
 Conventions of the generated Rust (see wsdl-notes/shapes.md):
-- one struct per structure shape reachable from the operations in OPERATIONS; an operation's input
-  shape is named `<Op>Input`, its output `<Op>Output`;
+- one struct per structure shape reachable from the operations in OPERATIONS (all of the model's);
+  an operation's input is named `<Op>Input` and its output `<Op>Output`, one of each per operation
+  even where the model shares a shape (SuspendProcesses and ResumeProcesses both take
+  `ScalingProcessQuery`) or has none (an input without members; no output means `NoOutput`);
+- members keep their names on the wire: the model's one `locationName`
+  (`CpuPerformanceFactorRequest.References`, which botocore sends as `Reference.item.N`) is not
+  honoured yet (the form writer and the reply reader know only `member` lists): see
+  wsdl-notes/shapes.md;
+- a request with a required timestamp has no `Default`;
 - every member is `Option<T>` except the required members of an input (so a request cannot be built
   without them); lists are `Option<Vec<T>>` (None = not sent / absent, Some(empty) = `Name=` / `<Name/>`);
 - strings (enums included) stay `String`: servers in the wild send values the model does not list;
@@ -27,7 +39,8 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OPERATIONS = [
+# The operations the built-in endpoint serves: the constraints table covers their inputs.
+SERVED = [
     "CreateLaunchConfiguration",
     "DeleteLaunchConfiguration",
     "DescribeLaunchConfigurations",
@@ -44,6 +57,9 @@ OPERATIONS = [
     "DescribeScalingActivities",
 ]
 
+# Every operation of the model, in the model's order: types.rs and generated_ops.rs cover them all.
+OPERATIONS = list(json.load(open(os.path.join(HERE, "model", "service-2.json")))["operations"])
+
 RUST_KEYWORDS = {"type", "match", "ref", "self", "mod", "use", "fn", "impl", "struct", "enum"}
 
 
@@ -54,19 +70,18 @@ def snake(name):
     return "r#" + s if s in RUST_KEYWORDS else s
 
 
-def main():
-    model = json.load(open(os.path.join(HERE, "model", "service-2.json")))
-    shapes = model["shapes"]
-    renames, inputs = {}, set()
-    for op in OPERATIONS:
-        spec = model["operations"][op]
-        if "input" in spec:
-            renames[spec["input"]["shape"]] = op + "Input"
-            inputs.add(spec["input"]["shape"])
-        if "output" in spec:
-            renames[spec["output"]["shape"]] = op + "Output"
+def load_model():
+    return json.load(open(os.path.join(HERE, "model", "service-2.json")))
 
-    order, seen = [], set()
+
+def main():
+    """Writes src/autoscaling/types.rs: one input and (where the model has one) one output type
+    per operation of the model, and every structure they reach under its model name."""
+    model = load_model()
+    shapes = model["shapes"]
+    operations = model["operations"]
+    # One entry per Rust struct: (rust name, model shape, role, operation).
+    structs, seen = [], set()
 
     def walk(name):
         if name in seen:
@@ -74,20 +89,29 @@ def main():
         seen.add(name)
         shape = shapes[name]
         if shape["type"] == "structure":
-            order.append(name)
+            structs.append((name, name, None, None))
             for member in shape["members"].values():
                 walk(member["shape"])
         elif shape["type"] == "list":
             walk(shape["member"]["shape"])
 
-    for op in OPERATIONS:
-        spec = model["operations"][op]
+    io_shapes = set()
+    for spec in operations.values():
         for key in ("input", "output"):
             if key in spec:
-                walk(spec[key]["shape"])
-
-    def rust_name(name):
-        return renames.get(name, name)
+                io_shapes.add(spec[key]["shape"])
+    for op in OPERATIONS:
+        spec = operations[op]
+        for key, role in (("input", "Input"), ("output", "Output")):
+            if key in spec:
+                structs.append((op + role, spec[key]["shape"], role, op))
+                for member in shapes[spec[key]["shape"]]["members"].values():
+                    walk(member["shape"])
+            elif key == "input":
+                structs.append((op + role, None, role, op))
+    names = [s[0] for s in structs]
+    if len(names) != len(set(names)):
+        raise SystemExit("two structs named alike: %s" % sorted(n for n in names if names.count(n) > 1))
 
     def rust_type(name):
         shape = shapes[name]
@@ -107,7 +131,9 @@ def main():
         if kind == "list":
             return "Vec<%s>" % rust_type(shape["member"]["shape"])
         if kind == "structure":
-            return rust_name(name)
+            if name in io_shapes:
+                raise SystemExit("operation shape %s used as a member" % name)
+            return name
         raise SystemExit("unsupported shape type %s for %s" % (kind, name))
 
     def facts(name, required):
@@ -131,7 +157,7 @@ def main():
 
     out = []
     w = out.append
-    w("//! The Auto Scaling shapes used by phantom-autoscale's operations, generated from the API model.")
+    w("//! The Auto Scaling shapes of every operation of the API, generated from the API model.")
     w("//!")
     w("//! Generated by `tools/gen-shapes.py` from `tools/model/service-2.json`; do not edit by hand.")
     w("//! One definition serves the client (form encoding of requests, XML decoding of replies), the")
@@ -141,18 +167,22 @@ def main():
     w("")
     w("use crate::query::timestamp::Timestamp;")
     w("use crate::query::tree::opt_scalar;")
-    for name in order:
-        shape = shapes[name]
-        required = set(shape.get("required", [])) if name in inputs else set()
+    for rust, name, role, op in structs:
+        shape = shapes[name] if name else {"members": {}}
+        required = set(shape.get("required", [])) if role == "Input" else set()
         w("")
-        if name in renames:
-            op = renames[name][: -len("Input") if name in inputs else -len("Output")]
-            role = "request" if name in inputs else "reply"
-            w("/// The %s of `%s` (model shape `%s`)." % (role, op, name))
+        if role and name:
+            what = "request" if role == "Input" else "reply"
+            w("/// The %s of `%s` (model shape `%s`)." % (what, op, name))
+        elif role:
+            w("/// The request of `%s` (the model gives it no input: nothing is sent)." % op)
         else:
             w("/// The `%s` structure of the API." % name)
-        w("#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]")
-        w("pub struct %s {" % rust_name(name))
+        # A required timestamp has no sensible default: such a request has no `Default`.
+        no_default = any(shapes[shape["members"][m]["shape"]]["type"] == "timestamp" for m in required)
+        derives = "Debug, Clone, PartialEq" if no_default else "Debug, Clone, Default, PartialEq"
+        w("#[derive(%s, Serialize, Deserialize)]" % derives)
+        w("pub struct %s {" % rust)
         for member, spec in shape["members"].items():
             target = spec["shape"]
             kind = shapes[target]["type"]
@@ -169,6 +199,128 @@ def main():
             w("    #[serde(%s)]" % ", ".join(attrs))
             w("    pub %s: %s," % (snake(member), ty))
         w("}")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+# The Creates whose lost replies the client settles by a Describe (src/autoscaling/client.rs):
+# operation -> variant of `Creates`.
+CREATES = {
+    "CreateLaunchConfiguration": "LaunchConfiguration",
+    "CreateAutoScalingGroup": "Group",
+}
+
+
+def first_sentence(html):
+    """The first sentence of a model documentation string, tags stripped, one line. Asides
+    (`<note>`, `<important>`, a paragraph that is all bold) are skipped when prose follows them:
+    they say "superseded by" or "we recommend", not what the operation does."""
+    html = html or ""
+    body = re.sub(r"<(note|important)>.*?</\1>", "", html, flags=re.S)
+    body = re.sub(r"<p>\s*<b>.*?</b>\s*</p>", "", body, flags=re.S)
+    if re.sub(r"<[^>]+>", "", body).strip():
+        html = body
+    text = re.sub(r"<[^>]+>", "", html)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+    text = " ".join(text.split())
+    m = re.match(r"(.+?[.])(\s|$)", text)
+    return m.group(1) if m else text
+
+
+def doc_text(text):
+    """`text` made safe for a `///` line: brackets escaped so rustdoc sees no links."""
+    return text.replace("[", "\\[").replace("]", "\\]")
+
+
+def main_operations():
+    """Writes src/autoscaling/generated_ops.rs: every operation's `Operation` impl, a
+    `Paginated` impl per paginator of paginators-1.json, the registry table and one client
+    method per operation."""
+    model = load_model()
+    shapes = model["shapes"]
+    operations = model["operations"]
+    paginators = json.load(open(os.path.join(HERE, "model", "paginators-1.json")))["pagination"]
+    out = []
+    w = out.append
+    w("//! Every operation of the API as data: its `Operation` impl (action and reply shape), a")
+    w("//! `Paginated` impl for each paginator, the table of operations by name and one async method")
+    w("//! of [`Client`] per operation.")
+    w("//!")
+    w("//! Generated by `tools/gen-shapes.py operations` from `tools/model/service-2.json` and")
+    w("//! `tools/model/paginators-1.json`; do not edit by hand. The traits live in")
+    w("//! `operations.rs`, the settling of Creates in `client.rs`.")
+    w("")
+    w("use super::client::Client;")
+    w("use super::operations::{Creates, NoOutput, Operation, Paginated};")
+    w("use super::registry::{self, OperationEntry};")
+    w("use super::types::*;")
+    w("use crate::error::Result;")
+    for op in OPERATIONS:
+        spec = operations[op]
+        output = op + "Output" if "output" in spec else "NoOutput"
+        w("")
+        w("impl Operation for %sInput {" % op)
+        w("    const NAME: &'static str = %s;" % rust_str(op))
+        w("    type Output = %s;" % output)
+        if op in CREATES:
+            w("    fn creates(&self) -> Option<Creates<'_>> {")
+            w("        Some(Creates::%s(self))" % CREATES[op])
+            w("    }")
+        w("}")
+    for op in OPERATIONS:
+        if op not in paginators:
+            continue
+        pag = paginators[op]
+        out_shape = shapes[operations[op]["output"]["shape"]]
+        in_shape = shapes[operations[op]["input"]["shape"]]
+        if pag["input_token"] not in in_shape["members"] or pag["output_token"] not in out_shape["members"]:
+            raise SystemExit("paginator of %s names members the model lacks" % op)
+        key = pag["result_key"]
+        items = out_shape["members"][key]["shape"]
+        item = shapes[items]["member"]["shape"]
+        item_type = item if shapes[item]["type"] == "structure" else "String"
+        w("")
+        w("impl Paginated for %sInput {" % op)
+        w("    type Item = %s;" % item_type)
+        w("    fn set_next_token(&mut self, token: Option<String>) {")
+        w("        self.%s = token;" % snake(pag["input_token"]))
+        w("    }")
+        w("    fn next_token(output: &%sOutput) -> Option<&str> {" % op)
+        w("        output.%s.as_deref().filter(|t| !t.is_empty())" % snake(pag["output_token"]))
+        w("    }")
+        w("    fn into_items(output: %sOutput) -> Vec<%s> {" % (op, item_type))
+        w("        output.%s.unwrap_or_default()" % snake(key))
+        w("    }")
+        w("}")
+    w("")
+    w("/// Every operation of the model, in the model's order.")
+    w("pub static OPERATIONS: &[OperationEntry] = &[")
+    for op in OPERATIONS:
+        spec = operations[op]
+        w("    OperationEntry {")
+        w("        name: %s," % rust_str(op))
+        w("        summary: %s," % rust_str(first_sentence(spec.get("documentation")) or "Calls %s." % op))
+        w("        paginated: %s," % ("true" if op in paginators else "false"))
+        w("        form_from_json: registry::form_from_json::<%sInput>," % op)
+        w("        reply_json: registry::reply_json::<%sInput>," % op)
+        w("        call_json: registry::call_json::<%sInput>," % op)
+        w("    },")
+    w("];")
+    w("")
+    w("/// One method per operation: sends the request and returns the reply shape (see")
+    w("/// [`Client::send`] for the request id and the settling of Creates).")
+    w("impl Client {")
+    for op in OPERATIONS:
+        spec = operations[op]
+        summary = first_sentence(spec.get("documentation")) or "Calls `%s`." % op
+        output = op + "Output" if "output" in spec else "NoOutput"
+        w("    /// %s" % doc_text(summary))
+        if op in paginators:
+            w("    ///")
+            w("    /// One page; [`Client::pages`] and [`Client::items`] follow `NextToken`.")
+        w("    pub async fn %s(&self, input: &%sInput) -> Result<%s> {" % (snake(op), op, output))
+        w("        self.send(input).await.map(|r| r.output)")
+        w("    }")
+    w("}")
     sys.stdout.write("\n".join(out) + "\n")
 
 
@@ -228,7 +380,7 @@ def rust_str(text):
 def main_constraints():
     """Writes src/autoscaling/constraints.rs: every shape reachable from the inputs of
     OPERATIONS, as an entry of one table, and the input shape of each operation."""
-    model = json.load(open(os.path.join(HERE, "model", "service-2.json")))
+    model = load_model()
     shapes = model["shapes"]
     index, order = {}, []
 
@@ -245,7 +397,7 @@ def main_constraints():
             walk(shape["member"]["shape"])
 
     inputs = []
-    for op in OPERATIONS:
+    for op in SERVED:
         spec = model["operations"][op]
         if "input" in spec:
             walk(spec["input"]["shape"])
@@ -427,7 +579,9 @@ def main_constraints():
 if __name__ == "__main__":
     if sys.argv[1:] == ["constraints"]:
         main_constraints()
+    elif sys.argv[1:] == ["operations"]:
+        main_operations()
     elif sys.argv[1:]:
-        raise SystemExit("usage: gen-shapes.py [constraints]")
+        raise SystemExit("usage: gen-shapes.py [constraints|operations]")
     else:
         main()

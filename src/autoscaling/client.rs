@@ -43,15 +43,6 @@ pub struct Response<T> {
     pub request_id: Option<String>,
 }
 
-macro_rules! methods {
-    ($($(#[$doc:meta])* $method:ident($input:ty);)*) => {$(
-        $(#[$doc])*
-        pub async fn $method(&self, input: &$input) -> Result<<$input as Operation>::Output> {
-            self.send(input).await.map(|r| r.output)
-        }
-    )*};
-}
-
 impl Client {
     /// A client over a configured transport.
     pub fn new(config: TransportConfig) -> Result<Self> {
@@ -295,37 +286,6 @@ impl Client {
                 }
             },
         )
-    }
-
-    methods! {
-        /// Creates a launch configuration.
-        create_launch_configuration(CreateLaunchConfigurationInput);
-        /// Deletes a launch configuration.
-        delete_launch_configuration(DeleteLaunchConfigurationInput);
-        /// Describes launch configurations (one page; see [`Client::items`]).
-        describe_launch_configurations(DescribeLaunchConfigurationsInput);
-        /// Creates an Auto Scaling group.
-        create_auto_scaling_group(CreateAutoScalingGroupInput);
-        /// Updates an Auto Scaling group.
-        update_auto_scaling_group(UpdateAutoScalingGroupInput);
-        /// Deletes an Auto Scaling group.
-        delete_auto_scaling_group(DeleteAutoScalingGroupInput);
-        /// Describes Auto Scaling groups (one page; see [`Client::items`]).
-        describe_auto_scaling_groups(DescribeAutoScalingGroupsInput);
-        /// Sets a group's desired capacity (Phantom: the n-preserving size).
-        set_desired_capacity(SetDesiredCapacityInput);
-        /// Describes instances in groups (one page; see [`Client::items`]).
-        describe_auto_scaling_instances(DescribeAutoScalingInstancesInput);
-        /// Terminates one instance, optionally lowering the desired capacity.
-        terminate_instance_in_auto_scaling_group(TerminateInstanceInAutoScalingGroupInput);
-        /// Creates or updates tags.
-        create_or_update_tags(CreateOrUpdateTagsInput);
-        /// Deletes tags.
-        delete_tags(DeleteTagsInput);
-        /// Describes tags (one page; see [`Client::items`]).
-        describe_tags(DescribeTagsInput);
-        /// Describes scaling activities (one page; see [`Client::items`]).
-        describe_scaling_activities(DescribeScalingActivitiesInput);
     }
 }
 

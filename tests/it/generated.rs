@@ -1,6 +1,6 @@
-//! Generated code is what its generator writes: `src/autoscaling/types.rs` and
-//! `src/autoscaling/constraints.rs` are compared with a fresh run of `tools/gen-shapes.py` over
-//! `tools/model/service-2.json`, both formatted by the same `rustfmt`. A hand edit, or a
+//! Generated code is what its generator writes: `src/autoscaling/types.rs`,
+//! `src/autoscaling/generated_ops.rs` and `src/autoscaling/constraints.rs` are compared with a
+//! fresh run of `tools/gen-shapes.py` over `tools/model/`, both formatted by the same `rustfmt`. A hand edit, or a
 //! generator change without regenerating, fails here.
 
 use std::io::Write;
@@ -80,4 +80,9 @@ fn shapes_are_fresh() {
 #[test]
 fn constraints_are_fresh() {
     assert_fresh("src/autoscaling/constraints.rs", &["constraints"]);
+}
+
+#[test]
+fn operations_are_fresh() {
+    assert_fresh("src/autoscaling/generated_ops.rs", &["operations"]);
 }
