@@ -3,7 +3,7 @@
 //! - [`node`]: the node tree every Query payload becomes, and the XML reader that builds it;
 //! - [`envelope`]: the success envelope, read in one pass into an output shape;
 //! - [`errors`]: the error bodies of every dialect (AWS, moto, EC2, Phantom's text and HTML);
-//! - [`write`]: escaping, replies and error documents as the built-in endpoint writes them.
+//! - [`write`](mod@write): escaping, replies and error documents as the built-in endpoint writes them.
 //!
 //! Everything public is re-exported here, so callers name `query::xml::parse_typed_reply` and
 //! the like.
