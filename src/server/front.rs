@@ -169,9 +169,7 @@ async fn answer(
     } else {
         Vec::new()
     };
-    let mut params = query_params.clone();
-    params.extend(form_params.iter().cloned());
-    refuse_repeats(&params)?;
+    refuse_repeats(query_params.iter().chain(&form_params))?;
     let received = Received {
         method,
         host,
@@ -182,6 +180,9 @@ async fn answer(
         form_params: &form_params,
     };
     let owner = app.auth.authenticate(&received, SystemTime::now())?;
+    // What runs is exactly what was verified: the same decoded pairs, moved, not decoded again.
+    let mut params = query_params;
+    params.extend(form_params);
     let action = params
         .iter()
         .find(|(k, _)| k == "Action")
@@ -235,8 +236,8 @@ fn is_form(headers: &HeaderMap) -> bool {
 
 /// Refuses a parameter given more than once (twice in the query string, twice in the body, or
 /// once in each): which one would run is a guess the signature must not leave open.
-fn refuse_repeats(params: &[(String, String)]) -> Result<(), ApiError> {
-    let mut seen = std::collections::HashSet::with_capacity(params.len());
+fn refuse_repeats<'a>(params: impl Iterator<Item = &'a (String, String)>) -> Result<(), ApiError> {
+    let mut seen = std::collections::HashSet::new();
     for (k, _) in params {
         if !seen.insert(k.as_str()) {
             return Err(ApiError::with_status(
