@@ -193,7 +193,10 @@ async fn a_wait_that_runs_out_of_time_says_what_it_waited_for_and_saw() {
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert_eq!(err.exit_code(), 3);
     let text = err.to_string();
-    assert!(text.contains("waiting for group slow at capacity"), "{text}");
+    assert!(
+        text.contains("waiting for group slow at capacity"),
+        "{text}"
+    );
     assert!(text.contains("1s maximum wait"), "{text}");
     assert!(
         text.contains("0 of 2 instances in service, 2 pending or terminating"),
@@ -205,7 +208,8 @@ async fn a_wait_that_runs_out_of_time_says_what_it_waited_for_and_saw() {
         .await
         .unwrap_err();
     assert!(
-        err.to_string().contains("0 of MinSize 1 instances in service"),
+        err.to_string()
+            .contains("0 of MinSize 1 instances in service"),
         "{err}"
     );
     // `exists` on a name nobody creates times out too.
@@ -243,7 +247,8 @@ async fn a_group_missing_or_deleted_while_waited_for_ends_the_wait() {
     deleter.await.unwrap();
     assert!(matches!(err, Error::Failed { .. }), "{err:?}");
     assert!(
-        err.to_string().contains("group doomed was deleted while waiting"),
+        err.to_string()
+            .contains("group doomed was deleted while waiting"),
         "{err}"
     );
     server.shutdown().await;
@@ -400,7 +405,7 @@ fn refresh_xml(id: &str, status: &str, reason: &str, percent: u32) -> Vec<u8> {
     ))
 }
 
-/// A server whose refresh `r-1` goes through `script` (status, reason, percent), one step per
+/// A server whose refresh `r-1` (the id Start/Cancel/RollbackInstanceRefresh answer) goes through `script` (status, reason, percent), one step per
 /// DescribeInstanceRefreshes call, staying on the last.
 pub fn scripted_refresh(script: &'static [(&'static str, &'static str, u32)]) -> FaultServer {
     let calls = Arc::new(Mutex::new(0usize));
@@ -411,11 +416,12 @@ pub fn scripted_refresh(script: &'static [(&'static str, &'static str, u32)]) ->
             *n += 1;
             Action::Reply(refresh_xml("r-1", status, reason, percent))
         }
-        "StartInstanceRefresh" => Action::Reply(ok_xml(&format!(
-            "<StartInstanceRefreshResponse xmlns=\"{NS}\"><StartInstanceRefreshResult>\
-             <InstanceRefreshId>r-1</InstanceRefreshId></StartInstanceRefreshResult>\
-             </StartInstanceRefreshResponse>"
-        ))),
+        action @ ("StartInstanceRefresh" | "CancelInstanceRefresh" | "RollbackInstanceRefresh") => {
+            Action::Reply(ok_xml(&format!(
+                "<{action}Response xmlns=\"{NS}\"><{action}Result>\
+                 <InstanceRefreshId>r-1</InstanceRefreshId></{action}Result></{action}Response>"
+            )))
+        }
         other => Action::Reply(empty_ok(other)),
     })
 }
@@ -430,9 +436,8 @@ async fn a_refresh_is_followed_from_pending_to_successful() {
     ]);
     let c = client(&server.url());
     let mut seen = Vec::new();
-    let mut record = |p: &phantom_autoscale::autoscaling::waiters::Progress<'_>| {
-        seen.push(p.status.to_string())
-    };
+    let mut record =
+        |p: &phantom_autoscale::autoscaling::waiters::Progress<'_>| seen.push(p.status.to_string());
     let target = WaitFor::InstanceRefresh {
         group: "web".into(),
         refresh_id: "r-1".into(),
@@ -456,7 +461,10 @@ async fn a_refresh_is_followed_from_pending_to_successful() {
         ]
     );
     for request in server.requests() {
-        assert_eq!(request.param("AutoScalingGroupName").as_deref(), Some("web"));
+        assert_eq!(
+            request.param("AutoScalingGroupName").as_deref(),
+            Some("web")
+        );
         assert_eq!(
             request.param("InstanceRefreshIds.member.1").as_deref(),
             Some("r-1")
@@ -481,7 +489,10 @@ async fn a_refresh_that_ends_otherwise_fails_at_once_with_the_reason() {
             "instance refresh r-1 ended Failed: Instance i-0abc failed its health check.",
         ),
         (
-            &[("Cancelling", "", 30), ("Cancelled", "Cancelled by a user.", 30)][..],
+            &[
+                ("Cancelling", "", 30),
+                ("Cancelled", "Cancelled by a user.", 30),
+            ][..],
             "instance refresh r-1 ended Cancelled: Cancelled by a user.",
         ),
         (
@@ -557,7 +568,10 @@ async fn a_refresh_wait_times_out_or_finds_no_such_refresh() {
         text.contains("waiting for instance refresh r-1 of group web to end Successful"),
         "{text}"
     );
-    assert!(text.contains("last seen: InProgress, 40% complete"), "{text}");
+    assert!(
+        text.contains("last seen: InProgress, 40% complete"),
+        "{text}"
+    );
     assert!(server.count("DescribeInstanceRefreshes") >= 2, "{text}");
 
     // The server lists another refresh than the one asked for: no such refresh.
