@@ -9,6 +9,8 @@ mod generated_ops;
 pub mod operations;
 pub mod registry;
 pub mod types;
+pub mod waiters;
 
 pub use client::{Client, Response};
 pub use operations::{Creates, NoOutput, Operation, Paginated};
+pub use waiters::{RefreshGoal, WaitFor, WaitOptions, Waited, WaiterConfig};

@@ -160,6 +160,27 @@ pub enum Command {
         after_help = "Example:\n  phantom wait in-service testDomain1"
     )]
     Wait(WaitCommand),
+    /// Instance refreshes (replace a domain's instances): start, status, cancel, rollback.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom refresh start testDomain1 --min-healthy-percentage 90 --wait\n  phantom refresh status testDomain1"
+    )]
+    Refresh(super::refresh::RefreshCommand),
+    /// A domain's warm pool of pre-initialized instances: put, show, delete.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom warm-pool put testDomain1 --min-size 2 --state Stopped\n  phantom warm-pool show testDomain1"
+    )]
+    WarmPool(super::warm_pool::WarmPoolCommand),
+    /// Scaling processes: suspend, resume, list.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom processes suspend testDomain1 AZRebalance\n  phantom processes list testDomain1"
+    )]
+    Processes(super::processes::ProcessesCommand),
+    /// Show the account's limits on domains and launch configurations, and how many are used.
+    #[command(after_help = "Example:\n  phantom limits")]
+    Limits(super::limits::LimitsArgs),
     /// Run the built-in Auto Scaling endpoint on this machine.
     #[command(
         after_help = "Example:\n  phantom serve --listen 127.0.0.1:8445 --state ./phantom.db --credentials ~/.aws/credentials --users ./users"
@@ -276,7 +297,7 @@ pub struct DomainCreateArgs {
     /// Tags KEY=VALUE, e.g. PHANTOM_DEFINITION=multi_site_n_preserving (repeatable).
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
-    /// Wait until SIZE instances are InService.
+    /// Wait until SIZE instances are InService and none is pending or terminating (`wait capacity`).
     #[arg(long)]
     pub wait: bool,
     /// How long --wait waits.
@@ -394,19 +415,30 @@ pub struct ActivitiesArgs {
 /// `phantom wait ...`
 #[derive(Debug, Subcommand)]
 pub enum WaitCommand {
-    /// Wait until a domain has its desired number of instances InService.
+    /// Wait until a domain exists.
+    #[command(after_help = "Example:\n  phantom wait exists testDomain1 --timeout 1m")]
+    Exists(super::wait::WaitArgs),
+    /// Wait until a domain is gone (deleted).
+    #[command(
+        after_help = "Example:\n  phantom domain delete testDomain1 --force\n  phantom wait gone testDomain1"
+    )]
+    Gone(super::wait::WaitArgs),
+    /// Wait until at least MinSize instances of a domain are InService (the AWS SDKs' rule: a
+    /// domain of min 0 passes at once; see `wait capacity`). Ends at once on a failed launch.
     #[command(after_help = "Example:\n  phantom wait in-service testDomain1 --timeout 5m")]
-    InService(WaitArgs),
-}
-
-/// Arguments of `wait in-service`.
-#[derive(Debug, Args)]
-pub struct WaitArgs {
-    /// Domain name.
-    pub name: String,
-    /// How long to wait.
-    #[arg(long, value_parser = parse_duration, default_value = "10m")]
-    pub timeout: Duration,
+    InService(super::wait::WaitArgs),
+    /// Wait until a domain has its desired number of instances InService and none pending or
+    /// terminating (what `domain create --wait` waits for). Ends at once on a failed launch.
+    #[command(
+        after_help = "Example:\n  phantom domain alter testDomain1 3\n  phantom wait capacity testDomain1 --timeout 5m"
+    )]
+    Capacity(super::wait::WaitArgs),
+    /// Wait until an instance refresh is Successful; Failed, Cancelled, RollbackSuccessful and
+    /// RollbackFailed end the wait at once with the server's reason.
+    #[command(
+        after_help = "Example:\n  phantom wait refresh testDomain1\n  phantom wait refresh testDomain1 08b91cf7-8fa6-48af-b6a6-d227f40f1b9b --timeout 2h"
+    )]
+    Refresh(super::wait::WaitRefreshArgs),
 }
 
 /// Arguments of `serve`.

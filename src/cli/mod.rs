@@ -7,13 +7,17 @@
 
 mod args;
 mod duration;
+mod limits;
 mod local;
 mod output;
+mod processes;
 mod query_cmds;
+mod refresh;
 mod rest_args;
 mod rest_cmds;
 mod secret_input;
 mod wait;
+mod warm_pool;
 
 use std::io::Write;
 

@@ -92,11 +92,11 @@ async fn run_command(ctx: &Context, command: Command) -> Result<(), Error> {
         Command::Tags(TagsCommand::Set(a)) => tags_set(ctx, a).await,
         Command::Tags(TagsCommand::Delete(a)) => tags_delete(ctx, a).await,
         Command::Activities(a) => activities(ctx, a).await,
-        Command::Wait(WaitCommand::InService(a)) => {
-            wait::in_service(&ctx.client, ctx.dialect(), &a.name, a.timeout, false)
-                .await
-                .map(|_| ())
-        }
+        Command::Wait(c) => wait::run(ctx, c).await,
+        Command::Refresh(c) => super::refresh::run(ctx, c).await,
+        Command::WarmPool(c) => super::warm_pool::run(ctx, c).await,
+        Command::Processes(c) => super::processes::run(ctx, c).await,
+        Command::Limits(a) => super::limits::run(ctx, a).await,
         Command::Serve(_)
         | Command::Demo(_)
         | Command::Login(_)
@@ -352,7 +352,7 @@ async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> 
     }))?;
     printer.flush()?;
     if a.wait {
-        wait::in_service(&ctx.client, ctx.dialect(), &a.name, a.timeout, true).await?;
+        wait::at_capacity(&ctx.client, ctx.dialect(), &a.name, a.timeout, true).await?;
     }
     printer.finish()
 }

@@ -165,6 +165,14 @@ async fn run_command(ctx: &Context, env: &dyn Environment, command: Command) -> 
         Command::Instances(InstancesCommand::Terminate(a)) => instances_terminate(ctx, a).await,
         Command::Sites(a) => sites(ctx, a).await,
         Command::Credentials(c) => credentials(ctx, env, c).await,
+        Command::Refresh(_)
+        | Command::WarmPool(_)
+        | Command::Processes(_)
+        | Command::Limits(_) => Err(Error::Config(
+            "refresh, warm-pool, processes and limits are Query API commands; Phantom's REST API \
+             has no such call (use --api query)"
+                .into(),
+        )),
         Command::Tags(_) | Command::Activities(_) | Command::Wait(_) => Err(Error::Config(
             "tags, activities and wait are Query API commands; Phantom's REST API has no such \
              call (use --api query)"
@@ -379,7 +387,7 @@ async fn wait_running(
         }
         if let Some(failed) = instances
             .iter()
-            .find(|i| super::wait::is_failed(&i.lifecycle_state))
+            .find(|i| crate::autoscaling::waiters::is_failed(&i.lifecycle_state))
         {
             return Err(Error::Failed {
                 operation,

@@ -1,224 +1,239 @@
-//! Waiting for a domain: poll until it has its desired number of instances in service, with a
-//! progress line on a terminal and a timeout.
+//! `phantom wait exists|gone|in-service|capacity|refresh`: the library's waiters
+//! ([`crate::autoscaling::waiters`]) with a progress line on a terminal and a `--timeout`.
 //!
-//! "In service" is AWS's `InService` or Phantom's running state (`600-RUNNING`). Unlike the SDK
-//! waiters, the target is the desired capacity, not MinSize, so a group of min 0 does not pass at once.
+//! The rules (what is done, what fails at once) are the library's, so that a script and a Rust
+//! program waiting for the same thing agree. `wait in-service` is the SDKs' rule (instances in
+//! service >= MinSize, as `aws autoscaling wait group-in-service`): a group of min 0 passes at
+//! once. `wait capacity` waits for the desired capacity with nothing pending or terminating; it is
+//! what `domain create --wait` means.
 //!
-//! The wait lasts the whole timeout: polls back off (0.2 s doubling to 5 s) but the last sleep is
-//! cut to end at the timeout, and one more poll is made there before giving up. It ends at once
-//! when the launch has failed: an instance in a failed state (Phantom's `900-FAILED`, `950-REJECTED`)
-//! or, under the AWS dialect, a scaling activity of the group whose `StatusCode` is `Failed`; the
-//! error names the instance or activity and the server's reason (`StatusMessage`). For `wait
-//! in-service` on an existing group, activities already finished at the first poll are history and
-//! do not count; for a group just created by `domain create --wait` every activity counts.
+//! The CLI polls faster than the SDK defaults (0.2 s backing off to 5 s for groups, 1 s to 15 s
+//! for refreshes): the one waiting is a person at a terminal or a script, and the built-in
+//! endpoint launches in seconds. The wait lasts the whole `--timeout`: the last sleep is cut to
+//! end there and one more poll is made before giving up (exit 3).
 
-use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::query_cmds::describe_group;
+use clap::Args;
+use serde_json::json;
+
+use super::args::WaitCommand;
+use super::duration::parse_duration;
+use super::output::Printer;
+use super::query_cmds::Context;
 use crate::autoscaling::Client;
-use crate::autoscaling::types::{Activity, AutoScalingGroup, DescribeScalingActivitiesInput};
+use crate::autoscaling::types::DescribeInstanceRefreshesInput;
+use crate::autoscaling::waiters::{
+    Progress, RefreshGoal, WaitFor, WaitOptions, Waited, WaiterConfig,
+};
 use crate::config::Dialect;
 use crate::error::Error;
 
-/// Whether an instance's lifecycle state counts as in service.
-pub fn is_in_service(state: &str) -> bool {
-    state == "InService" || state.ends_with("-RUNNING") && !state.contains("FAILED")
+/// Arguments of `wait exists|gone|in-service|capacity`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Domain (group) name.
+    pub name: String,
+    /// How long to wait.
+    #[arg(long, value_parser = parse_duration, default_value = "10m")]
+    pub timeout: Duration,
 }
 
-/// Whether an instance's lifecycle state says its launch failed for good: Phantom's states from
-/// `900` on (`900-FAILED`, `950-REJECTED`).
-pub fn is_failed(state: &str) -> bool {
-    state
-        .split_once('-')
-        .and_then(|(number, _)| number.parse::<u32>().ok())
-        .is_some_and(|n| n >= 900)
+/// Arguments of `wait refresh`.
+#[derive(Debug, Args)]
+pub struct WaitRefreshArgs {
+    /// Domain (group) name.
+    pub name: String,
+    /// The instance refresh id (default: the group's newest refresh).
+    pub refresh_id: Option<String>,
+    /// How long to wait.
+    #[arg(long, value_parser = parse_duration, default_value = "1h")]
+    pub timeout: Duration,
 }
 
-/// The scaling activity status codes that are final (the model's `ScalingActivityStatusCode`).
-const FINAL_ACTIVITY_CODES: &[&str] = &["Successful", "Failed", "Cancelled"];
-
-fn counts(group: &AutoScalingGroup) -> (usize, usize) {
-    let in_service = group
-        .instances
-        .iter()
-        .flatten()
-        .filter(|i| i.lifecycle_state.as_deref().is_some_and(is_in_service))
-        .count();
-    let desired = group.desired_capacity.unwrap_or(0).max(0) as usize;
-    (in_service, desired)
-}
-
-/// The failure to report for a group whose instance failed, if one did.
-fn failed_instance(operation: &str, group: &AutoScalingGroup) -> Option<Error> {
-    let instance = group
-        .instances
-        .iter()
-        .flatten()
-        .find(|i| i.lifecycle_state.as_deref().is_some_and(is_failed))?;
-    Some(Error::Failed {
-        operation: operation.to_string(),
-        message: format!(
-            "instance {} is {} (in {}); the server gave no reason",
-            instance.instance_id.as_deref().unwrap_or("?"),
-            instance.lifecycle_state.as_deref().unwrap_or("?"),
-            instance.availability_zone.as_deref().unwrap_or("?"),
-        ),
-    })
-}
-
-/// The failure to report for a failed activity, naming it and the server's reason.
-fn failed_activity(operation: &str, activity: &Activity) -> Error {
-    let reason = activity
-        .status_message
-        .as_deref()
-        .filter(|m| !m.trim().is_empty())
-        .unwrap_or("the server gave no reason");
-    Error::Failed {
-        operation: operation.to_string(),
-        message: format!(
-            "scaling activity {} failed: {} ({reason})",
-            activity.activity_id.as_deref().unwrap_or("?"),
-            activity.description.as_deref().unwrap_or("no description"),
-        ),
+/// How the CLI polls a group: 0.2 s backing off to 5 s, for `timeout` in all.
+fn group_config(timeout: Duration) -> WaiterConfig {
+    WaiterConfig {
+        min_delay: Duration::from_millis(200),
+        max_delay: Duration::from_secs(5),
+        max_wait: timeout,
     }
 }
 
-/// Follows the group's recent scaling activities (AWS dialect): the first one that failed and is
-/// not history.
-struct Activities {
-    /// Ids of activities to ignore: already final at the first poll of an existing group.
-    history: HashSet<String>,
-    /// Whether the first poll is still to come.
-    first: bool,
-    /// Whether every activity counts (a group this command just created).
-    fresh: bool,
+/// How the CLI polls an instance refresh: 1 s backing off to 15 s, for `timeout` in all.
+fn refresh_config(timeout: Duration) -> WaiterConfig {
+    WaiterConfig {
+        min_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(15),
+        max_wait: timeout,
+    }
 }
 
-impl Activities {
-    async fn failed(&mut self, client: &Client, name: &str, operation: &str) -> Option<Error> {
-        let input = DescribeScalingActivitiesInput {
-            auto_scaling_group_name: Some(name.to_string()),
-            max_records: Some(50),
-            ..Default::default()
-        };
-        let page = match client.describe_scaling_activities(&input).await {
-            Ok(page) => page,
-            Err(e) => {
-                // Not every server has DescribeScalingActivities; the wait goes on without it.
-                client
-                    .transport()
-                    .debug_note(&format!("{operation}: activities not checked: {e}"));
-                return None;
-            }
-        };
-        let activities = page.activities.unwrap_or_default();
-        if std::mem::take(&mut self.first) && !self.fresh {
-            self.history = activities
-                .iter()
-                .filter(|a| {
-                    a.status_code
-                        .as_deref()
-                        .is_some_and(|c| FINAL_ACTIVITY_CODES.contains(&c))
-                })
-                .filter_map(|a| a.activity_id.clone())
-                .collect();
+/// Runs one `wait` command. Text output is nothing (the exit code says it); `--output json`
+/// prints the final state with the API's names (`AutoScalingGroups` or `InstanceRefreshes`).
+pub async fn run(ctx: &Context, command: WaitCommand) -> Result<(), Error> {
+    let dialect = ctx.config.dialect;
+    let waited = match command {
+        WaitCommand::Exists(a) => {
+            let target = WaitFor::GroupExists(a.name);
+            until(
+                &ctx.client,
+                dialect,
+                &target,
+                group_config(a.timeout),
+                false,
+            )
+            .await?
         }
-        activities
-            .iter()
-            .filter(|a| a.status_code.as_deref() == Some("Failed"))
-            .find(|a| {
-                a.activity_id
-                    .as_ref()
-                    .is_none_or(|id| !self.history.contains(id))
-            })
-            .map(|a| failed_activity(operation, a))
+        WaitCommand::Gone(a) => {
+            let target = WaitFor::GroupNotExists(a.name);
+            until(
+                &ctx.client,
+                dialect,
+                &target,
+                group_config(a.timeout),
+                false,
+            )
+            .await?
+        }
+        WaitCommand::InService(a) => {
+            let target = WaitFor::GroupInService(a.name);
+            until(
+                &ctx.client,
+                dialect,
+                &target,
+                group_config(a.timeout),
+                false,
+            )
+            .await?
+        }
+        WaitCommand::Capacity(a) => {
+            let target = WaitFor::GroupAtCapacity(a.name);
+            until(
+                &ctx.client,
+                dialect,
+                &target,
+                group_config(a.timeout),
+                false,
+            )
+            .await?
+        }
+        WaitCommand::Refresh(a) => {
+            let refresh_id = match a.refresh_id {
+                Some(id) => id,
+                None => newest_refresh(&ctx.client, &a.name).await?,
+            };
+            refresh(
+                &ctx.client,
+                &a.name,
+                &refresh_id,
+                RefreshGoal::Complete,
+                a.timeout,
+            )
+            .await?
+        }
+    };
+    let mut printer = Printer::new(ctx.format, dialect);
+    print_waited(&mut printer, &waited)?;
+    printer.finish()
+}
+
+/// Writes the final state as JSON (nothing in text mode).
+pub fn print_waited(printer: &mut Printer, waited: &Waited) -> Result<(), Error> {
+    match waited {
+        Waited::Group(group) => printer.json(&json!({ "AutoScalingGroups": [group] })),
+        Waited::Gone => printer.json(&json!({ "AutoScalingGroups": [] })),
+        Waited::Refresh(refresh) => printer.json(&json!({ "InstanceRefreshes": [refresh] })),
     }
 }
 
-/// Polls `name` until at least its desired capacity is in service; returns the group. `fresh`
-/// says the group was just created by this command (every scaling activity of it counts).
-pub async fn in_service(
+/// The id of the group's newest instance refresh (the service lists them newest first).
+pub async fn newest_refresh(client: &Client, group: &str) -> Result<String, Error> {
+    let input = DescribeInstanceRefreshesInput {
+        auto_scaling_group_name: group.to_string(),
+        max_records: Some(1),
+        ..Default::default()
+    };
+    client
+        .describe_instance_refreshes(&input)
+        .await?
+        .instance_refreshes
+        .unwrap_or_default()
+        .into_iter()
+        .find_map(|r| r.instance_refresh_id)
+        .ok_or_else(|| Error::NotFound(format!("instance refresh of group {group}")))
+}
+
+/// Waits for instance refresh `refresh_id` of `group` to end with `goal`, as the CLI polls.
+pub async fn refresh(
+    client: &Client,
+    group: &str,
+    refresh_id: &str,
+    goal: RefreshGoal,
+    timeout: Duration,
+) -> Result<Waited, Error> {
+    let target = WaitFor::InstanceRefresh {
+        group: group.to_string(),
+        refresh_id: refresh_id.to_string(),
+        goal,
+    };
+    // Refresh waits never look at scaling activities; the dialect does not matter.
+    until(
+        client,
+        Dialect::Aws,
+        &target,
+        refresh_config(timeout),
+        false,
+    )
+    .await
+}
+
+/// Waits for a group to be at capacity, as `domain create --wait` does; `fresh` says the group
+/// was just created (every scaling activity of it counts).
+pub async fn at_capacity(
     client: &Client,
     dialect: Dialect,
     name: &str,
     timeout: Duration,
     fresh: bool,
-) -> Result<AutoScalingGroup, Error> {
-    let operation = format!("wait in-service {name}");
-    let started = Instant::now();
-    let terminal = std::io::stderr().is_terminal();
-    let end_line = || {
-        if terminal {
-            eprintln!();
-        }
-    };
-    let mut activities = Activities {
-        history: HashSet::new(),
-        first: true,
-        fresh,
-    };
-    let mut delay = Duration::from_millis(200);
-    loop {
-        let group = describe_group(client, name).await?;
-        let (ready, desired) = counts(&group);
-        if terminal {
-            eprint!(
-                "\rwaiting for {name}: {ready}/{desired} in service ({}s)   ",
-                started.elapsed().as_secs()
-            );
-            let _ = std::io::stderr().flush();
-        }
-        if ready >= desired {
-            end_line();
-            return Ok(group);
-        }
-        let failure = match failed_instance(&operation, &group) {
-            Some(e) => Some(e),
-            None if dialect == Dialect::Aws => activities.failed(client, name, &operation).await,
-            None => None,
-        };
-        if let Some(e) = failure {
-            end_line();
-            return Err(e);
-        }
-        let Some(left) = timeout
-            .checked_sub(started.elapsed())
-            .filter(|l| !l.is_zero())
-        else {
-            end_line();
-            return Err(Error::Timeout {
-                operation,
-                elapsed_ms: started.elapsed().as_millis(),
-                what: format!("{ready} of {desired} instances in service"),
-            });
-        };
-        tokio::time::sleep(delay.min(left)).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
-    }
+) -> Result<Waited, Error> {
+    let target = WaitFor::GroupAtCapacity(name.to_string());
+    until(client, dialect, &target, group_config(timeout), fresh).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn states_in_service() {
-        assert!(is_in_service("InService"));
-        assert!(is_in_service("600-RUNNING"));
-        assert!(!is_in_service("650-RUNNING_FAILED"));
-        assert!(!is_in_service("Pending"));
-        assert!(!is_in_service("500-STARTED"));
+/// Runs a library wait with a progress line on stderr when it is a terminal: `waiting for NAME:
+/// STATUS (Ns)`, rewritten in place, ended by a line break whatever the outcome. Phantom has no
+/// `DescribeScalingActivities`, so under its dialect activities are not asked for.
+async fn until(
+    client: &Client,
+    dialect: Dialect,
+    target: &WaitFor,
+    config: WaiterConfig,
+    fresh: bool,
+) -> Result<Waited, Error> {
+    let terminal = std::io::stderr().is_terminal();
+    let label = match target {
+        WaitFor::InstanceRefresh { refresh_id, .. } => format!("refresh {refresh_id}"),
+        other => other.group().to_string(),
+    };
+    let mut show = |p: &Progress<'_>| {
+        eprint!(
+            "\rwaiting for {label}: {} ({}s)   ",
+            p.status,
+            p.elapsed.as_secs()
+        );
+        let _ = std::io::stderr().flush();
+    };
+    let mut options = WaitOptions::new(config);
+    options.fresh_group = fresh;
+    options.check_activities = dialect == Dialect::Aws;
+    if terminal {
+        options.on_poll = Some(&mut show);
     }
-
-    #[test]
-    fn failed_states() {
-        assert!(is_failed("900-FAILED"));
-        assert!(is_failed("950-REJECTED"));
-        assert!(!is_failed("600-RUNNING"));
-        assert!(!is_failed("800-TERMINATED"));
-        assert!(!is_failed("InService"));
-        assert!(!is_failed("Terminated"));
+    let result = client.wait(target, options).await;
+    if terminal {
+        eprintln!();
     }
+    result
 }

@@ -36,3 +36,5 @@ mod server_stats;
 mod server_stress;
 mod server_validation;
 mod signing;
+mod tasks;
+mod waiters;
