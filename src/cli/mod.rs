@@ -13,6 +13,7 @@ mod query_cmds;
 mod rest_args;
 mod rest_cmds;
 mod secret_input;
+mod tasks;
 mod wait;
 
 use std::io::Write;
