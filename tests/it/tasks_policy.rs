@@ -2,6 +2,7 @@
 //! moto then describes, what phantom printed (text and JSON), and the argument errors.
 
 use crate::tasks_support::{Fixture, refused};
+use crate::util::fault_server::{self, FaultServer};
 
 #[test]
 fn simple_step_and_target_tracking_policies_are_put_listed_executed_and_deleted() {
@@ -278,4 +279,73 @@ fn policy_arguments_are_checked_before_any_call() {
         &["--api", "rest", "policy", "delete", "web", "p"],
         "Phantom's REST API has no such call",
     );
+}
+
+/// moto's PutScalingPolicy reply carries neither the policy's ARN nor the alarms target tracking
+/// makes (AWS's does): a canned reply shows what phantom prints of them, and the form it sent.
+#[test]
+fn put_prints_the_arn_and_alarms_the_reply_gives() {
+    let arn = "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:1a2b:autoScalingGroupName/web:policyName/cpu";
+    let alarm = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:TargetTracking-web-AlarmHigh-1a2b";
+    let body = format!(
+        "<PutScalingPolicyResponse xmlns=\"http://autoscaling.amazonaws.com/doc/2011-01-01/\">\
+         <PutScalingPolicyResult><PolicyARN>{arn}</PolicyARN><Alarms><member>\
+         <AlarmName>TargetTracking-web-AlarmHigh-1a2b</AlarmName><AlarmARN>{alarm}</AlarmARN>\
+         </member></Alarms></PutScalingPolicyResult><ResponseMetadata><RequestId>r-1</RequestId>\
+         </ResponseMetadata></PutScalingPolicyResponse>"
+    );
+    let server = FaultServer::always(fault_server::ok_xml(&body));
+    let url = server.url();
+    let env = [("AWS_ENDPOINT_URL", url.as_str())];
+    let args = [
+        "policy",
+        "put",
+        "web",
+        "cpu",
+        "--predefined-metric",
+        "ASGAverageCPUUtilization",
+        "--target",
+        "50",
+        "--estimated-instance-warmup",
+        "90",
+    ];
+    let r = fault_server::phantom(&args, &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        format!(
+            "policy cpu of web (TargetTrackingScaling)\nPolicyARN: {arn}\n\
+             alarm: TargetTracking-web-AlarmHigh-1a2b\t{alarm}\n"
+        )
+    );
+    let mut json_args = vec!["--output", "json"];
+    json_args.extend_from_slice(&args);
+    let r = fault_server::phantom(&json_args, &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let shown: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        shown,
+        serde_json::json!({
+            "PolicyARN": arn,
+            "Alarms": [{"AlarmName": "TargetTracking-web-AlarmHigh-1a2b", "AlarmARN": alarm}]
+        })
+    );
+    let sent = &server.requests()[0];
+    for (name, value) in [
+        ("PolicyType", "TargetTrackingScaling"),
+        ("EstimatedInstanceWarmup", "90"),
+        (
+            "TargetTrackingConfiguration.PredefinedMetricSpecification.PredefinedMetricType",
+            "ASGAverageCPUUtilization",
+        ),
+        ("TargetTrackingConfiguration.TargetValue", "50.0"),
+    ] {
+        assert_eq!(
+            sent.param(name).as_deref(),
+            Some(value),
+            "{name} in {}",
+            sent.body
+        );
+    }
+    assert_eq!(sent.param("AdjustmentType"), None);
 }
