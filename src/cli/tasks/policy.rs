@@ -27,8 +27,8 @@ pub enum PolicyCommand {
         phantom policy put web cpu50 --predefined-metric ASGAverageCPUUtilization --target 50\n  \
         phantom policy put web queue --metric-json file://metric.json --target 100 --disable-scale-in\n\n\
         Steps are LOWER:UPPER=ADJ: the bounds are the metric's distance from the alarm threshold \
-        (empty: unbounded), ADJ the change (+1, -1, or a size/percentage per --adjustment-type). \
-        `--step=-10:0=-1` (with `=`) passes a step that starts with a minus sign.")]
+        (empty: unbounded), ADJ the change (+1, -1, or a size/percentage per --adjustment-type); \
+        `--step :0=-1 --step 0:=+1` scales in below the threshold and out above it.")]
     Put(PutArgs),
     /// List scaling policies (every page): of one group, or of all.
     #[command(after_help = "Examples:\n  phantom policy list\n  \
