@@ -7,6 +7,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::duration::parse_duration;
 use super::rest_args::{CredentialsCommand, LoginArgs, SitesArgs};
+use super::tasks::group_options::GroupOptions;
+use super::tasks::hook::HookCommand;
+use super::tasks::instances::{AttachArgs, DetachArgs, HealthArgs, ProtectArgs};
+use super::tasks::policy::PolicyCommand;
+use super::tasks::schedule::ScheduleCommand;
+use super::tasks::standby::StandbyCommand;
 use crate::config::{ApiChoice, Dialect, SignatureChoice};
 
 /// Drive AWS Auto Scaling, Nimbus Phantom, Eucalyptus or moto the way the Phantom boto scripts did.
@@ -142,9 +148,33 @@ pub enum Command {
         after_help = "Example:\n  phantom domain create testDomain1 testlc1 1\n  phantom domain alter testDomain1 3"
     )]
     Domain(DomainCommand),
-    /// Instances in domains: list, terminate.
+    /// Instances in domains: list, terminate, health, protect, attach, detach.
     #[command(subcommand, after_help = "Example:\n  phantom instances list")]
     Instances(InstancesCommand),
+    /// Scaling policies: put (simple, step, target tracking), list, delete, execute.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom policy put web cpu50 --predefined-metric ASGAverageCPUUtilization --target 50"
+    )]
+    Policy(PolicyCommand),
+    /// Scheduled actions: put (once or recurring), list, delete.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom schedule put web nightly --recurrence '0 22 * * *' --desired 1"
+    )]
+    Schedule(ScheduleCommand),
+    /// Lifecycle hooks: put, list, delete, complete, heartbeat.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom hook put web drain --transition terminating"
+    )]
+    Hook(HookCommand),
+    /// Move instances into or out of Standby.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom standby enter web i-0123456789abcdef0"
+    )]
+    Standby(StandbyCommand),
     /// Tags on domains: list, set, delete.
     #[command(
         subcommand,
@@ -262,13 +292,17 @@ pub struct NamesArgs {
 #[derive(Debug, Subcommand)]
 pub enum DomainCommand {
     /// Create a domain of SIZE instances from a launch configuration (n-preserving: min = max = SIZE).
-    #[command(after_help = "Example:\n  phantom domain create testDomain1 testlc1 1 --wait")]
+    #[command(
+        after_help = "Examples:\n  phantom domain create testDomain1 testlc1 1 --wait\n  phantom domain create web weblc 2 --min 1 --max 4 --health-check-type ELB --termination-policies OldestInstance,Default --tag team=web --propagate-tags"
+    )]
     Create(DomainCreateArgs),
     /// List domains with their instances.
     #[command(after_help = "Example:\n  phantom domain list")]
     List(NamesArgs),
-    /// Change a domain's n-preserving size.
-    #[command(after_help = "Example:\n  phantom domain alter testDomain1 3")]
+    /// Change a domain's n-preserving size, or (AWS) its sizes and settings.
+    #[command(
+        after_help = "Examples:\n  phantom domain alter testDomain1 3\n  phantom domain alter web --min 1 --max 6 --health-check-type ELB --health-check-grace-period 120"
+    )]
     Alter(DomainAlterArgs),
     /// Delete a domain (Phantom: with its instances; AWS: add --force when it has instances).
     #[command(after_help = "Example:\n  phantom domain delete testDomain1")]
@@ -297,6 +331,12 @@ pub struct DomainCreateArgs {
     /// Tags KEY=VALUE, e.g. PHANTOM_DEFINITION=multi_site_n_preserving (repeatable).
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
+    /// Copy the --tag tags to the instances the group launches.
+    #[arg(long, requires = "tags")]
+    pub propagate_tags: bool,
+    /// Group settings (AWS).
+    #[command(flatten)]
+    pub group: GroupOptions,
     /// Wait until SIZE instances are InService and none is pending or terminating (`wait capacity`).
     #[arg(long)]
     pub wait: bool,
@@ -310,9 +350,18 @@ pub struct DomainCreateArgs {
 pub struct DomainAlterArgs {
     /// Domain name.
     pub name: String,
-    /// The new size.
+    /// The new size (an n-preserving domain keeps min = max = SIZE).
     #[arg(value_parser = clap::value_parser!(i32).range(0..))]
-    pub size: i32,
+    pub size: Option<i32>,
+    /// New minimum size (AWS).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(0..))]
+    pub min: Option<i32>,
+    /// New maximum size (AWS).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(0..))]
+    pub max: Option<i32>,
+    /// Group settings to change (AWS).
+    #[command(flatten)]
+    pub group: GroupOptions,
 }
 
 /// Arguments of `domain delete`.
@@ -336,6 +385,24 @@ pub enum InstancesCommand {
         after_help = "Example:\n  phantom instances terminate i-0123456789abcdef0 --decrement"
     )]
     Terminate(TerminateArgs),
+    /// Mark an instance Healthy or Unhealthy (an Unhealthy one is replaced).
+    #[command(
+        after_help = "Example:\n  phantom instances health i-0123456789abcdef0 Unhealthy --respect-grace-period"
+    )]
+    Health(HealthArgs),
+    /// Protect instances from scale-in (or, with --off, stop protecting them).
+    #[command(
+        after_help = "Example:\n  phantom instances protect web i-0123456789abcdef0\n  phantom instances protect web i-0123456789abcdef0 --off"
+    )]
+    Protect(ProtectArgs),
+    /// Attach running EC2 instances to a domain (its desired capacity grows by as many).
+    #[command(after_help = "Example:\n  phantom instances attach web i-0123456789abcdef0")]
+    Attach(AttachArgs),
+    /// Detach instances from a domain (replaced unless --decrement); they keep running.
+    #[command(
+        after_help = "Example:\n  phantom instances detach web i-0123456789abcdef0 --decrement"
+    )]
+    Detach(DetachArgs),
 }
 
 /// Instance ids.

@@ -16,6 +16,7 @@ mod refresh;
 mod rest_args;
 mod rest_cmds;
 mod secret_input;
+mod tasks;
 mod wait;
 mod warm_pool;
 

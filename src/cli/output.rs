@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use super::args::OutputFormat;
 use crate::autoscaling::types::{
-    Activity, AutoScalingGroup, AutoScalingInstanceDetails, TagDescription,
+    Activity, AutoScalingGroup, AutoScalingInstanceDetails, LifecycleHook, ScalingPolicy,
+    ScheduledUpdateGroupAction, TagDescription,
 };
 use crate::config::Dialect;
 use crate::error::Error;
@@ -248,6 +249,65 @@ impl Printer {
                 .unwrap_or_else(|| "?".into()),
             a.status_code.as_deref().unwrap_or("?"),
             a.description.as_deref().unwrap_or("")
+        )
+        .map_err(io_error)
+    }
+
+    /// A scaling policy: group, name, type, and what it does (steps as `LOWER:UPPER=ADJ`).
+    pub fn policy(&mut self, p: &ScalingPolicy) -> Result<(), Error> {
+        if self.is_json() {
+            return self.list_item(p);
+        }
+        writeln!(
+            self.out,
+            "{}\t{}\t{}\t{}",
+            p.auto_scaling_group_name.as_deref().unwrap_or("?"),
+            p.policy_name.as_deref().unwrap_or("?"),
+            p.policy_type.as_deref().unwrap_or("?"),
+            super::tasks::policy::policy_detail(p)
+        )
+        .map_err(io_error)
+    }
+
+    /// A scheduled action: group, name, when, and the sizes it sets.
+    pub fn scheduled_action(&mut self, a: &ScheduledUpdateGroupAction) -> Result<(), Error> {
+        if self.is_json() {
+            return self.list_item(a);
+        }
+        let sizes: Vec<String> = [
+            ("min", a.min_size),
+            ("max", a.max_size),
+            ("desired", a.desired_capacity),
+        ]
+        .iter()
+        .filter_map(|(name, v)| v.map(|v| format!("{name} {v}")))
+        .collect();
+        writeln!(
+            self.out,
+            "{}\t{}\t{}\t{}",
+            a.auto_scaling_group_name.as_deref().unwrap_or("?"),
+            a.scheduled_action_name.as_deref().unwrap_or("?"),
+            super::tasks::schedule::when_text(a),
+            sizes.join(" ")
+        )
+        .map_err(io_error)
+    }
+
+    /// A lifecycle hook: group, name, transition, heartbeat timeout, default result.
+    pub fn lifecycle_hook(&mut self, h: &LifecycleHook) -> Result<(), Error> {
+        if self.is_json() {
+            return self.list_item(h);
+        }
+        writeln!(
+            self.out,
+            "{}\t{}\t{}\theartbeat {}\tdefault {}",
+            h.auto_scaling_group_name.as_deref().unwrap_or("?"),
+            h.lifecycle_hook_name.as_deref().unwrap_or("?"),
+            h.lifecycle_transition.as_deref().unwrap_or("?"),
+            h.heartbeat_timeout
+                .map(|t| format!("{t}s"))
+                .unwrap_or_else(|| "?".into()),
+            h.default_result.as_deref().unwrap_or("?")
         )
         .map_err(io_error)
     }

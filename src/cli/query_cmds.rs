@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::args::*;
 use super::output::Printer;
+use super::tasks;
 use super::wait;
 use crate::autoscaling::Client;
 use crate::autoscaling::types::*;
@@ -45,11 +46,13 @@ impl Context {
         })
     }
 
-    fn dialect(&self) -> Dialect {
+    /// The dialect spoken.
+    pub(super) fn dialect(&self) -> Dialect {
         self.config.dialect
     }
 
-    fn printer(&self) -> Printer {
+    /// A printer for the output format.
+    pub(super) fn printer(&self) -> Printer {
         Printer::new(self.format, self.dialect())
     }
 }
@@ -88,6 +91,11 @@ async fn run_command(ctx: &Context, command: Command) -> Result<(), Error> {
         Command::Domain(DomainCommand::Delete(a)) => domain_delete(ctx, a).await,
         Command::Instances(InstancesCommand::List(a)) => instances_list(ctx, a).await,
         Command::Instances(InstancesCommand::Terminate(a)) => instances_terminate(ctx, a).await,
+        Command::Instances(c) => tasks::instances::run(ctx, c).await,
+        Command::Policy(c) => tasks::policy::run(ctx, c).await,
+        Command::Schedule(c) => tasks::schedule::run(ctx, c).await,
+        Command::Hook(c) => tasks::hook::run(ctx, c).await,
+        Command::Standby(c) => tasks::standby::run(ctx, c).await,
         Command::Tags(TagsCommand::List(a)) => tags_list(ctx, a).await,
         Command::Tags(TagsCommand::Set(a)) => tags_set(ctx, a).await,
         Command::Tags(TagsCommand::Delete(a)) => tags_delete(ctx, a).await,
@@ -304,6 +312,16 @@ fn parse_tags(group: &str, tags: &[String], propagate: bool) -> Result<Vec<Tag>,
 }
 
 async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> {
+    // Everything the arguments can get wrong is refused before any call.
+    let (min, max) = (a.min.unwrap_or(a.size), a.max.unwrap_or(a.size));
+    if !(min <= a.size && a.size <= max) {
+        return Err(Error::Config(format!(
+            "size {} must lie between --min {min} and --max {max}",
+            a.size
+        )));
+    }
+    a.group.check(ctx.dialect())?;
+    let tags = parse_tags(&a.name, &a.tags, a.propagate_tags)?;
     let zones = if !a.zones.is_empty() {
         a.zones.clone()
     } else {
@@ -323,15 +341,7 @@ async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> 
             }
         }
     };
-    let (min, max) = (a.min.unwrap_or(a.size), a.max.unwrap_or(a.size));
-    if !(min <= a.size && a.size <= max) {
-        return Err(Error::Config(format!(
-            "size {} must lie between --min {min} and --max {max}",
-            a.size
-        )));
-    }
-    let tags = parse_tags(&a.name, &a.tags, false)?;
-    let input = CreateAutoScalingGroupInput {
+    let mut input = CreateAutoScalingGroupInput {
         auto_scaling_group_name: a.name.clone(),
         launch_configuration_name: Some(a.lc.clone()),
         min_size: min,
@@ -341,6 +351,7 @@ async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> 
         tags: (!tags.is_empty()).then_some(tags),
         ..Default::default()
     };
+    a.group.apply_create(&mut input);
     let reply = ctx.client.send(&input).await?;
     let mut printer = ctx.printer();
     printer.line(&format!("using LaunchConfiguration:{}", a.lc))?;
@@ -392,7 +403,19 @@ pub async fn describe_group(client: &Client, name: &str) -> Result<AutoScalingGr
         .ok_or_else(|| Error::NotFound(format!("domain {name}")))
 }
 
+/// `domain alter NAME SIZE` keeps the seed's meaning (the n-preserving size); with `--min`,
+/// `--max` or a group setting it is one UpdateAutoScalingGroup (AWS only: Phantom has none), in
+/// which SIZE is the desired capacity (for an n-preserving group without `--min`/`--max`, all
+/// three, as without options).
 async fn domain_alter(ctx: &Context, a: DomainAlterArgs) -> Result<(), Error> {
+    if !a.group.is_empty() || a.min.is_some() || a.max.is_some() {
+        return domain_update(ctx, a).await;
+    }
+    let Some(size) = a.size else {
+        return Err(Error::Config(
+            "domain alter needs a SIZE, --min, --max or a setting to change (see --help)".into(),
+        ));
+    };
     let n_preserving = if ctx.dialect().has_update_group() {
         let group = describe_group(&ctx.client, &a.name).await?;
         group.min_size == group.max_size
@@ -402,22 +425,71 @@ async fn domain_alter(ctx: &Context, a: DomainAlterArgs) -> Result<(), Error> {
     if n_preserving {
         let input = UpdateAutoScalingGroupInput {
             auto_scaling_group_name: a.name.clone(),
-            min_size: Some(a.size),
-            max_size: Some(a.size),
-            desired_capacity: Some(a.size),
+            min_size: Some(size),
+            max_size: Some(size),
+            desired_capacity: Some(size),
             ..Default::default()
         };
         ctx.client.send(&input).await?;
     } else {
         let input = SetDesiredCapacityInput {
             auto_scaling_group_name: a.name.clone(),
-            desired_capacity: a.size,
+            desired_capacity: size,
             ..Default::default()
         };
         ctx.client.send(&input).await?;
     }
     let mut printer = ctx.printer();
-    printer.json(&json!({"AutoScalingGroupName": a.name, "DesiredCapacity": a.size}))?;
+    printer.json(&json!({"AutoScalingGroupName": a.name, "DesiredCapacity": size}))?;
+    printer.finish()
+}
+
+/// `domain alter` with options: one UpdateAutoScalingGroup; prints the input sent (JSON).
+async fn domain_update(ctx: &Context, a: DomainAlterArgs) -> Result<(), Error> {
+    a.group.check(ctx.dialect())?;
+    if !ctx.dialect().has_update_group() {
+        return Err(Error::Config(
+            "Nimbus Phantom has no UpdateAutoScalingGroup: --min and --max cannot be set (its \
+             domains are n-preserving; use `domain alter NAME SIZE`)"
+                .into(),
+        ));
+    }
+    if let (Some(min), Some(max)) = (a.min, a.max)
+        && min > max
+    {
+        return Err(Error::Config(format!(
+            "--min {min} is more than --max {max}"
+        )));
+    }
+    if let Some(size) = a.size
+        && (a.min.is_some_and(|m| size < m) || a.max.is_some_and(|m| size > m))
+    {
+        return Err(Error::Config(format!(
+            "size {size} must lie between --min and --max"
+        )));
+    }
+    let mut input = UpdateAutoScalingGroupInput {
+        auto_scaling_group_name: a.name.clone(),
+        min_size: a.min,
+        max_size: a.max,
+        desired_capacity: a.size,
+        ..Default::default()
+    };
+    if let Some(size) = a.size
+        && a.min.is_none()
+        && a.max.is_none()
+    {
+        let group = describe_group(&ctx.client, &a.name).await?;
+        if group.min_size == group.max_size {
+            input.min_size = Some(size);
+            input.max_size = Some(size);
+        }
+    }
+    a.group.apply_update(&mut input);
+    ctx.client.send(&input).await?;
+    let mut printer = ctx.printer();
+    printer.line(&format!("altered {}", a.name))?;
+    printer.json(&input)?;
     printer.finish()
 }
 

@@ -157,12 +157,33 @@ async fn run_command(ctx: &Context, env: &dyn Environment, command: Command) -> 
         Command::Lc(LcCommand::Create(a)) => lc_create(ctx, a).await,
         Command::Lc(LcCommand::List(a)) => lc_list(ctx, a).await,
         Command::Lc(LcCommand::Delete(a)) => lc_delete(ctx, a).await,
+        Command::Domain(DomainCommand::Create(a)) if !a.group.is_empty() || a.propagate_tags => {
+            Err(unsupported(
+                "--health-check-type, --health-check-grace-period, \
+                --termination-policies, --default-cooldown, --max-instance-lifetime, \
+                --capacity-rebalance and --propagate-tags",
+            ))
+        }
         Command::Domain(DomainCommand::Create(a)) => domain_create(ctx, a).await,
         Command::Domain(DomainCommand::List(a)) => domain_list(ctx, a).await,
+        Command::Domain(DomainCommand::Alter(a))
+            if !a.group.is_empty() || a.min.is_some() || a.max.is_some() || a.size.is_none() =>
+        {
+            Err(unsupported(
+                "domain alter without SIZE, or with options (only `domain alter NAME SIZE`)",
+            ))
+        }
         Command::Domain(DomainCommand::Alter(a)) => domain_alter(ctx, a).await,
         Command::Domain(DomainCommand::Delete(a)) => domain_delete(ctx, a).await,
         Command::Instances(InstancesCommand::List(a)) => instances_list(ctx, a).await,
         Command::Instances(InstancesCommand::Terminate(a)) => instances_terminate(ctx, a).await,
+        Command::Instances(_) => Err(super::tasks::rest_refusal(
+            "instances health|protect|attach|detach",
+        )),
+        Command::Policy(_) => Err(super::tasks::rest_refusal("policy")),
+        Command::Schedule(_) => Err(super::tasks::rest_refusal("schedule")),
+        Command::Hook(_) => Err(super::tasks::rest_refusal("hook")),
+        Command::Standby(_) => Err(super::tasks::rest_refusal("standby")),
         Command::Sites(a) => sites(ctx, a).await,
         Command::Credentials(c) => credentials(ctx, env, c).await,
         Command::Refresh(_)
@@ -478,7 +499,9 @@ async fn domain_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
 async fn domain_alter(ctx: &Context, a: DomainAlterArgs) -> Result<(), Error> {
     let found = find_domain(ctx, &a.name).await?;
     let mut domain = ctx.client.domain(&found.id).await?;
-    domain.vm_count = i64::from(a.size);
+    if let Some(size) = a.size {
+        domain.vm_count = i64::from(size);
+    }
     let updated = ctx.client.update_domain(&domain).await?;
     ctx.value(&updated)
 }

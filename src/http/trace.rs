@@ -14,6 +14,7 @@ const SECRET_PARAMS: &[&str] = &[
     "SecurityToken",
     "X-Amz-Signature",
     "X-Amz-Security-Token",
+    "LifecycleActionToken",
     "password",
     "token",
 ];
