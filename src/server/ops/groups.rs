@@ -301,7 +301,7 @@ impl Handle for DeleteAutoScalingGroupInput {
                 shorten(&group.name)
             )));
         }
-        for table in ["instances", "tags", "activities", "groups"] {
+        for table in ["instances", "tags", "activities", "policies", "groups"] {
             let column = if table == "groups" {
                 "name"
             } else {

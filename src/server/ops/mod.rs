@@ -15,13 +15,14 @@
 //! [`call`], which checks the typed input against the same constraints first.
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
-//! tags, activities); they share the row model of [`crate::server::rows`] and never import each
+//! tags, activities, scaling policies); they share the row model of [`crate::server::rows`] and never import each
 //! other.
 
 mod activities;
 mod groups;
 mod instances;
 mod launch_configurations;
+mod policies;
 mod tags;
 pub mod validate;
 
@@ -133,6 +134,11 @@ served![
     DeleteTagsInput,
     DescribeTagsInput,
     DescribeScalingActivitiesInput,
+    PutScalingPolicyInput,
+    DescribePoliciesInput,
+    DeletePolicyInput,
+    ExecutePolicyInput,
+    DescribeAdjustmentTypesInput,
 ];
 
 /// Fills the input shape from the request tree (already checked against the model by

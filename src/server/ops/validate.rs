@@ -490,8 +490,10 @@ mod tests {
 
     #[test]
     fn every_operation_of_the_model_has_its_input_in_the_table() {
+        // Every served operation that has an input in the model (DescribeAdjustmentTypes has none).
         for op in crate::server::ops::SERVED {
-            assert!(input_shape(op).is_some(), "{op}");
+            let no_input = *op == "DescribeAdjustmentTypes";
+            assert_eq!(input_shape(op).is_some(), !no_input, "{op}");
         }
         let with_input = crate::autoscaling::registry::OPERATIONS
             .iter()

@@ -1,4 +1,4 @@
-//! The row model: how groups, instances, launch configurations and tags are stored and read back,
+//! The row model: how groups, instances, launch configurations, tags and scaling policies are stored and read back,
 //! shared by every operation.
 //!
 //! Why a module of its own: an operation acts on several kinds of row (terminating an instance
@@ -11,4 +11,5 @@
 pub mod groups;
 pub mod instances;
 pub mod launch_configurations;
+pub mod policies;
 pub mod tags;
