@@ -252,3 +252,195 @@ async fn boto3_scales_with_policies_and_they_survive_a_restart() {
     s.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The message of a refused call, after checking its status and code.
+fn refused(a: &crate::util::server::Answer, code: &str) -> String {
+    a.fails(400, code);
+    a.error.as_ref().unwrap().1.clone()
+}
+
+served!(policy_rules_in_aws_words, |server, c| {
+    use crate::util::server::{create_group, create_lc};
+    use phantom_autoscale::autoscaling::types::DescribePoliciesOutput;
+    create_lc(&c, "lc").await.done();
+    create_group(&c, "g", "lc", 0, 4, 0).await.done();
+    let put = |extra: &'static [(&'static str, &'static str)]| {
+        let c = &c;
+        async move {
+            let mut params = vec![("AutoScalingGroupName", "g"), ("PolicyName", "p")];
+            params.extend_from_slice(extra);
+            c.call("PutScalingPolicy", &params).await
+        }
+    };
+    let steps = [
+        ("StepAdjustments.member.1.MetricIntervalLowerBound", "0"),
+        ("StepAdjustments.member.1.ScalingAdjustment", "1"),
+    ];
+    let cases: [(&[(&str, &str)], &str); 9] = [
+        (
+            &[
+                ("PolicyType", "Sideways"),
+                ("AdjustmentType", "ChangeInCapacity"),
+            ],
+            "Policy type Sideways is not valid; valid types are SimpleScaling, StepScaling, \
+             TargetTrackingScaling, PredictiveScaling.",
+        ),
+        (
+            &[("ScalingAdjustment", "1")],
+            "AdjustmentType is required for policy type SimpleScaling.",
+        ),
+        (
+            &[
+                ("AdjustmentType", "ChangeInCapacity"),
+                ("ScalingAdjustment", "1"),
+                ("MinAdjustmentMagnitude", "2"),
+            ],
+            "MinAdjustmentMagnitude is supported only with the adjustment type \
+             PercentChangeInCapacity.",
+        ),
+        (
+            &[
+                ("AdjustmentType", "ChangeInCapacity"),
+                ("ScalingAdjustment", "1"),
+                ("EstimatedInstanceWarmup", "60"),
+            ],
+            "EstimatedInstanceWarmup is not supported for policy type SimpleScaling.",
+        ),
+        (
+            &[
+                ("PolicyType", "StepScaling"),
+                ("AdjustmentType", "ChangeInCapacity"),
+            ],
+            "StepAdjustments is required for policy type StepScaling.",
+        ),
+        (
+            &[
+                ("PolicyType", "StepScaling"),
+                ("AdjustmentType", "ChangeInCapacity"),
+                ("Cooldown", "60"),
+                steps[0],
+                steps[1],
+            ],
+            "Cooldown is not supported for policy type StepScaling.",
+        ),
+        (
+            &[("PolicyType", "TargetTrackingScaling")],
+            "TargetTrackingConfiguration is required for policy type TargetTrackingScaling.",
+        ),
+        (
+            &[
+                ("PolicyType", "TargetTrackingScaling"),
+                ("TargetTrackingConfiguration.TargetValue", "50"),
+            ],
+            "A target tracking configuration needs exactly one of \
+             PredefinedMetricSpecification and CustomizedMetricSpecification.",
+        ),
+        (
+            &[("PolicyType", "PredictiveScaling")],
+            "PredictiveScalingConfiguration is required for policy type PredictiveScaling.",
+        ),
+    ];
+    for (extra, message) in cases {
+        let mut params = vec![("AutoScalingGroupName", "g"), ("PolicyName", "p")];
+        params.extend_from_slice(extra);
+        let a = c.call("PutScalingPolicy", &params).await;
+        assert_eq!(refused(&a, "ValidationError"), message, "{extra:?}");
+    }
+    // The model's own checks come first: an enum of the model, in AWS's format.
+    let a = put(&[
+        ("PolicyType", "TargetTrackingScaling"),
+        ("TargetTrackingConfiguration.TargetValue", "50"),
+        (
+            "TargetTrackingConfiguration.PredefinedMetricSpecification.PredefinedMetricType",
+            "Loudness",
+        ),
+    ])
+    .await;
+    assert!(
+        refused(&a, "ValidationError").starts_with(
+            "1 validation error detected: Value 'Loudness' at \
+             'targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType' \
+             failed to satisfy constraint: Member must satisfy enum value set: ["
+        ),
+        "{}",
+        a.body
+    );
+    // Nothing refused was stored.
+    let none: DescribePoliciesOutput = c.call("DescribePolicies", &[]).await.ok();
+    assert_eq!(none.scaling_policies, Some(vec![]));
+
+    // Without a Cooldown of its own, a simple policy waits for the group's DefaultCooldown, here
+    // 0: only for the launch in progress (300 ms), not for the 300 s a policy Cooldown would.
+    c.call(
+        "UpdateAutoScalingGroup",
+        &[("AutoScalingGroupName", "g"), ("DefaultCooldown", "0")],
+    )
+    .await
+    .done();
+    put(&[
+        ("AdjustmentType", "ChangeInCapacity"),
+        ("ScalingAdjustment", "1"),
+    ])
+    .await
+    .done();
+    let go = [("AutoScalingGroupName", "g"), ("PolicyName", "p")];
+    c.call("ExecutePolicy", &go).await.done();
+    let mut refusals = 0;
+    loop {
+        let a = c.call("ExecutePolicy", &go).await;
+        if a.error.is_none() {
+            break;
+        }
+        assert_eq!(a.code(), "ScalingActivityInProgress", "{}", a.body);
+        refusals += 1;
+        // A bound on the wait, far above the launch delay, not a measurement.
+        assert!(refusals < 300, "the cooldown never ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let execute = |args: &'static [(&'static str, &'static str)]| {
+        let c = &c;
+        async move { c.call("ExecutePolicy", args).await }
+    };
+    assert_eq!(
+        refused(&execute(&[("PolicyName", "p")]).await, "ValidationError"),
+        "AutoScalingGroupName is required when PolicyName is not an ARN."
+    );
+    assert_eq!(
+        refused(
+            &execute(&[
+                ("AutoScalingGroupName", "g"),
+                ("PolicyName", "p"),
+                ("MetricValue", "1"),
+                ("BreachThreshold", "0"),
+            ])
+            .await,
+            "ValidationError"
+        ),
+        "MetricValue and BreachThreshold are supported only for a StepScaling policy."
+    );
+    let groups: phantom_autoscale::autoscaling::types::DescribeAutoScalingGroupsOutput =
+        c.call("DescribeAutoScalingGroups", &[]).await.ok();
+    assert_eq!(
+        groups.auto_scaling_groups.unwrap()[0].desired_capacity,
+        Some(2)
+    );
+
+    // Pages and their tokens, as the other Describes.
+    let a = c
+        .call("DescribePolicies", &[("NextToken", "bm90LWEtdG9rZW4")])
+        .await;
+    a.fails(400, "InvalidNextToken");
+    c.call("DescribePolicies", &[("MaxRecords", "101")])
+        .await
+        .fails(400, "ValidationError");
+    // Deleting the group deletes its policies.
+    c.call(
+        "DeleteAutoScalingGroup",
+        &[("AutoScalingGroupName", "g"), ("ForceDelete", "true")],
+    )
+    .await
+    .done();
+    let none: DescribePoliciesOutput = c.call("DescribePolicies", &[]).await.ok();
+    assert_eq!(none.scaling_policies, Some(vec![]));
+    server.shutdown().await;
+});
