@@ -4,8 +4,10 @@
 //! `POST /` with a form body (query-string parameters are merged in before the body's). Each
 //! request goes through the same steps: decode the parameters (bad percent-encoding or UTF-8 is
 //! `MalformedQueryString`), authenticate (see [`crate::server::auth`]), find the `Action`
-//! (`MissingParameter` / `InvalidAction`), rebuild the parameter tree, then run the operation's
-//! handler inside one store transaction. Every reply, success or error, is
+//! (`MissingParameter`), rebuild the parameter tree, then run the operation through its adapter
+//! (checked against the model, read into its input shape, handled in one store transaction; see
+//! `crate::server::ops`); an operation the endpoint does not serve is checked the same way and
+//! then answered `InvalidAction`. Every reply, success or error, is
 //! `text/xml` in the AWS form and carries `x-amzn-RequestId`; any other path or method is answered
 //! with an `ErrorResponse` too, never an HTML page.
 
@@ -27,7 +29,7 @@ use crate::query::xml::{write_error, write_rendered_reply};
 use crate::server::auth::AuthPolicy;
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::{new_uuid, now_ms};
-use crate::server::ops::{self, Ctx, Settings};
+use crate::server::ops::{self, Ctx, Settings, validate};
 use crate::server::store::Store;
 
 /// Everything a request needs: the store, the authentication policy and the settings.
@@ -189,8 +191,14 @@ async fn answer(
         .map(|(_, v)| v.clone())
         .filter(|a| !a.is_empty())
         .ok_or_else(|| ApiError::missing_parameter("Action"))?;
-    let handler = ops::handler(&action).ok_or_else(|| ApiError::invalid_action(&action))?;
     let tree = pairs_to_node(&params).map_err(ApiError::malformed)?;
+    let Some(handler) = ops::handler(&action) else {
+        // An operation of the model that is not served yet is checked like a served one (its
+        // errors are AWS's), then refused as an unknown action; a name outside the model only
+        // refused.
+        validate::request(&action, &tree)?;
+        return Err(ApiError::invalid_action(&action));
+    };
     // The operation runs right here on the async worker: it is one short SQLite transaction (in
     // memory, or a WAL file that does not sync on each commit), and handing it to the blocking
     // pool cost two thread switches per request, more than the transaction itself.
@@ -200,7 +208,7 @@ async fn answer(
         settings: &app.settings,
     };
     // A handler that panicked answers InternalFailure, as it did from the blocking pool.
-    let run = std::panic::AssertUnwindSafe(|| app.store.transaction(|tx| handler(&ctx, tx, &tree)));
+    let run = std::panic::AssertUnwindSafe(|| handler(&app.store, &ctx, &tree));
     let result = std::panic::catch_unwind(run)
         .map_err(|_| ApiError::internal("the operation failed unexpectedly"))??;
     Ok((action, result))

@@ -4,11 +4,13 @@
 //! Layout (each file opens with what it owns):
 //! - [`front`]: HTTP (axum) in, AWS XML out; decoding, dispatch, error replies;
 //! - [`auth`] and [`keys`]: which keys are accepted and who owns a request;
-//! - `ops`: one handler per operation (parse the API's input shape, apply, encode the output
-//!   shape), grouped by resource;
+//! - `ops`: one typed handler per operation (`impl Handle for XInput`), the generic adapter that
+//!   checks, reads, handles and encodes, and the dispatch table by action name (see
+//!   wsdl-notes/server.md: adding an operation);
+//! - `rows`: the row model (groups, instances, launch configurations, tags) the handlers share;
 //! - [`lifecycle`]: instances Pending -> InService, Terminating -> gone, and scaling activities;
 //! - [`store`]: the SQLite database and its transactions;
-//! - `rest_api`: Phantom's REST API (`/api/dev`) as calls of the same handlers on the same store,
+//! - `rest_api`: Phantom's REST API (`/api/dev`) as typed calls of the same handlers on the same store,
 //!   served beside the Query API by the HTTP layer of [`crate::rest::endpoint`];
 //! - [`paginate`], [`sites`], [`fault`]: NextToken/MaxRecords, `name@site`, the error value;
 //! - [`conn`]: accepting connections, their cap and timeouts, and the request-head guard.
@@ -31,6 +33,7 @@ pub mod lifecycle;
 mod ops;
 pub mod paginate;
 mod rest_api;
+mod rows;
 pub mod sites;
 pub mod store;
 
@@ -51,6 +54,7 @@ pub use crate::server::conn::ConnectionLimits;
 use crate::server::front::App;
 use crate::server::keys::KeyRing;
 use crate::server::lifecycle::Timing;
+pub use crate::server::ops::SERVED;
 use crate::server::ops::Settings;
 use crate::server::store::Store;
 

@@ -1,5 +1,6 @@
 //! Durable state: one SQLite database (a file, or memory) holding launch configurations, groups,
-//! instances, tags and scaling activities, each row tagged with the access key that owns it.
+//! instances, tags, scaling policies and scaling activities, each row tagged with the access key
+//! that owns it.
 //!
 //! Why this shape: one connection behind a mutex serializes every operation, so each request runs
 //! as one transaction against a consistent snapshot, and nothing but SQLite's own locking is
@@ -92,6 +93,16 @@ CREATE TABLE IF NOT EXISTS activities (
 );
 CREATE INDEX IF NOT EXISTS activities_by_group ON activities (owner, group_name);
 CREATE INDEX IF NOT EXISTS activities_by_owner ON activities (owner);
+CREATE TABLE IF NOT EXISTS policies (
+    owner TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    name TEXT NOT NULL,
+    arn TEXT NOT NULL,
+    policy_type TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (owner, group_name, name)
+);
+CREATE INDEX IF NOT EXISTS policies_by_arn ON policies (owner, arn);
 CREATE TABLE IF NOT EXISTS rest_cloud_params (
     owner TEXT NOT NULL,
     lc_name TEXT NOT NULL,

@@ -30,6 +30,7 @@ mod server_auth;
 mod server_interop;
 mod server_limits;
 mod server_pages;
+mod server_policies;
 mod server_rules;
 mod server_state;
 mod server_stats;

@@ -384,3 +384,36 @@ async fn the_aws_cli_is_told_why_and_can_still_describe() {
     }
     server.shutdown().await;
 }
+
+served!(
+    operations_not_served_yet_are_checked_before_they_are_refused,
+    |server, c| {
+        // PutLifecycleHook is in the model but not served yet: its input is still checked against
+        // the model first (AWS's errors), and only a request that passes is refused as an action
+        // this endpoint does not know.
+        refused(
+            &c.call("PutLifecycleHook", &[("LifecycleHookName", "bad hook!")])
+                .await,
+            "2 validation errors detected: Value 'bad hook!' at 'lifecycleHookName' failed to \
+         satisfy constraint: Member must satisfy regular expression pattern: \
+         [A-Za-z0-9\\-_\\/]+; Value null at 'autoScalingGroupName' failed to satisfy \
+         constraint: Member must not be null",
+        );
+        let a = c
+            .call(
+                "PutLifecycleHook",
+                &[("LifecycleHookName", "hook"), ("AutoScalingGroupName", "g")],
+            )
+            .await;
+        a.fails(400, "InvalidAction");
+        assert_eq!(
+            a.error.as_ref().unwrap().1,
+            "The action PutLifecycleHook is not valid for this web service."
+        );
+        // A name outside the model is refused as before, whatever it carries.
+        c.call("FlyToTheMoon", &[("LifecycleHookName", "bad hook!")])
+            .await
+            .fails(400, "InvalidAction");
+        server.shutdown().await;
+    }
+);

@@ -15,12 +15,10 @@ use std::collections::HashMap;
 use rusqlite::{Row, Transaction, params};
 use serde_json::Value;
 
-use crate::query::xml::Node;
-
 use crate::autoscaling::types::{DescribeScalingActivitiesInput, DescribeScalingActivitiesOutput};
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::{ACTIVITY_RETENTION_MS, activity_shape};
-use crate::server::ops::{Ctx, encode, parse};
+use crate::server::ops::{Ctx, Handle};
 use crate::server::paginate::{PageRequest, check_names, invalid_token};
 
 /// One stored activity row.
@@ -65,90 +63,92 @@ fn seq_of(key: &str) -> Result<i64, ApiError> {
 }
 
 /// `DescribeScalingActivities`.
-pub fn describe(
-    ctx: &Ctx<'_>,
-    tx: &Transaction<'_>,
-    tree: &Node<'_>,
-) -> Result<Option<String>, ApiError> {
-    let input: DescribeScalingActivitiesInput = parse(tree)?;
-    check_names("ActivityIds", input.activity_ids.as_ref())?;
-    let page = PageRequest::new(
-        "DescribeScalingActivities",
-        input.max_records,
-        input.next_token.as_deref(),
-        100,
-    )?;
-    let before = match page.after() {
-        Some(key) => seq_of(key)?,
-        None => i64::MAX,
-    };
-    let wanted = input.activity_ids.filter(|n| !n.is_empty());
-    let group = input.auto_scaling_group_name.filter(|g| !g.is_empty());
-    let oldest = ctx.now.saturating_sub(ACTIVITY_RETENTION_MS);
-    let rows: Vec<Stored> = match &wanted {
-        Some(ids) => {
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM activities WHERE id = ?1 AND owner = ?2 \
+impl Handle for DescribeScalingActivitiesInput {
+    fn handle(
+        self,
+        ctx: &Ctx<'_>,
+        tx: &Transaction<'_>,
+    ) -> Result<DescribeScalingActivitiesOutput, ApiError> {
+        let input = self;
+        check_names("ActivityIds", input.activity_ids.as_ref())?;
+        let page = PageRequest::new(
+            "DescribeScalingActivities",
+            input.max_records,
+            input.next_token.as_deref(),
+            100,
+        )?;
+        let before = match page.after() {
+            Some(key) => seq_of(key)?,
+            None => i64::MAX,
+        };
+        let wanted = input.activity_ids.filter(|n| !n.is_empty());
+        let group = input.auto_scaling_group_name.filter(|g| !g.is_empty());
+        let oldest = ctx.now.saturating_sub(ACTIVITY_RETENTION_MS);
+        let rows: Vec<Stored> = match &wanted {
+            Some(ids) => {
+                let mut stmt = tx.prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM activities WHERE id = ?1 AND owner = ?2 \
                  AND (?3 IS NULL OR group_name = ?3) AND seq < ?4 AND start_ms >= ?5"
-            ))?;
-            let mut found = Vec::new();
-            for id in ids {
-                let mut rows =
-                    stmt.query_map(params![id, ctx.owner, group, before, oldest], stored)?;
-                if let Some(row) = rows.next() {
-                    found.push(row?);
+                ))?;
+                let mut found = Vec::new();
+                for id in ids {
+                    let mut rows =
+                        stmt.query_map(params![id, ctx.owner, group, before, oldest], stored)?;
+                    if let Some(row) = rows.next() {
+                        found.push(row?);
+                    }
                 }
+                found.sort_by_key(|r| std::cmp::Reverse(r.seq));
+                found.dedup_by_key(|r| r.seq);
+                found.truncate(page.max().saturating_add(1));
+                found
             }
-            found.sort_by_key(|r| std::cmp::Reverse(r.seq));
-            found.dedup_by_key(|r| r.seq);
-            found.truncate(page.max().saturating_add(1));
-            found
-        }
-        None => {
-            let limit = i64::try_from(page.max().saturating_add(1)).unwrap_or(i64::MAX);
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM activities WHERE owner = ?1 \
+            None => {
+                let limit = i64::try_from(page.max().saturating_add(1)).unwrap_or(i64::MAX);
+                let mut stmt = tx.prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM activities WHERE owner = ?1 \
                  AND (?2 IS NULL OR group_name = ?2) AND seq < ?3 AND start_ms >= ?4 \
                  ORDER BY seq DESC LIMIT ?5"
-            ))?;
-            stmt.query_map(params![ctx.owner, group, before, oldest, limit], stored)?
-                .collect::<Result<_, _>>()?
+                ))?;
+                stmt.query_map(params![ctx.owner, group, before, oldest, limit], stored)?
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        // The ARN of each group named on this page, read once per group.
+        let mut arns: HashMap<String, Option<String>> = HashMap::new();
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            if !arns.contains_key(&row.group_name) {
+                let doc: Option<String> = tx
+                    .prepare_cached("SELECT doc FROM groups WHERE owner = ?1 AND name = ?2")?
+                    .query_map(params![ctx.owner, row.group_name], |r| r.get(0))?
+                    .next()
+                    .transpose()?;
+                let arn = doc
+                    .and_then(|d| serde_json::from_str::<Value>(&d).ok())
+                    .and_then(|v| v.get("AutoScalingGroupARN")?.as_str().map(String::from));
+                arns.insert(row.group_name.clone(), arn);
+            }
+            let arn = arns.get(&row.group_name).cloned().flatten();
+            items.push((
+                key_of(row.seq),
+                activity_shape(
+                    ctx.now,
+                    row.id,
+                    row.group_name,
+                    arn,
+                    row.description,
+                    row.cause,
+                    row.details,
+                    row.start,
+                    row.end,
+                ),
+            ));
         }
-    };
-    // The ARN of each group named on this page, read once per group.
-    let mut arns: HashMap<String, Option<String>> = HashMap::new();
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        if !arns.contains_key(&row.group_name) {
-            let doc: Option<String> = tx
-                .prepare_cached("SELECT doc FROM groups WHERE owner = ?1 AND name = ?2")?
-                .query_map(params![ctx.owner, row.group_name], |r| r.get(0))?
-                .next()
-                .transpose()?;
-            let arn = doc
-                .and_then(|d| serde_json::from_str::<Value>(&d).ok())
-                .and_then(|v| v.get("AutoScalingGroupARN")?.as_str().map(String::from));
-            arns.insert(row.group_name.clone(), arn);
-        }
-        let arn = arns.get(&row.group_name).cloned().flatten();
-        items.push((
-            key_of(row.seq),
-            activity_shape(
-                ctx.now,
-                row.id,
-                row.group_name,
-                arn,
-                row.description,
-                row.cause,
-                row.details,
-                row.start,
-                row.end,
-            ),
-        ));
+        let (activities, next_token) = page.take(items);
+        Ok(DescribeScalingActivitiesOutput {
+            activities: Some(activities),
+            next_token,
+        })
     }
-    let (activities, next_token) = page.take(items);
-    encode(&DescribeScalingActivitiesOutput {
-        activities: Some(activities),
-        next_token,
-    })
 }

@@ -5,10 +5,9 @@
 //! Describe returns exactly what was stored. Rules: a duplicate name is `AlreadyExists`; a
 //! `name@site` must name a known site; deleting one a group uses is `ResourceInUse`.
 
-use crate::query::xml::Node;
-use crate::server::store::Cached;
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use crate::autoscaling::NoOutput;
 use crate::autoscaling::types::{
     CreateLaunchConfigurationInput, DeleteLaunchConfigurationInput,
     DescribeLaunchConfigurationsInput, DescribeLaunchConfigurationsOutput, InstanceMonitoring,
@@ -16,183 +15,159 @@ use crate::autoscaling::types::{
 };
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::timestamp;
-use crate::server::ops::{Ctx, arn, encode, parse};
+use crate::server::ops::{Ctx, Handle, arn};
 use crate::server::paginate::{PageRequest, check_names};
+use crate::server::rows::launch_configurations::{load, not_found};
 use crate::server::sites;
-
-/// Loads a launch configuration by its stored name.
-pub fn load(
-    tx: &Transaction<'_>,
-    owner: &str,
-    name: &str,
-) -> Result<Option<LaunchConfiguration>, ApiError> {
-    let doc: Option<String> = tx
-        .query_row_cached(
-            "SELECT doc FROM launch_configurations WHERE owner = ?1 AND name = ?2",
-            params![owner, name],
-            |r| r.get(0),
-        )
-        .optional()?;
-    doc.map(|d| serde_json::from_str(&d).map_err(ApiError::from))
-        .transpose()
-}
-
-/// The error for a launch configuration that does not exist.
-pub fn not_found(name: &str) -> ApiError {
-    ApiError::validation(format!(
-        "Launch configuration name not found - Launch configuration {} not found",
-        shorten(name)
-    ))
-}
+use crate::server::store::Cached;
 
 /// `CreateLaunchConfiguration`.
-pub fn create(
-    ctx: &Ctx<'_>,
-    tx: &Transaction<'_>,
-    tree: &Node<'_>,
-) -> Result<Option<String>, ApiError> {
-    let input: CreateLaunchConfigurationInput = parse(tree)?;
-    let name = input.launch_configuration_name;
-    sites::check(&name, &ctx.settings.sites)?;
-    if load(tx, ctx.owner, &name)?.is_some() {
-        return Err(ApiError::already_exists(format!(
-            "Launch Configuration by this name already exists - A launch configuration already \
+impl Handle for CreateLaunchConfigurationInput {
+    fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<NoOutput, ApiError> {
+        let input = self;
+        let name = input.launch_configuration_name;
+        sites::check(&name, &ctx.settings.sites)?;
+        if load(tx, ctx.owner, &name)?.is_some() {
+            return Err(ApiError::already_exists(format!(
+                "Launch Configuration by this name already exists - A launch configuration already \
              exists with the name {}",
-            shorten(&name)
-        )));
-    }
-    if input.instance_id.is_none() && input.image_id.is_some() && input.instance_type.is_none() {
-        return Err(ApiError::validation(
-            "Valid requests must contain either the InstanceType or the InstanceId parameter.",
-        ));
-    }
-    let (image_id, instance_type) = match (input.image_id, input.instance_id) {
-        (Some(image), _) => (image, input.instance_type),
-        (None, Some(instance)) => {
-            let row: Option<(String, String)> = tx
+                shorten(&name)
+            )));
+        }
+        if input.instance_id.is_none() && input.image_id.is_some() && input.instance_type.is_none()
+        {
+            return Err(ApiError::validation(
+                "Valid requests must contain either the InstanceType or the InstanceId parameter.",
+            ));
+        }
+        let (image_id, instance_type) = match (input.image_id, input.instance_id) {
+            (Some(image), _) => (image, input.instance_type),
+            (None, Some(instance)) => {
+                let row: Option<(String, String)> = tx
                 .query_row_cached(
                     "SELECT image_id, instance_type FROM instances WHERE owner = ?1 AND id = ?2",
                     params![ctx.owner, instance],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            let (image, itype) = row.ok_or_else(|| {
-                ApiError::validation(format!("Invalid instance id: {}", shorten(&instance)))
-            })?;
-            (image, input.instance_type.or(Some(itype)))
-        }
-        (None, None) => {
-            return Err(ApiError::validation(
-                "Valid requests must contain either the ImageId or the InstanceId parameter.",
-            ));
-        }
-    };
-    let lc = LaunchConfiguration {
-        launch_configuration_name: Some(name.clone()),
-        launch_configuration_arn: Some(arn(
-            ctx.settings,
-            "launchConfiguration",
-            "launchConfigurationName",
-            &name,
-        )),
-        image_id: Some(image_id),
-        key_name: Some(input.key_name.unwrap_or_default()),
-        security_groups: Some(input.security_groups.unwrap_or_default()),
-        classic_link_vpc_security_groups: Some(
-            input.classic_link_vpc_security_groups.unwrap_or_default(),
-        ),
-        classic_link_vpc_id: input.classic_link_vpc_id,
-        user_data: Some(input.user_data.unwrap_or_default()),
-        instance_type: Some(instance_type.unwrap_or_else(|| "m1.small".to_string())),
-        kernel_id: Some(input.kernel_id.unwrap_or_default()),
-        ramdisk_id: Some(input.ramdisk_id.unwrap_or_default()),
-        block_device_mappings: Some(input.block_device_mappings.unwrap_or_default()),
-        instance_monitoring: Some(input.instance_monitoring.unwrap_or(InstanceMonitoring {
-            enabled: Some(true),
-        })),
-        spot_price: input.spot_price,
-        iam_instance_profile: input.iam_instance_profile,
-        created_time: Some(timestamp(ctx.now)),
-        ebs_optimized: Some(input.ebs_optimized.unwrap_or(false)),
-        associate_public_ip_address: input.associate_public_ip_address,
-        placement_tenancy: input.placement_tenancy,
-        metadata_options: input.metadata_options,
-    };
-    tx.execute_cached(
-        "INSERT INTO launch_configurations (owner, name, doc) VALUES (?1, ?2, ?3)",
-        params![ctx.owner, name, serde_json::to_string(&lc)?],
-    )?;
-    Ok(None)
+                let (image, itype) = row.ok_or_else(|| {
+                    ApiError::validation(format!("Invalid instance id: {}", shorten(&instance)))
+                })?;
+                (image, input.instance_type.or(Some(itype)))
+            }
+            (None, None) => {
+                return Err(ApiError::validation(
+                    "Valid requests must contain either the ImageId or the InstanceId parameter.",
+                ));
+            }
+        };
+        let lc = LaunchConfiguration {
+            launch_configuration_name: Some(name.clone()),
+            launch_configuration_arn: Some(arn(
+                ctx.settings,
+                "launchConfiguration",
+                "launchConfigurationName",
+                &name,
+            )),
+            image_id: Some(image_id),
+            key_name: Some(input.key_name.unwrap_or_default()),
+            security_groups: Some(input.security_groups.unwrap_or_default()),
+            classic_link_vpc_security_groups: Some(
+                input.classic_link_vpc_security_groups.unwrap_or_default(),
+            ),
+            classic_link_vpc_id: input.classic_link_vpc_id,
+            user_data: Some(input.user_data.unwrap_or_default()),
+            instance_type: Some(instance_type.unwrap_or_else(|| "m1.small".to_string())),
+            kernel_id: Some(input.kernel_id.unwrap_or_default()),
+            ramdisk_id: Some(input.ramdisk_id.unwrap_or_default()),
+            block_device_mappings: Some(input.block_device_mappings.unwrap_or_default()),
+            instance_monitoring: Some(input.instance_monitoring.unwrap_or(InstanceMonitoring {
+                enabled: Some(true),
+            })),
+            spot_price: input.spot_price,
+            iam_instance_profile: input.iam_instance_profile,
+            created_time: Some(timestamp(ctx.now)),
+            ebs_optimized: Some(input.ebs_optimized.unwrap_or(false)),
+            associate_public_ip_address: input.associate_public_ip_address,
+            placement_tenancy: input.placement_tenancy,
+            metadata_options: input.metadata_options,
+        };
+        tx.execute_cached(
+            "INSERT INTO launch_configurations (owner, name, doc) VALUES (?1, ?2, ?3)",
+            params![ctx.owner, name, serde_json::to_string(&lc)?],
+        )?;
+        Ok(NoOutput {})
+    }
 }
 
 /// `DeleteLaunchConfiguration`.
-pub fn delete(
-    ctx: &Ctx<'_>,
-    tx: &Transaction<'_>,
-    tree: &Node<'_>,
-) -> Result<Option<String>, ApiError> {
-    let input: DeleteLaunchConfigurationInput = parse(tree)?;
-    let name = input.launch_configuration_name;
-    if load(tx, ctx.owner, &name)?.is_none() {
-        return Err(not_found(&name));
-    }
-    let user: Option<String> = tx
-        .query_row_cached(
-            "SELECT name FROM groups WHERE owner = ?1 AND lc_ref = ?2 ORDER BY name LIMIT 1",
+impl Handle for DeleteLaunchConfigurationInput {
+    fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<NoOutput, ApiError> {
+        let input = self;
+        let name = input.launch_configuration_name;
+        if load(tx, ctx.owner, &name)?.is_none() {
+            return Err(not_found(&name));
+        }
+        let user: Option<String> = tx
+            .query_row_cached(
+                "SELECT name FROM groups WHERE owner = ?1 AND lc_ref = ?2 ORDER BY name LIMIT 1",
+                params![ctx.owner, name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(group) = user {
+            return Err(ApiError::in_use(format!(
+                "Cannot delete launch configuration {} because it is attached to AutoScalingGroup {}",
+                shorten(&name),
+                shorten(&group)
+            )));
+        }
+        tx.execute_cached(
+            "DELETE FROM launch_configurations WHERE owner = ?1 AND name = ?2",
             params![ctx.owner, name],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(group) = user {
-        return Err(ApiError::in_use(format!(
-            "Cannot delete launch configuration {} because it is attached to AutoScalingGroup {}",
-            shorten(&name),
-            shorten(&group)
-        )));
+        )?;
+        Ok(NoOutput {})
     }
-    tx.execute_cached(
-        "DELETE FROM launch_configurations WHERE owner = ?1 AND name = ?2",
-        params![ctx.owner, name],
-    )?;
-    Ok(None)
 }
 
 /// `DescribeLaunchConfigurations`.
-pub fn describe(
-    ctx: &Ctx<'_>,
-    tx: &Transaction<'_>,
-    tree: &Node<'_>,
-) -> Result<Option<String>, ApiError> {
-    let input: DescribeLaunchConfigurationsInput = parse(tree)?;
-    check_names(
-        "LaunchConfigurationNames",
-        input.launch_configuration_names.as_ref(),
-    )?;
-    let page = PageRequest::new(
-        "DescribeLaunchConfigurations",
-        input.max_records,
-        input.next_token.as_deref(),
-        50,
-    )?;
-    let wanted = input.launch_configuration_names.filter(|n| !n.is_empty());
-    let mut stmt = tx.prepare_cached(
-        "SELECT name, doc FROM launch_configurations WHERE owner = ?1 ORDER BY name",
-    )?;
-    let rows = stmt.query_map(params![ctx.owner], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
-    let mut items = Vec::new();
-    for row in rows {
-        let (name, doc) = row?;
-        if wanted.as_ref().is_some_and(|w| !w.contains(&name)) {
-            continue;
+impl Handle for DescribeLaunchConfigurationsInput {
+    fn handle(
+        self,
+        ctx: &Ctx<'_>,
+        tx: &Transaction<'_>,
+    ) -> Result<DescribeLaunchConfigurationsOutput, ApiError> {
+        let input = self;
+        check_names(
+            "LaunchConfigurationNames",
+            input.launch_configuration_names.as_ref(),
+        )?;
+        let page = PageRequest::new(
+            "DescribeLaunchConfigurations",
+            input.max_records,
+            input.next_token.as_deref(),
+            50,
+        )?;
+        let wanted = input.launch_configuration_names.filter(|n| !n.is_empty());
+        let mut stmt = tx.prepare_cached(
+            "SELECT name, doc FROM launch_configurations WHERE owner = ?1 ORDER BY name",
+        )?;
+        let rows = stmt.query_map(params![ctx.owner], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut items = Vec::new();
+        for row in rows {
+            let (name, doc) = row?;
+            if wanted.as_ref().is_some_and(|w| !w.contains(&name)) {
+                continue;
+            }
+            let lc: LaunchConfiguration = serde_json::from_str(&doc)?;
+            items.push((name, lc));
         }
-        let lc: LaunchConfiguration = serde_json::from_str(&doc)?;
-        items.push((name, lc));
+        let (launch_configurations, next_token) = page.take(items);
+        Ok(DescribeLaunchConfigurationsOutput {
+            launch_configurations: Some(launch_configurations),
+            next_token,
+        })
     }
-    let (launch_configurations, next_token) = page.take(items);
-    encode(&DescribeLaunchConfigurationsOutput {
-        launch_configurations: Some(launch_configurations),
-        next_token,
-    })
 }

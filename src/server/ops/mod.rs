@@ -1,28 +1,45 @@
-//! The operations: one handler per Query action, each in three steps like mini-redis's commands —
-//! parse the request tree into the API's own input shape, apply it to the store inside the
-//! request's transaction, encode the API's own output shape.
+//! The operations: one typed handler per served Query action, and the one generic adapter that
+//! runs any of them.
+//!
+//! A handler is an impl of [`Handle`] for the operation's own input shape (generated in
+//! `crate::autoscaling::types`, tied to its action name and output shape by the generated
+//! [`Operation`] impl): `fn handle(self, ctx, tx) -> Result<Self::Output, ApiError>`, typed values
+//! in and out, no request tree, no XML. The adapter [`serve`] does the same four steps for every
+//! operation: check the request tree against the model's input constraints ([`validate`]), read
+//! it into the input shape ([`parse`]), run the handler inside one store transaction, write the
+//! output shape as the reply's Result members ([`encode`]). [`handler`] is the dispatch table from
+//! action name to adapter, built from the list of served input types by one macro, so serving
+//! another operation is one `impl Handle` and one word in that list (wsdl-notes/server.md).
+//!
+//! Phantom's REST API (`crate::server::rest_api`) calls the same handlers with typed values through
+//! [`call`], which checks the typed input against the same constraints first.
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
-//! tags, activities). [`handler`] is the dispatch table from action name to handler; an action not
-//! in it is `InvalidAction`. Every handler it returns first checks the request against the API
-//! model's input constraints ([`validate`]), so no handler needs checks of its own for lengths,
-//! characters, ranges or required members.
+//! tags, activities, scaling policies); they share the row model of [`crate::server::rows`] and never import each
+//! other.
 
 mod activities;
 mod groups;
 mod instances;
 mod launch_configurations;
+mod policies;
 mod tags;
 pub mod validate;
+
+use std::any::TypeId;
 
 use rusqlite::Transaction;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::autoscaling::NoOutput;
+use crate::autoscaling::Operation;
+use crate::autoscaling::types::*;
 use crate::query::tree::from_node;
 use crate::query::xml::{Node, render_members};
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::Timing;
+use crate::server::store::Store;
 
 /// Settings every handler may consult.
 #[derive(Debug, Clone)]
@@ -47,52 +64,84 @@ pub struct Ctx<'a> {
     pub settings: &'a Settings,
 }
 
-/// A handler: the request tree in, the reply's Result members as XML (or none) out.
-pub type Handler = fn(&Ctx<'_>, &Transaction<'_>, &Node<'_>) -> Result<Option<String>, ApiError>;
+/// The handler of one operation: its input shape, already checked against the model's input
+/// constraints, applied inside the request's store transaction, answered with its output shape
+/// ([`NoOutput`] for an operation without output: the reply then has no Result element).
+pub trait Handle: Operation<Output: Serialize + 'static> + DeserializeOwned + 'static {
+    /// Applies the request; an `Err` rolls the transaction back, so a refused call changes
+    /// nothing.
+    fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<Self::Output, ApiError>;
+}
 
-/// The dispatch table: each action's handler, run only after its request has passed the model's
-/// input constraints ([`validate::request`]), so no handler sees (or stores) what the model
-/// forbids.
-macro_rules! dispatch {
-    ($action:expr, $($name:literal => $run:path),* $(,)?) => {
-        match $action {
-            $($name => {
-                fn checked(
-                    ctx: &Ctx<'_>,
-                    tx: &Transaction<'_>,
-                    tree: &Node<'_>,
-                ) -> Result<Option<String>, ApiError> {
-                    validate::request($name, tree)?;
-                    $run(ctx, tx, tree)
-                }
-                Some(checked as Handler)
-            })*
-            _ => None,
+/// An operation as the Query front end runs it: the request tree in, the reply's Result members
+/// as XML (or none) out.
+pub type Handler = fn(&Store, &Ctx<'_>, &Node<'_>) -> Result<Option<String>, ApiError>;
+
+/// The adapter, the same for every operation: check the tree against the model, read the input
+/// shape, handle it in one transaction, encode the output. Checking, reading and encoding run
+/// outside the transaction, so the store is held only while the handler runs.
+pub fn serve<H: Handle>(
+    store: &Store,
+    ctx: &Ctx<'_>,
+    tree: &Node<'_>,
+) -> Result<Option<String>, ApiError> {
+    validate::request(H::NAME, tree)?;
+    let input: H = parse(tree)?;
+    let output = store.transaction(|tx| input.handle(ctx, tx))?;
+    encode(&output)
+}
+
+/// Runs a handler with a typed input inside a transaction the caller holds (the REST API): the
+/// input is checked against the model's constraints first, as a Query request is.
+pub fn call<H: Handle>(
+    ctx: &Ctx<'_>,
+    tx: &Transaction<'_>,
+    input: H,
+) -> Result<H::Output, ApiError> {
+    validate::typed(&input)?;
+    input.handle(ctx, tx)
+}
+
+/// The dispatch table, from the list of served input types: [`SERVED`] (the action names) and
+/// [`handler`] (the adapter of each).
+macro_rules! served {
+    ($($input:ident),* $(,)?) => {
+        /// The actions the endpoint serves, in the dispatch table's order.
+        pub const SERVED: &[&str] = &[$(<$input as Operation>::NAME),*];
+
+        /// The adapter of `action`, if the endpoint serves it.
+        pub fn handler(action: &str) -> Option<Handler> {
+            match action {
+                $(<$input as Operation>::NAME => Some(serve::<$input> as Handler),)*
+                _ => None,
+            }
         }
     };
 }
 
-/// The handler of `action`, if the endpoint knows it; it validates the request before acting.
-pub fn handler(action: &str) -> Option<Handler> {
-    dispatch!(action,
-        "CreateLaunchConfiguration" => launch_configurations::create,
-        "DeleteLaunchConfiguration" => launch_configurations::delete,
-        "DescribeLaunchConfigurations" => launch_configurations::describe,
-        "CreateAutoScalingGroup" => groups::create,
-        "UpdateAutoScalingGroup" => groups::update,
-        "DeleteAutoScalingGroup" => groups::delete,
-        "DescribeAutoScalingGroups" => groups::describe,
-        "SetDesiredCapacity" => groups::set_desired_capacity,
-        "DescribeAutoScalingInstances" => instances::describe,
-        "TerminateInstanceInAutoScalingGroup" => instances::terminate,
-        "CreateOrUpdateTags" => tags::create_or_update,
-        "DeleteTags" => tags::delete,
-        "DescribeTags" => tags::describe,
-        "DescribeScalingActivities" => activities::describe,
-    )
-}
+served![
+    CreateLaunchConfigurationInput,
+    DeleteLaunchConfigurationInput,
+    DescribeLaunchConfigurationsInput,
+    CreateAutoScalingGroupInput,
+    UpdateAutoScalingGroupInput,
+    DeleteAutoScalingGroupInput,
+    DescribeAutoScalingGroupsInput,
+    SetDesiredCapacityInput,
+    DescribeAutoScalingInstancesInput,
+    TerminateInstanceInAutoScalingGroupInput,
+    CreateOrUpdateTagsInput,
+    DeleteTagsInput,
+    DescribeTagsInput,
+    DescribeScalingActivitiesInput,
+    PutScalingPolicyInput,
+    DescribePoliciesInput,
+    DeletePolicyInput,
+    ExecutePolicyInput,
+    DescribeAdjustmentTypesInput,
+];
 
-/// Step 1: fills the input shape from the request tree (already checked against the model by
+/// Fills the input shape from the request tree (already checked against the model by
 /// [`validate::request`], so what remains is a misfit the table does not describe, such as an
 /// unreadable timestamp: `ValidationError`).
 pub fn parse<T: DeserializeOwned>(tree: &Node<'_>) -> Result<T, ApiError> {
@@ -112,8 +161,12 @@ pub fn parse<T: DeserializeOwned>(tree: &Node<'_>) -> Result<T, ApiError> {
     })
 }
 
-/// Step 3: the Result members of an output shape, written as XML.
-pub fn encode<T: Serialize>(output: &T) -> Result<Option<String>, ApiError> {
+/// The Result members of an output shape, written as XML; `None` for [`NoOutput`] (an operation
+/// without output answers without a Result element).
+pub fn encode<T: Serialize + 'static>(output: &T) -> Result<Option<String>, ApiError> {
+    if TypeId::of::<T>() == TypeId::of::<NoOutput>() {
+        return Ok(None);
+    }
     // Straight from the shape to XML (every shape of the API has a Query XML form).
     render_members(output)
         .map(Some)

@@ -4,18 +4,19 @@
 //! tag naming a group that does not exist is a `ValidationError`. `PHANTOM_DEFINITION` values are
 //! checked against Phantom's policy names, as at group creation.
 
-use crate::query::xml::Node;
-use crate::server::store::Cached;
 use rusqlite::{Transaction, params};
 
+use crate::autoscaling::NoOutput;
 use crate::autoscaling::types::{
     CreateOrUpdateTagsInput, DeleteTagsInput, DescribeTagsInput, DescribeTagsOutput, Tag,
     TagDescription,
 };
 use crate::server::fault::{ApiError, shorten};
-use crate::server::ops::groups::{self, put_tag, validate_tags};
-use crate::server::ops::{Ctx, encode, parse};
+use crate::server::ops::{Ctx, Handle};
 use crate::server::paginate::PageRequest;
+use crate::server::rows::groups;
+use crate::server::rows::tags::{check_tags, put_tag};
+use crate::server::store::Cached;
 
 fn group_of(ctx: &Ctx<'_>, tx: &Transaction<'_>, tag: &Tag) -> Result<String, ApiError> {
     let name = tag.resource_id.clone().unwrap_or_default();
@@ -27,113 +28,107 @@ fn group_of(ctx: &Ctx<'_>, tx: &Transaction<'_>, tag: &Tag) -> Result<String, Ap
 }
 
 /// `CreateOrUpdateTags`.
-pub fn create_or_update(
-    ctx: &Ctx<'_>,
-    tx: &Transaction<'_>,
-    tree: &Node<'_>,
-) -> Result<Option<String>, ApiError> {
-    let input: CreateOrUpdateTagsInput = parse(tree)?;
-    validate_tags(&input.tags)?;
-    for tag in &input.tags {
-        let group = group_of(ctx, tx, tag)?;
-        put_tag(tx, ctx.owner, &group, tag)?;
+impl Handle for CreateOrUpdateTagsInput {
+    fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<NoOutput, ApiError> {
+        let input = self;
+        check_tags(&input.tags)?;
+        for tag in &input.tags {
+            let group = group_of(ctx, tx, tag)?;
+            put_tag(tx, ctx.owner, &group, tag)?;
+        }
+        Ok(NoOutput {})
     }
-    Ok(None)
 }
 
 /// `DeleteTags`.
-pub fn delete(
-    ctx: &Ctx<'_>,
-    tx: &Transaction<'_>,
-    tree: &Node<'_>,
-) -> Result<Option<String>, ApiError> {
-    let input: DeleteTagsInput = parse(tree)?;
-    for tag in &input.tags {
-        let group = group_of(ctx, tx, tag)?;
-        let key = tag.key.as_deref().unwrap_or("");
-        if key.is_empty() {
-            return Err(ApiError::missing_parameter("Key"));
+impl Handle for DeleteTagsInput {
+    fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<NoOutput, ApiError> {
+        let input = self;
+        for tag in &input.tags {
+            let group = group_of(ctx, tx, tag)?;
+            let key = tag.key.as_deref().unwrap_or("");
+            if key.is_empty() {
+                return Err(ApiError::missing_parameter("Key"));
+            }
+            tx.execute_cached(
+                "DELETE FROM tags WHERE owner = ?1 AND group_name = ?2 AND key = ?3",
+                params![ctx.owner, group, key],
+            )?;
         }
-        tx.execute_cached(
-            "DELETE FROM tags WHERE owner = ?1 AND group_name = ?2 AND key = ?3",
-            params![ctx.owner, group, key],
-        )?;
+        Ok(NoOutput {})
     }
-    Ok(None)
 }
 
 /// `DescribeTags`, with the filters `auto-scaling-group`, `key`, `value`, `propagate-at-launch`.
-pub fn describe(
-    ctx: &Ctx<'_>,
-    tx: &Transaction<'_>,
-    tree: &Node<'_>,
-) -> Result<Option<String>, ApiError> {
-    let input: DescribeTagsInput = parse(tree)?;
-    let page = PageRequest::new(
-        "DescribeTags",
-        input.max_records,
-        input.next_token.as_deref(),
-        50,
-    )?;
-    let filters = input.filters.unwrap_or_default();
-    for f in &filters {
-        let name = f.name.as_deref().unwrap_or("");
-        if !["auto-scaling-group", "key", "value", "propagate-at-launch"].contains(&name) {
-            return Err(ApiError::validation(format!(
-                "Filter name '{}' is not valid; use auto-scaling-group, key, value or \
+impl Handle for DescribeTagsInput {
+    fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<DescribeTagsOutput, ApiError> {
+        let input = self;
+        let page = PageRequest::new(
+            "DescribeTags",
+            input.max_records,
+            input.next_token.as_deref(),
+            50,
+        )?;
+        let filters = input.filters.unwrap_or_default();
+        for f in &filters {
+            let name = f.name.as_deref().unwrap_or("");
+            if !["auto-scaling-group", "key", "value", "propagate-at-launch"].contains(&name) {
+                return Err(ApiError::validation(format!(
+                    "Filter name '{}' is not valid; use auto-scaling-group, key, value or \
                  propagate-at-launch.",
-                shorten(name)
-            )));
+                    shorten(name)
+                )));
+            }
         }
-    }
-    let mut stmt = tx.prepare_cached(
-        "SELECT group_name, key, value, propagate FROM tags WHERE owner = ?1 \
+        let mut stmt = tx.prepare_cached(
+            "SELECT group_name, key, value, propagate FROM tags WHERE owner = ?1 \
          ORDER BY group_name, key",
-    )?;
-    let rows = stmt.query_map(params![ctx.owner], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, bool>(3)?,
-        ))
-    })?;
-    let mut items = Vec::new();
-    for row in rows {
-        let (group, key, value, propagate) = row?;
-        let keep = filters.iter().all(|f| {
-            let values = f.values.as_deref().unwrap_or(&[]);
-            let (field, any_case) = match f.name.as_deref().unwrap_or("") {
-                "auto-scaling-group" => (group.as_str(), false),
-                "key" => (key.as_str(), false),
-                "value" => (value.as_str(), false),
-                _ => (if propagate { "true" } else { "false" }, true),
-            };
-            values.iter().any(|v| {
-                if any_case {
-                    v.eq_ignore_ascii_case(field)
-                } else {
-                    v == field
-                }
-            })
-        });
-        if !keep {
-            continue;
+        )?;
+        let rows = stmt.query_map(params![ctx.owner], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, bool>(3)?,
+            ))
+        })?;
+        let mut items = Vec::new();
+        for row in rows {
+            let (group, key, value, propagate) = row?;
+            let keep = filters.iter().all(|f| {
+                let values = f.values.as_deref().unwrap_or(&[]);
+                let (field, any_case) = match f.name.as_deref().unwrap_or("") {
+                    "auto-scaling-group" => (group.as_str(), false),
+                    "key" => (key.as_str(), false),
+                    "value" => (value.as_str(), false),
+                    _ => (if propagate { "true" } else { "false" }, true),
+                };
+                values.iter().any(|v| {
+                    if any_case {
+                        v.eq_ignore_ascii_case(field)
+                    } else {
+                        v == field
+                    }
+                })
+            });
+            if !keep {
+                continue;
+            }
+            items.push((
+                format!("{group}\u{0}{key}"),
+                TagDescription {
+                    resource_id: Some(group),
+                    resource_type: Some("auto-scaling-group".into()),
+                    key: Some(key),
+                    value: Some(value),
+                    propagate_at_launch: Some(propagate),
+                },
+            ));
         }
-        items.push((
-            format!("{group}\u{0}{key}"),
-            TagDescription {
-                resource_id: Some(group),
-                resource_type: Some("auto-scaling-group".into()),
-                key: Some(key),
-                value: Some(value),
-                propagate_at_launch: Some(propagate),
-            },
-        ));
+        let (tags, next_token) = page.take(items);
+        Ok(DescribeTagsOutput {
+            tags: Some(tags),
+            next_token,
+        })
     }
-    let (tags, next_token) = page.take(items);
-    encode(&DescribeTagsOutput {
-        tags: Some(tags),
-        next_token,
-    })
 }

@@ -1,0 +1,172 @@
+//! Group rows: a group's sizes and launch configuration in columns (what the rules and the
+//! lifecycle need), its other attributes as the JSON of the API's `AutoScalingGroup` shape; the
+//! shape as Describe shows it, and the reconciling of a group's instances with its capacity.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::autoscaling::types::{AutoScalingGroup, Instance};
+use crate::server::fault::{ApiError, shorten};
+use crate::server::lifecycle::{self, GroupFacts};
+use crate::server::ops::Ctx;
+use crate::server::rows::instances::live_instances;
+use crate::server::rows::launch_configurations;
+use crate::server::rows::tags::group_tags;
+use crate::server::sites;
+use crate::server::store::Cached;
+
+/// The most instances one group may hold: a guard against a request that would make the endpoint
+/// launch millions of rows in one transaction (AWS has per-account limits of the same kind).
+pub const MAX_DESIRED_CAPACITY: i64 = 1000;
+
+/// Refuses a desired capacity above [`MAX_DESIRED_CAPACITY`] with `LimitExceeded`.
+pub fn check_limit(desired: i64) -> Result<(), ApiError> {
+    if desired > MAX_DESIRED_CAPACITY {
+        return Err(ApiError::limit_exceeded(format!(
+            "Desired capacity {desired} exceeds this endpoint's limit of \
+             {MAX_DESIRED_CAPACITY} instances per group."
+        )));
+    }
+    Ok(())
+}
+
+/// A stored group.
+pub struct GroupRow {
+    /// The group's name.
+    pub name: String,
+    /// The launch configuration name as the caller gave it (`x` or `x@hotel`).
+    pub lc_given: String,
+    /// The stored launch configuration it resolved to.
+    pub lc_ref: String,
+    /// The zone new instances go to.
+    pub site: String,
+    /// MinSize.
+    pub min: i64,
+    /// MaxSize.
+    pub max: i64,
+    /// DesiredCapacity.
+    pub desired: i64,
+    /// The remaining attributes.
+    pub doc: AutoScalingGroup,
+}
+
+/// Loads a group.
+pub fn load(tx: &Transaction<'_>, owner: &str, name: &str) -> Result<Option<GroupRow>, ApiError> {
+    let row = tx
+        .query_row_cached(
+            "SELECT name, lc_given, lc_ref, site, min_size, max_size, desired, doc FROM groups \
+             WHERE owner = ?1 AND name = ?2",
+            params![owner, name],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((name, lc_given, lc_ref, site, min, max, desired, doc)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(GroupRow {
+        name,
+        lc_given,
+        lc_ref,
+        site,
+        min,
+        max,
+        desired,
+        doc: serde_json::from_str(&doc)?,
+    }))
+}
+
+/// The error for a group that does not exist.
+pub fn not_found(name: &str) -> ApiError {
+    ApiError::validation(format!(
+        "AutoScalingGroup name not found - AutoScalingGroup {} not found",
+        shorten(name)
+    ))
+}
+
+/// Loads a group or fails with `ValidationError`.
+pub fn require(tx: &Transaction<'_>, owner: &str, name: &str) -> Result<GroupRow, ApiError> {
+    load(tx, owner, name)?.ok_or_else(|| not_found(name))
+}
+
+/// Reconciles a group's instances with its desired capacity.
+pub fn reconcile(
+    ctx: &Ctx<'_>,
+    tx: &Transaction<'_>,
+    group: &GroupRow,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let lc = launch_configurations::load(tx, ctx.owner, &group.lc_ref)?
+        .ok_or_else(|| launch_configurations::not_found(&group.lc_ref))?;
+    let arn = group.doc.auto_scaling_group_arn.clone().unwrap_or_default();
+    let facts = GroupFacts {
+        owner: ctx.owner,
+        name: &group.name,
+        arn: &arn,
+        lc_name: &group.lc_ref,
+        instance_type: lc.instance_type.as_deref().unwrap_or("m1.small"),
+        image_id: lc.image_id.as_deref().unwrap_or(""),
+        zone: &group.site,
+        desired: group.desired,
+        protect: group
+            .doc
+            .new_instances_protected_from_scale_in
+            .unwrap_or(false),
+    };
+    lifecycle::reconcile(tx, &ctx.settings.timing, &facts, ctx.now, reason)
+}
+
+/// Finds the stored launch configuration a group's reference names (`x` or `x@site`).
+pub fn resolve_lc(ctx: &Ctx<'_>, tx: &Transaction<'_>, given: &str) -> Result<String, ApiError> {
+    sites::check(given, &ctx.settings.sites)?;
+    for candidate in sites::candidates(given, &ctx.settings.sites) {
+        if launch_configurations::load(tx, ctx.owner, &candidate)?.is_some() {
+            return Ok(candidate);
+        }
+    }
+    Err(launch_configurations::not_found(given))
+}
+
+/// The group as `DescribeAutoScalingGroups` shows it at the request's time.
+pub fn shape(
+    ctx: &Ctx<'_>,
+    tx: &Transaction<'_>,
+    group: GroupRow,
+) -> Result<AutoScalingGroup, ApiError> {
+    let mut doc = group.doc;
+    doc.launch_configuration_name = Some(group.lc_given);
+    doc.min_size = Some(clamp_i32(group.min));
+    doc.max_size = Some(clamp_i32(group.max));
+    doc.desired_capacity = Some(clamp_i32(group.desired));
+    let instances = live_instances(ctx, tx, Some(&group.name))?
+        .into_iter()
+        .map(|i| Instance {
+            instance_id: Some(i.id),
+            instance_type: Some(i.instance_type),
+            availability_zone: Some(i.zone),
+            lifecycle_state: Some(i.state.to_string()),
+            health_status: Some("Healthy".to_string()),
+            launch_configuration_name: Some(i.lc),
+            image_id: Some(i.image),
+            protected_from_scale_in: Some(i.protected),
+            ..Default::default()
+        })
+        .collect();
+    doc.instances = Some(instances);
+    doc.tags = Some(group_tags(tx, ctx.owner, &group.name)?);
+    Ok(doc)
+}
+
+/// An `i64` size as the shape's `i32`, saturating.
+fn clamp_i32(v: i64) -> i32 {
+    v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}

@@ -1,0 +1,75 @@
+//! Instance rows, as the lifecycle writes them: the ones still there at the request's time, with
+//! their state then.
+
+use rusqlite::{Transaction, params};
+
+use crate::server::fault::ApiError;
+use crate::server::lifecycle::instance_state;
+use crate::server::ops::Ctx;
+
+/// An instance that still exists at the request's time, with its state then.
+pub struct LiveInstance {
+    /// `i-...`.
+    pub id: String,
+    /// Its group.
+    pub group: String,
+    /// Instance type from its launch configuration.
+    pub instance_type: String,
+    /// Availability zone (the Phantom site).
+    pub zone: String,
+    /// Launch configuration name.
+    pub lc: String,
+    /// Image id.
+    pub image: String,
+    /// `Pending`, `InService` or `Terminating`.
+    pub state: &'static str,
+    /// Protected from scale-in (launched while the group's `NewInstancesProtectedFromScaleIn`
+    /// was on).
+    pub protected: bool,
+}
+
+/// The owner's live instances: one group's in launch order, or all by id. Gone ones are left out.
+pub fn live_instances(
+    ctx: &Ctx<'_>,
+    tx: &Transaction<'_>,
+    group: Option<&str>,
+) -> Result<Vec<LiveInstance>, ApiError> {
+    const COLUMNS: &str = "SELECT id, group_name, instance_type, zone, lc_name, image_id, \
+         ready_ms, terminating_ms, gone_ms, protected FROM instances WHERE owner = ?1";
+    let read = |r: &rusqlite::Row<'_>| {
+        Ok((
+            LiveInstance {
+                id: r.get(0)?,
+                group: r.get(1)?,
+                instance_type: r.get(2)?,
+                zone: r.get(3)?,
+                lc: r.get(4)?,
+                image: r.get(5)?,
+                state: "",
+                protected: r.get(9)?,
+            },
+            r.get::<_, i64>(6)?,
+            r.get::<_, Option<i64>>(7)?,
+            r.get::<_, Option<i64>>(8)?,
+        ))
+    };
+    let rows: Vec<_> = match group {
+        Some(name) => tx
+            .prepare_cached(&format!(
+                "{COLUMNS} AND group_name = ?2 ORDER BY launched_ms, id"
+            ))?
+            .query_map(params![ctx.owner, name], read)?
+            .collect::<Result<_, _>>()?,
+        None => tx
+            .prepare_cached(&format!("{COLUMNS} ORDER BY id"))?
+            .query_map(params![ctx.owner], read)?
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(rows
+        .into_iter()
+        .filter_map(|(mut i, ready, terminating, gone)| {
+            i.state = instance_state(ctx.now, ready, terminating, gone)?;
+            Some(i)
+        })
+        .collect())
+}

@@ -1,0 +1,15 @@
+//! The row model: how groups, instances, launch configurations, tags and scaling policies are stored and read back,
+//! shared by every operation.
+//!
+//! Why a module of its own: an operation acts on several kinds of row (terminating an instance
+//! reconciles its group; describing a group lists its instances and tags), and with the rows kept
+//! beside the operations, the operation modules imported each other (`groups` <-> `instances`).
+//! Here each kind of row has its loading, its not-found error and the rules every writer shares;
+//! the operations (`crate::server::ops`) import only this model, never each other. Scaling
+//! activities are written by [`crate::server::lifecycle`] and read by their one Describe.
+
+pub mod groups;
+pub mod instances;
+pub mod launch_configurations;
+pub mod policies;
+pub mod tags;
