@@ -18,10 +18,12 @@ Conventions of the generated Rust (see wsdl-notes/shapes.md):
   an operation's input is named `<Op>Input` and its output `<Op>Output`, one of each per operation
   even where the model shares a shape (SuspendProcesses and ResumeProcesses both take
   `ScalingProcessQuery`) or has none (an input without members; no output means `NoOutput`);
-- members keep their names on the wire: the model's one `locationName`
-  (`CpuPerformanceFactorRequest.References`, which botocore sends as `Reference.item.N`) is not
-  honoured yet (the form writer and the reply reader know only `member` lists): see
-  wsdl-notes/shapes.md;
+- members keep their names on the wire, except where the model gives a `locationName`
+  (its one, `CpuPerformanceFactorRequest.References`, which botocore sends as `Reference.item.N`):
+  that name is the one serialized to the form and read as an alias, the member name the one read
+  from JSON; a list whose items the model names (`item`) is marked with that name
+  (`crate::query::form::list_layout`) so the form writer, the tree reader and the XML writer use
+  it instead of `member`: see wsdl-notes/shapes.md;
 - a request with a required timestamp has no `Default`;
 - every member is `Option<T>` except the required members of an input (so a request cannot be built
   without them); lists are `Option<Vec<T>>` (None = not sent / absent, Some(empty) = `Name=` / `<Name/>`);
@@ -51,6 +53,11 @@ def snake(name):
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
     return "r#" + s if s in RUST_KEYWORDS else s
+
+
+def item_module(item):
+    """The name of the generated module marking lists whose items are `<item>` elements."""
+    return "items_" + snake(item).replace("r#", "")
 
 
 def load_model():
@@ -150,6 +157,34 @@ def main():
     w("")
     w("use crate::query::timestamp::Timestamp;")
     w("use crate::query::tree::opt_scalar;")
+    items = sorted(
+        {
+            shapes[spec["shape"]]["member"]["locationName"]
+            for _, name, _, _ in structs
+            if name
+            for spec in shapes[name]["members"].values()
+            if shapes[spec["shape"]]["type"] == "list" and "locationName" in shapes[spec["shape"]]["member"]
+        }
+    )
+    for item in items:
+        w("")
+        w("/// Lists whose items are `<%s>` elements (`Name.%s.N` in a form)." % (item, item))
+        w("mod %s {" % item_module(item))
+        w('    const MARKER: &str = "\\u{1}list-item:%s";' % item)
+        w("")
+        w("    pub fn serialize<V: serde::Serialize, S: serde::Serializer>(")
+        w("        value: &V,")
+        w("        serializer: S,")
+        w("    ) -> Result<S::Ok, S::Error> {")
+        w("        crate::query::form::list_layout(MARKER, value, serializer)")
+        w("    }")
+        w("")
+        w("    pub fn deserialize<'de, V: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(")
+        w("        deserializer: D,")
+        w("    ) -> Result<V, D::Error> {")
+        w("        crate::query::tree::list_layout(MARKER, deserializer)")
+        w("    }")
+        w("}")
     for rust, name, role, op in structs:
         shape = shapes[name] if name else {"members": {}}
         required = set(shape.get("required", [])) if role == "Input" else set()
@@ -172,13 +207,20 @@ def main():
             ty = rust_type(target)
             is_required = member in required
             w("    /// `%s`: %s." % (member, facts(target, is_required)))
-            attrs = ['rename = "%s"' % member]
+            wire = spec.get("locationName", member)
+            if wire == member:
+                attrs = ['rename = "%s"' % member]
+            else:
+                attrs = ['rename(serialize = "%s", deserialize = "%s")' % (wire, member)]
+                attrs.append('alias = "%s"' % wire)
             if not is_required:
                 attrs.append("default")
                 attrs.append('skip_serializing_if = "Option::is_none"')
                 if kind in ("integer", "long", "boolean", "double", "timestamp"):
                     attrs.append('deserialize_with = "opt_scalar"')
                 ty = "Option<%s>" % ty
+            if kind == "list" and "locationName" in shapes[target]["member"]:
+                attrs.append('with = "%s"' % item_module(shapes[target]["member"]["locationName"]))
             w("    #[serde(%s)]" % ", ".join(attrs))
             w("    pub %s: %s," % (snake(member), ty))
         w("}")

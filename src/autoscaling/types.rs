@@ -9,6 +9,24 @@ use serde::{Deserialize, Serialize};
 use crate::query::timestamp::Timestamp;
 use crate::query::tree::opt_scalar;
 
+/// Lists whose items are `<item>` elements (`Name.item.N` in a form).
+mod items_item {
+    const MARKER: &str = "\u{1}list-item:item";
+
+    pub fn serialize<V: serde::Serialize, S: serde::Serializer>(
+        value: &V,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        crate::query::form::list_layout(MARKER, value, serializer)
+    }
+
+    pub fn deserialize<'de, V: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<V, D::Error> {
+        crate::query::tree::list_layout(MARKER, deserializer)
+    }
+}
+
 /// The request of `AttachInstances` (model shape `AttachInstancesQuery`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AttachInstancesInput {
@@ -989,9 +1007,11 @@ pub struct BaselinePerformanceFactorsRequest {
 pub struct CpuPerformanceFactorRequest {
     /// `References`: list of `PerformanceFactorReferenceRequest`.
     #[serde(
-        rename = "References",
+        rename(serialize = "Reference", deserialize = "References"),
+        alias = "Reference",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        with = "items_item"
     )]
     pub references: Option<Vec<PerformanceFactorReferenceRequest>>,
 }

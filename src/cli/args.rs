@@ -142,6 +142,12 @@ pub enum Command {
         after_help = "Example:\n  phantom lc create testlc1 hello-phantom.gz hotel\n  phantom lc list"
     )]
     Lc(LcCommand),
+    /// EC2 launch templates: create, list, versions, update, delete.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  phantom lt create web ami-0abcdef1234567890\n  phantom lt list"
+    )]
+    Lt(super::lt::LtCommand),
     /// Domains (Auto Scaling groups): create, list, alter the n-preserving size, delete.
     #[command(
         subcommand,

@@ -9,6 +9,7 @@ mod args;
 mod duration;
 mod limits;
 mod local;
+mod lt;
 mod output;
 mod processes;
 mod query_cmds;
@@ -135,11 +136,15 @@ async fn dispatch_unbounded(cli: Cli, env: &dyn Environment) -> Result<(), Error
         _ => None,
     };
     let config = resolve(&config_inputs(&cli.global, forced), env)?;
+    let command = match cli.command {
+        Command::Lt(command) => return lt::execute(&cli.global, &config, command).await,
+        other => other,
+    };
     match config.api {
-        ApiChoice::Rest => rest_cmds::execute(&cli.global, &config, env, cli.command).await,
+        ApiChoice::Rest => rest_cmds::execute(&cli.global, &config, env, command).await,
         ApiChoice::Query => {
             let ctx = query_cmds::Context::new(&cli.global, config)?;
-            query_cmds::execute(&ctx, cli.command).await
+            query_cmds::execute(&ctx, command).await
         }
     }
 }

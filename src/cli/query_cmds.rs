@@ -109,7 +109,8 @@ async fn run_command(ctx: &Context, command: Command) -> Result<(), Error> {
         | Command::Demo(_)
         | Command::Login(_)
         | Command::Sites(_)
-        | Command::Credentials(_) => Err(Error::Config("not a Query API command".into())),
+        | Command::Credentials(_)
+        | Command::Lt(_) => Err(Error::Config("not a Query API command".into())),
     }
 }
 

@@ -199,7 +199,7 @@ async fn run_command(ctx: &Context, env: &dyn Environment, command: Command) -> 
              call (use --api query)"
                 .into(),
         )),
-        Command::Login(_) | Command::Serve(_) | Command::Demo(_) => {
+        Command::Login(_) | Command::Serve(_) | Command::Demo(_) | Command::Lt(_) => {
             Err(Error::Config("not a REST API command".into()))
         }
     }

@@ -110,6 +110,10 @@ variables! {
     PhantomUrl = "PHANTOM_URL",
     /// The endpoint (AWS CLI).
     AwsEndpointUrl = "AWS_ENDPOINT_URL",
+    /// The Auto Scaling endpoint, before `AWS_ENDPOINT_URL` (the SDKs' service-specific variable).
+    AwsEndpointUrlAutoScaling = "AWS_ENDPOINT_URL_AUTO_SCALING",
+    /// The EC2 endpoint, before `AWS_ENDPOINT_URL` (the SDKs' service-specific variable).
+    AwsEndpointUrlEc2 = "AWS_ENDPOINT_URL_EC2",
     /// The region.
     AwsRegion = "AWS_REGION",
     /// The region, after `AWS_REGION`.

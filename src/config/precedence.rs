@@ -3,8 +3,11 @@
 //!
 //! - API: `--api` (or a command that exists in one API only), `PHANTOM_API`, else REST when the
 //!   endpoint's path ends in `/api/dev`, else Query;
-//! - endpoint: `--endpoint-url`, `PHANTOM_URL`, `AWS_ENDPOINT_URL`, the profile's `endpoint_url`
-//!   (config file), else `https://autoscaling.<region>.amazonaws.com`;
+//! - endpoint (Auto Scaling's and EC2's alike): `--endpoint-url`, the service's variable
+//!   (`AWS_ENDPOINT_URL_AUTO_SCALING`, `AWS_ENDPOINT_URL_EC2`), `PHANTOM_URL`, `AWS_ENDPOINT_URL`,
+//!   the service's `endpoint_url` in the profile's `[services NAME]` section, the profile's
+//!   `endpoint_url` (config file), else `https://autoscaling.<region>.amazonaws.com` /
+//!   `https://ec2.<region>.amazonaws.com`;
 //! - region: `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region` (config
 //!   file), else `us-east-1`;
 //! - profile and its files: see `profiles`; credentials: see [`super::credentials`];
@@ -70,6 +73,78 @@ fn named_api(inputs: &ConfigInputs, env: &dyn Environment) -> Result<Option<ApiC
     }
 }
 
+/// A service whose endpoint is resolved: its own variable, its key in a `[services NAME]`
+/// section, and its AWS endpoint.
+struct Service {
+    var: Var,
+    key: &'static str,
+    aws: fn(&str) -> Result<Endpoint, Error>,
+}
+
+const AUTO_SCALING: Service = Service {
+    var: Var::AwsEndpointUrlAutoScaling,
+    key: "auto_scaling",
+    aws: Endpoint::aws_default,
+};
+
+const EC2: Service = Service {
+    var: Var::AwsEndpointUrlEc2,
+    key: crate::ec2::SERVICE,
+    aws: crate::ec2::client::aws_endpoint,
+};
+
+/// The endpoint of `service` and where it came from: `--endpoint-url` (a local endpoint serves
+/// every service), the service's variable, `PHANTOM_URL`, `AWS_ENDPOINT_URL`, the service's
+/// `endpoint_url` in the `[services NAME]` section the profile names (config file), the
+/// profile's `endpoint_url`, else the service's AWS endpoint of the region. Service-specific
+/// settings come before general ones of the same kind, as in the AWS SDKs.
+fn endpoint_of(
+    service: &Service,
+    inputs: &ConfigInputs,
+    env: &dyn Environment,
+    files: &ProfileFiles,
+    region: &str,
+) -> Result<(Endpoint, Source), Error> {
+    let config_profile = files.in_config();
+    let services = || -> Option<(String, Source)> {
+        let (profile, origin) = config_profile?;
+        let section = profile.services.as_deref()?;
+        let url = files
+            .config
+            .as_ref()?
+            .service_endpoint(section, service.key)?;
+        Some((
+            url.to_string(),
+            Source::Services {
+                section: section.to_string(),
+                service: service.key.to_string(),
+                file: origin.to_string(),
+            },
+        ))
+    };
+    let explicit = if let Some(u) = flag_value(&inputs.endpoint_url) {
+        Some((u, Source::Flag("--endpoint-url")))
+    } else if let Some(u) = service.var.value(env) {
+        Some((u, Source::Env(service.var)))
+    } else if let Some(u) = Var::PhantomUrl.value(env) {
+        Some((u, Source::Env(Var::PhantomUrl)))
+    } else if let Some(u) = Var::AwsEndpointUrl.value(env) {
+        Some((u, Source::Env(Var::AwsEndpointUrl)))
+    } else if let Some(found) = services() {
+        Some(found)
+    } else if let Some((p, origin)) = config_profile
+        && let Some(u) = &p.endpoint_url
+    {
+        Some((u.clone(), profile_source(p, origin)))
+    } else {
+        None
+    };
+    match explicit {
+        Some((url, source)) => Ok((Endpoint::parse_from(&url, &source)?, source)),
+        None => Ok(((service.aws)(region)?, Source::Default)),
+    }
+}
+
 /// Attempts per call: `--max-attempts`, `AWS_MAX_ATTEMPTS` (1 to 20), else 3.
 fn max_attempts(inputs: &ConfigInputs, env: &dyn Environment) -> Result<u32, Error> {
     if let Some(n) = inputs.max_attempts {
@@ -116,23 +191,8 @@ pub fn resolve(inputs: &ConfigInputs, env: &dyn Environment) -> Result<ResolvedC
     };
     check_region(&region, &region_source)?;
 
-    let explicit = if let Some(u) = flag_value(&inputs.endpoint_url) {
-        Some((u, Source::Flag("--endpoint-url")))
-    } else if let Some(u) = Var::PhantomUrl.value(env) {
-        Some((u, Source::Env(Var::PhantomUrl)))
-    } else if let Some(u) = Var::AwsEndpointUrl.value(env) {
-        Some((u, Source::Env(Var::AwsEndpointUrl)))
-    } else if let Some((p, origin)) = config_profile
-        && let Some(u) = &p.endpoint_url
-    {
-        Some((u.clone(), profile_source(p, origin)))
-    } else {
-        None
-    };
-    let (endpoint, endpoint_source) = match explicit {
-        Some((url, source)) => (Endpoint::parse_from(&url, &source)?, source),
-        None => (Endpoint::aws_default(&region)?, Source::Default),
-    };
+    let (endpoint, endpoint_source) = endpoint_of(&AUTO_SCALING, inputs, env, &files, &region)?;
+    let (ec2_endpoint, _) = endpoint_of(&EC2, inputs, env, &files, &region)?;
 
     let dialect = match inputs.dialect {
         Some(d) => d,
@@ -183,6 +243,7 @@ pub fn resolve(inputs: &ConfigInputs, env: &dyn Environment) -> Result<ResolvedC
     };
     Ok(ResolvedConfig {
         endpoint,
+        ec2_endpoint,
         region,
         dialect,
         signature,

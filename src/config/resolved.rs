@@ -76,6 +76,8 @@ impl Connection {
 pub struct ResolvedConfig {
     /// Where to send requests.
     pub endpoint: Endpoint,
+    /// Where to send EC2 requests (the same as `endpoint` when one URL was given for all).
+    pub ec2_endpoint: Endpoint,
     /// The signing region.
     pub region: String,
     /// The server's dialect.
@@ -125,6 +127,16 @@ impl ResolvedConfig {
         t.max_body_bytes = c.max_reply_bytes;
         t.debug = c.debug;
         (t.verify_tls, t.ca_bundle) = c.tls()?;
+        Ok(t)
+    }
+
+    /// The EC2 client's transport settings: those of [`ResolvedConfig::transport`] at the EC2
+    /// endpoint, with EC2's SigV4 service name and API version.
+    pub fn ec2_transport(&self) -> Result<TransportConfig, Error> {
+        let mut t = self.transport()?;
+        t.endpoint = self.ec2_endpoint.clone();
+        t.service = crate::ec2::SERVICE.into();
+        t.version = crate::ec2::API_VERSION.into();
         Ok(t)
     }
 

@@ -4,7 +4,8 @@
 //! Resolution records a [`Source`] beside each value it picks, so that messages say where a bad
 //! value was found and rules that depend on the source (a `PHANTOM_URL` endpoint means Phantom)
 //! compare typed values. `Display` gives the wording messages use: `--region`, `AWS_REGION`,
-//! `profile dev in /home/u/.aws/config`, `hotel.conf /path`, `default`.
+//! `profile dev in /home/u/.aws/config`, `ec2 in [services s] in /home/u/.aws/config`,
+//! `hotel.conf /path`, `default`.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -25,6 +26,15 @@ pub enum Source {
         /// The file it is in (its path, as shown in messages).
         file: String,
     },
+    /// A service's `endpoint_url` in a `[services NAME]` section of the config file.
+    Services {
+        /// The section's name.
+        section: String,
+        /// The service's key in it (`ec2`, `auto_scaling`).
+        service: String,
+        /// The file it is in.
+        file: String,
+    },
     /// A FutureGrid `hotel.conf` / `cloud.properties`.
     HotelConf(PathBuf),
     /// Nothing said otherwise: the built-in default.
@@ -37,6 +47,11 @@ impl fmt::Display for Source {
             Source::Flag(flag) => f.write_str(flag),
             Source::Env(var) => f.write_str(var.name()),
             Source::Profile { name, file } => write!(f, "profile {name} in {file}"),
+            Source::Services {
+                section,
+                service,
+                file,
+            } => write!(f, "{service} in [services {section}] in {file}"),
             Source::HotelConf(path) => write!(f, "hotel.conf {}", path.display()),
             Source::Default => f.write_str("default"),
         }

@@ -140,6 +140,78 @@ fn endpoint_precedence() {
 }
 
 #[test]
+fn service_endpoints_ec2_and_auto_scaling() {
+    let dir = TempDir::new();
+    dir.write(
+        ".aws/config",
+        "[profile dev]\nservices = local\nendpoint_url = http://from-profile:1/\n\
+         [services local]\nec2 =\n  endpoint_url = http://ec2-from-services:5/\n\
+         auto_scaling =\n  endpoint_url = http://as-from-services:6/\n  other = x\n\
+         [services unused]\nec2 =\n  endpoint_url = http://never:7/\n",
+    );
+    let dev = ConfigInputs {
+        profile: Some("dev".into()),
+        ..flags()
+    };
+    let env = env_in(&dir);
+    let c = ok(&dev, &env);
+    assert_eq!(c.ec2_endpoint.host, "ec2-from-services");
+    assert_eq!(c.endpoint.host, "as-from-services");
+    // The general variable comes before the services section; each service's variable before it.
+    let general = env.clone().with("AWS_ENDPOINT_URL", "http://general:3/");
+    let c = ok(&dev, &general);
+    assert_eq!(
+        (c.endpoint.host.as_str(), c.ec2_endpoint.host.as_str()),
+        ("general", "general")
+    );
+    let specific = general
+        .clone()
+        .with("AWS_ENDPOINT_URL_EC2", "http://ec2-env:8/")
+        .with("AWS_ENDPOINT_URL_AUTO_SCALING", "http://as-env:9/");
+    let c = ok(&dev, &specific);
+    assert_eq!(
+        (c.endpoint.host.as_str(), c.ec2_endpoint.host.as_str()),
+        ("as-env", "ec2-env")
+    );
+    // One URL on the command line serves both.
+    let f = ConfigInputs {
+        endpoint_url: Some("http://127.0.0.1:8445/".into()),
+        ..dev.clone()
+    };
+    let c = ok(&f, &specific);
+    assert_eq!(c.endpoint, c.ec2_endpoint);
+    let t = c.ec2_transport().unwrap_err().to_string();
+    assert!(t.contains("no credentials"), "{t}");
+    // No services section named: the profile's endpoint_url, else the AWS endpoints.
+    let plain = ConfigInputs {
+        region: Some("eu-west-3".into()),
+        ..flags()
+    };
+    let c = ok(&plain, &env_in(&TempDir::new()));
+    assert_eq!(c.ec2_endpoint.url(), "https://ec2.eu-west-3.amazonaws.com/");
+    assert_eq!(
+        c.endpoint.url(),
+        "https://autoscaling.eu-west-3.amazonaws.com/"
+    );
+    let keyed = env_in(&TempDir::new())
+        .with("AWS_ACCESS_KEY_ID", "AKID")
+        .with("AWS_SECRET_ACCESS_KEY", CANARY);
+    let t = ok(&plain, &keyed).ec2_transport().unwrap();
+    assert_eq!(
+        (t.service.as_str(), t.version.as_str()),
+        ("ec2", "2016-11-15")
+    );
+    assert_eq!(t.endpoint.host, "ec2.eu-west-3.amazonaws.com");
+    // A bad URL in a services section names where it is.
+    dir.write(
+        ".aws/config",
+        "[profile dev]\nservices = local\n[services local]\nec2 =\n  endpoint_url = ftp://x\n",
+    );
+    let e = err(&dev, &env);
+    assert!(e.contains("ec2 in [services local]"), "{e}");
+}
+
+#[test]
 fn endpoint_default_follows_region_and_keeps_path() {
     let env = env_in(&TempDir::new()).with("AWS_REGION", "ap-southeast-2");
     assert_eq!(

@@ -3,8 +3,10 @@
 //!
 //! A section repeated later adds to (and overrides) the earlier one; an indented line after a
 //! setting is its continuation or a nested setting and is skipped (right after a header it is a
-//! setting, as botocore reads it). Used by the client's configuration
-//! and by the built-in server's key ring alike.
+//! setting, as botocore reads it), except in the config file's `[services NAME]` sections, whose
+//! nested `endpoint_url` settings (`ec2 =` then `  endpoint_url = http://...`) are the
+//! service-specific endpoints a profile's `services = NAME` selects. Used by the client's
+//! configuration and by the built-in server's key ring alike.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -49,6 +51,9 @@ pub struct AwsProfile {
     pub region: Option<String>,
     /// `endpoint_url`.
     pub endpoint_url: Option<String>,
+    /// `services`: the name of the `[services NAME]` section with this profile's
+    /// service-specific endpoints (config file).
+    pub services: Option<String>,
 }
 
 /// A parsed AWS shared credentials or config file.
@@ -60,6 +65,9 @@ pub struct SharedFile {
     pub kind: SharedFileKind,
     /// Profiles by name; a section repeated later adds to (and overrides) the earlier one.
     pub profiles: BTreeMap<String, AwsProfile>,
+    /// The `[services NAME]` sections of a config file: by section name, each service's
+    /// `endpoint_url` by its key (`ec2`, `auto_scaling`).
+    pub services: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Which section the shared-file parser is in.
@@ -70,6 +78,9 @@ enum Current {
     Ignored,
     /// A profile section.
     Profile(String),
+    /// A `[services NAME]` section of the config file, and the service whose nested settings
+    /// follow (the last `key =` without a value).
+    Services(String, Option<String>),
 }
 
 impl SharedFile {
@@ -77,6 +88,7 @@ impl SharedFile {
     pub fn parse(text: &str, kind: SharedFileKind, origin: &str) -> Result<SharedFile, Error> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut profiles: BTreeMap<String, AwsProfile> = BTreeMap::new();
+        let mut services: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         let mut current = Current::Nothing;
         // Whether a setting came since the last header: only then is an indented line its
         // continuation.
@@ -89,6 +101,18 @@ impl SharedFile {
                 continue;
             }
             if line.starts_with([' ', '\t']) && !trimmed.starts_with('[') && after_setting {
+                // A nested setting of a `[services NAME]` section: `  endpoint_url = URL` below
+                // `ec2 =`.
+                if let Current::Services(section, Some(service)) = &current
+                    && let Some((key, value)) = trimmed.split_once('=')
+                    && key.trim().eq_ignore_ascii_case("endpoint_url")
+                    && !value.trim().is_empty()
+                {
+                    services
+                        .entry(section.clone())
+                        .or_default()
+                        .insert(service.clone(), value.trim().to_string());
+                }
                 // A continuation or nested-setting line (`s3 =\n  max_concurrent_requests = 5`):
                 // nothing this crate reads lives there. Right after a header an indented line is
                 // a setting, as botocore's parser (and so the AWS CLI) reads it.
@@ -123,7 +147,17 @@ impl SharedFile {
                         }
                     }
                 };
+                let services_section = (kind == SharedFileKind::Config)
+                    .then(|| header.strip_prefix("services"))
+                    .flatten()
+                    .filter(|n| n.starts_with([' ', '\t']) && !n.trim().is_empty())
+                    .map(|n| n.trim().to_string());
                 current = match name {
+                    _ if services_section.is_some() => {
+                        let section = services_section.unwrap_or_default();
+                        services.entry(section.clone()).or_default();
+                        Current::Services(section, None)
+                    }
                     Some(name) => {
                         profiles.entry(name.clone()).or_insert_with(|| AwsProfile {
                             name: name.clone(),
@@ -148,11 +182,16 @@ impl SharedFile {
                 return Err(at("setting without a key name"));
             }
             after_setting = true;
-            let profile = match &current {
+            let profile = match &mut current {
                 Current::Nothing => {
                     return Err(at("setting outside any `[section]`"));
                 }
                 Current::Ignored => continue,
+                Current::Services(_, service) => {
+                    // `ec2 =` opens the nested settings of the service `ec2`.
+                    *service = value.is_empty().then(|| key.clone());
+                    continue;
+                }
                 Current::Profile(name) => match profiles.get_mut(name) {
                     Some(p) => p,
                     None => continue,
@@ -165,6 +204,7 @@ impl SharedFile {
                 "aws_session_token" => profile.aws_session_token = value.map(Secret::new),
                 "region" => profile.region = value,
                 "endpoint_url" => profile.endpoint_url = value,
+                "services" => profile.services = value,
                 _ => {}
             }
         }
@@ -172,6 +212,7 @@ impl SharedFile {
             origin: origin.to_string(),
             kind,
             profiles,
+            services,
         })
     }
 
@@ -197,6 +238,15 @@ impl SharedFile {
     pub fn profile(&self, name: &str) -> Option<&AwsProfile> {
         self.profiles.get(name)
     }
+
+    /// The `endpoint_url` the `[services SECTION]` section gives the service `service` (its
+    /// config key: `ec2`, `auto_scaling`), if any.
+    pub fn service_endpoint(&self, section: &str, service: &str) -> Option<&str> {
+        self.services
+            .get(section)
+            .and_then(|s| s.get(service))
+            .map(String::as_str)
+    }
 }
 
 #[cfg(test)]
@@ -218,6 +268,29 @@ mod tests {
             Ok(f) => panic!("expected an error, got {f:?}"),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn services_sections_hold_nested_endpoints() {
+        let f = config(
+            "[profile a]\nservices = s1\n[services s1]\nec2 =\n  endpoint_url = http://e:1/\n\
+             \tregion = ignored\nauto_scaling =\n  endpoint_url = http://as:2/\nsqs = x\n\
+             \x20 endpoint_url = http://not-nested-below-a-value/\n[services s1]\nec2 =\n\
+             \x20 endpoint_url = http://e:3/\n[services]\nec2 =\n  endpoint_url = http://no-name/\n",
+        )
+        .unwrap();
+        assert_eq!(f.profile("a").unwrap().services.as_deref(), Some("s1"));
+        assert_eq!(f.service_endpoint("s1", "ec2"), Some("http://e:3/"));
+        assert_eq!(
+            f.service_endpoint("s1", "auto_scaling"),
+            Some("http://as:2/")
+        );
+        assert_eq!(f.service_endpoint("s1", "sqs"), None);
+        assert_eq!(f.services.len(), 1, "{:?}", f.services);
+        assert!(f.profile("services s1").is_none());
+        // In the credentials file a `[services x]` header is just a profile name.
+        let c = creds("[services x]\nec2 =\n  endpoint_url = http://e/\n").unwrap();
+        assert!(c.services.is_empty() && c.profile("services x").is_some());
     }
 
     #[test]

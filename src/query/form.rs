@@ -1,16 +1,18 @@
 //! Query form encoding: a request shape to ordered parameters and back.
 //!
 //! Sending, a shape is serialized by a serde serializer straight to ordered pairs, the way
-//! botocore's Query serializer writes them: members in model order, structures with dots, lists as
-//! `Name.member.N` (1-based), booleans `true`/`false`, numbers as JSON prints them, an empty list
-//! as `Name=`, absent members left out.
+//! botocore's serializers write them: members in model order, structures with dots, booleans
+//! `true`/`false`, numbers as JSON prints them, absent members left out. Lists depend on the
+//! protocol ([`ListStyle`]): the Query protocol writes `Name.member.N` (1-based; `Name.item.N`
+//! for a list whose model names its items, see [`list_layout`]) and an empty list as `Name=`;
+//! EC2's writes `Name.N` and nothing for an empty list.
 //! Receiving (the built-in endpoint), [`pairs_to_node`] rebuilds the node tree an XML reply
 //! also becomes, and [`crate::query::tree::from_node`] fills the same shape.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde::{Serialize, ser};
+use serde::{Serialize, Serializer, ser};
 use serde_json::Value;
 
 use crate::query::xml::Node;
@@ -20,14 +22,56 @@ pub use crate::query::encoding::{decode_pairs, encode_pairs};
 /// The deepest key (`A.B.member.1.C` has 5 segments) accepted when decoding a form.
 pub const MAX_KEY_SEGMENTS: usize = 16;
 
+/// How a protocol writes lists in a form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListStyle {
+    /// The Query protocol (Auto Scaling): `Name.member.N`, or `Name.<item>.N` for a list whose
+    /// items the model names; an empty list is `Name=`.
+    Query,
+    /// The EC2 protocol: `Name.N` whatever the items are called; an empty list is not sent.
+    Ec2,
+}
+
+/// The start of the newtype-struct name by which a generated list member tells the form writer,
+/// the tree reader ([`crate::query::tree`]) and the XML writer its items' element name: the
+/// marker, then the name (`\u{1}list-item:item`). Every other serializer and deserializer sees
+/// a newtype struct, which they treat as the list itself.
+pub const LIST_ITEM_MARKER: &str = "\u{1}list-item:";
+
+/// The item name a newtype-struct name carries, when it is a [`LIST_ITEM_MARKER`].
+pub fn list_item_name(newtype_name: &str) -> Option<&str> {
+    newtype_name.strip_prefix(LIST_ITEM_MARKER)
+}
+
+/// Serializes a list member (`Vec<T>` or `Option<Vec<T>>`) marked with its items' element name;
+/// `marker` is [`LIST_ITEM_MARKER`] followed by that name. The generated shapes call it through
+/// `#[serde(serialize_with = ...)]`; [`crate::query::tree::list_layout`] is its reading side.
+pub fn list_layout<V: Serialize + ?Sized, S: Serializer>(
+    marker: &'static str,
+    value: &V,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_newtype_struct(marker, value)
+}
+
 /// Serializes a request shape into Query parameters, in model member order (the transport puts
 /// `Action` and `Version` first), straight from serde: no tree in between.
 pub fn to_params<T: Serialize + ?Sized>(input: &T) -> Result<Vec<(String, String)>, String> {
+    to_params_with(input, ListStyle::Query)
+}
+
+/// As [`to_params`], writing lists as the protocol `style` does.
+pub fn to_params_with<T: Serialize + ?Sized>(
+    input: &T,
+    style: ListStyle,
+) -> Result<Vec<(String, String)>, String> {
     let mut params = Vec::new();
     input
         .serialize(PairWriter {
             out: &mut params,
             prefix: String::new(),
+            style,
+            item: None,
         })
         .map_err(|e| format!("cannot encode the request: {e}"))?;
     Ok(params)
@@ -61,11 +105,13 @@ fn join(prefix: &str, name: &str) -> String {
 }
 
 /// Writes one value as the parameters below `prefix`: a leaf as `prefix=text`, a structure's
-/// members as `prefix.Name`, a list's items as `prefix.member.N` (1-based; an empty list is
-/// `prefix=`), nothing for an absent value.
+/// members as `prefix.Name`, a list's items as [`ListStyle`] says, nothing for an absent value.
 struct PairWriter<'o> {
     out: &'o mut Vec<(String, String)>,
     prefix: String,
+    style: ListStyle,
+    /// The item name of the list about to be written, from a [`LIST_ITEM_MARKER`].
+    item: Option<&'static str>,
 }
 
 impl PairWriter<'_> {
@@ -160,10 +206,16 @@ impl<'o> ser::Serializer for PairWriter<'o> {
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<(), EncodeError> {
-        value.serialize(self)
+        match list_item_name(name) {
+            Some(item) => value.serialize(PairWriter {
+                item: Some(item),
+                ..self
+            }),
+            None => value.serialize(self),
+        }
     }
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -177,6 +229,8 @@ impl<'o> ser::Serializer for PairWriter<'o> {
         value.serialize(PairWriter {
             out: self.out,
             prefix,
+            style: self.style,
+            item: None,
         })
     }
 
@@ -184,6 +238,8 @@ impl<'o> ser::Serializer for PairWriter<'o> {
         Ok(PairList {
             out: self.out,
             prefix: self.prefix,
+            style: self.style,
+            item: self.item.unwrap_or("member"),
             count: 0,
         })
     }
@@ -210,6 +266,8 @@ impl<'o> ser::Serializer for PairWriter<'o> {
         Ok(PairList {
             prefix: join(&self.prefix, variant),
             out: self.out,
+            style: self.style,
+            item: "member",
             count: 0,
         })
     }
@@ -218,6 +276,7 @@ impl<'o> ser::Serializer for PairWriter<'o> {
         Ok(PairStruct {
             out: self.out,
             prefix: self.prefix,
+            style: self.style,
             key: None,
             seen: Vec::new(),
         })
@@ -241,31 +300,42 @@ impl<'o> ser::Serializer for PairWriter<'o> {
         Ok(PairStruct {
             prefix: join(&self.prefix, variant),
             out: self.out,
+            style: self.style,
             key: None,
             seen: Vec::new(),
         })
     }
 }
 
-/// A list being written: item N below `prefix.member.N`, counting absent items too.
+/// A list being written: item N below `prefix.<item>.N` (Query) or `prefix.N` (EC2), counting
+/// absent items too.
 struct PairList<'o> {
     out: &'o mut Vec<(String, String)>,
     prefix: String,
+    style: ListStyle,
+    /// The items' name (`member` unless the model names them).
+    item: &'static str,
     count: usize,
 }
 
 impl PairList<'_> {
     fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
         self.count += 1;
+        let prefix = match self.style {
+            ListStyle::Query => format!("{}.{}.{}", self.prefix, self.item, self.count),
+            ListStyle::Ec2 => format!("{}.{}", self.prefix, self.count),
+        };
         value.serialize(PairWriter {
             out: self.out,
-            prefix: format!("{}.member.{}", self.prefix, self.count),
+            prefix,
+            style: self.style,
+            item: None,
         })
     }
 
     fn finish(self) -> Result<(), EncodeError> {
-        if self.count == 0 {
-            // botocore sends an empty list as `Name=`.
+        if self.count == 0 && self.style == ListStyle::Query {
+            // botocore's Query serializer sends an empty list as `Name=`; its EC2 one sends nothing.
             self.out.push((self.prefix, String::new()));
         }
         Ok(())
@@ -301,6 +371,7 @@ list_like!(
 struct PairStruct<'o> {
     out: &'o mut Vec<(String, String)>,
     prefix: String,
+    style: ListStyle,
     key: Option<String>,
     seen: Vec<String>,
 }
@@ -310,6 +381,8 @@ impl PairStruct<'_> {
         value.serialize(PairWriter {
             out: self.out,
             prefix: join(&self.prefix, name),
+            style: self.style,
+            item: None,
         })
     }
 }

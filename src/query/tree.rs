@@ -301,10 +301,13 @@ impl<'de, 'a: 'de> Deserializer<'de> for NodeDeserializer<'de, 'a> {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, TreeError> {
-        visitor.visit_newtype_struct(self)
+        match crate::query::form::list_item_name(name) {
+            Some(item) => visitor.visit_newtype_struct(NamedItems(named_items(self.0, item)?)),
+            None => visitor.visit_newtype_struct(self),
+        }
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -328,6 +331,123 @@ impl<'de, 'a: 'de> Deserializer<'de> for NodeDeserializer<'de, 'a> {
 
     serde::forward_to_deserialize_any! {
         bytes byte_buf unit_struct tuple tuple_struct identifier
+    }
+}
+
+/// The items of a list whose items are `<item>` elements (or `Name.item.N` pairs): the children
+/// named `item` of a structure (one, or a list of the repeated ones), the numbered children of a
+/// decoded form (`{item: {1: a, 2: b}}`, in index order), nothing for an empty text, or the items
+/// of a `member` list (a writer that ignored the model's name).
+fn named_items<'x, 'a>(node: &'x Node<'a>, item: &str) -> Result<Vec<&'x Node<'a>>, TreeError> {
+    match node {
+        Node::Text(s) if s.trim().is_empty() => Ok(Vec::new()),
+        Node::List(items) => Ok(items.iter().collect()),
+        Node::Map(children) => {
+            let mut out = Vec::new();
+            for (name, value) in children {
+                if name != item {
+                    continue;
+                }
+                match value {
+                    Node::List(items) => out.extend(items.iter()),
+                    Node::Map(numbered)
+                        if !numbered.is_empty()
+                            && numbered.iter().all(|(k, _)| k.parse::<u64>().is_ok()) =>
+                    {
+                        let mut indexed: Vec<(u64, &Node<'a>)> = numbered
+                            .iter()
+                            .filter_map(|(k, v)| k.parse::<u64>().ok().map(|i| (i, v)))
+                            .collect();
+                        indexed.sort_by_key(|(i, _)| *i);
+                        out.extend(indexed.into_iter().map(|(_, v)| v));
+                    }
+                    one => out.push(one),
+                }
+            }
+            if out.is_empty() && !children.is_empty() {
+                return Err(TreeError(format!(
+                    "expected a list of <{item}> elements, found a structure"
+                )));
+            }
+            Ok(out)
+        }
+        Node::Text(s) => Err(TreeError(format!("expected a list, found {s:?}"))),
+    }
+}
+
+/// Reads a list member marked with its items' element name (the reading side of
+/// [`crate::query::form::list_layout`]); `marker` is
+/// [`crate::query::form::LIST_ITEM_MARKER`] followed by that name. Other deserializers (JSON)
+/// read the plain list.
+pub fn list_layout<'de, D, V>(marker: &'static str, deserializer: D) -> Result<V, D::Error>
+where
+    D: Deserializer<'de>,
+    V: de::Deserialize<'de>,
+{
+    struct Layout<V>(std::marker::PhantomData<V>);
+
+    impl<'de, V: de::Deserialize<'de>> Visitor<'de> for Layout<V> {
+        type Value = V;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list")
+        }
+
+        fn visit_newtype_struct<D2: Deserializer<'de>>(self, d: D2) -> Result<V, D2::Error> {
+            V::deserialize(d)
+        }
+
+        // A deserializer that does not know newtype structs hands over the value itself.
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V, A::Error> {
+            V::deserialize(de::value::SeqAccessDeserializer::new(seq))
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<V, E> {
+            V::deserialize(de::value::UnitDeserializer::new())
+        }
+    }
+
+    deserializer.deserialize_newtype_struct(marker, Layout(std::marker::PhantomData))
+}
+
+/// The items of a named-item list ([`named_items`]), as a deserializer: a sequence, or `Some`
+/// sequence for an optional member.
+struct NamedItems<'x, 'a>(Vec<&'x Node<'a>>);
+
+impl<'de, 'a: 'de> Deserializer<'de> for NamedItems<'de, 'a> {
+    type Error = TreeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        visitor.visit_seq(NodeRefs(self.0.into_iter()))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
+        visitor.visit_some(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
+        unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct NodeRefs<'x, 'a>(std::vec::IntoIter<&'x Node<'a>>);
+
+impl<'de, 'a: 'de> SeqAccess<'de> for NodeRefs<'de, 'a> {
+    type Error = TreeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, TreeError> {
+        match self.0.next() {
+            Some(v) => seed.deserialize(NodeDeserializer(v)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
     }
 }
 

@@ -1,7 +1,9 @@
 //! Generated code is what its generator writes: `src/autoscaling/types.rs`,
 //! `src/autoscaling/generated_ops.rs` and `src/autoscaling/constraints.rs` are compared with a
-//! fresh run of `tools/gen-shapes.py` over `tools/model/`, both formatted by the same `rustfmt`. A hand edit, or a
-//! generator change without regenerating, fails here.
+//! fresh run of `tools/gen-shapes.py` over `tools/model/`, and `src/ec2/types.rs` and
+//! `src/ec2/generated_ops.rs` with one of `tools/gen-ec2.py` over `tools/model/ec2/`, both sides
+//! formatted by the same `rustfmt`. A hand edit, or a generator change without regenerating,
+//! fails here.
 
 use std::io::Write;
 use std::path::Path;
@@ -34,29 +36,33 @@ fn rustfmt(source: &[u8]) -> String {
     String::from_utf8(formatted.stdout).expect("UTF-8 from rustfmt")
 }
 
-/// Runs the generator with `args`, formatted.
-fn generate(args: &[&str]) -> String {
+/// Runs the generator `script` with `args`, formatted.
+fn generate(script: &str, args: &[&str]) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(python())
-        .arg(root.join("tools/gen-shapes.py"))
+        .arg(root.join(script))
         .args(args)
         .current_dir(root)
         .output()
-        .expect("run tools/gen-shapes.py (set PHANTOM_TEST_PYTHON to a python3)");
+        .expect("run the generator (set PHANTOM_TEST_PYTHON to a python3)");
     assert!(
         out.status.success(),
-        "gen-shapes.py {args:?} failed: {}",
+        "{script} {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     rustfmt(&out.stdout)
 }
 
 fn assert_fresh(file: &str, args: &[&str]) {
+    assert_fresh_from("tools/gen-shapes.py", file, args);
+}
+
+fn assert_fresh_from(script: &str, file: &str, args: &[&str]) {
     let committed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
         .unwrap_or_else(|e| panic!("read {file}: {e}"));
     // Both sides through the same rustfmt, so another rustfmt version cannot fail the check.
     let committed = rustfmt(&committed);
-    let fresh = generate(args);
+    let fresh = generate(script, args);
     if committed != fresh {
         let line = committed
             .lines()
@@ -64,7 +70,7 @@ fn assert_fresh(file: &str, args: &[&str]) {
             .position(|(a, b)| a != b)
             .unwrap_or_else(|| committed.lines().count().min(fresh.lines().count()));
         panic!(
-            "{file} differs from what `tools/gen-shapes.py {}` writes (first at line {}): \
+            "{file} differs from what `{script} {}` writes (first at line {}): \
              regenerate it, never edit it by hand",
             args.join(" "),
             line + 1
@@ -85,4 +91,18 @@ fn constraints_are_fresh() {
 #[test]
 fn operations_are_fresh() {
     assert_fresh("src/autoscaling/generated_ops.rs", &["operations"]);
+}
+
+#[test]
+fn ec2_shapes_are_fresh() {
+    assert_fresh_from("tools/gen-ec2.py", "src/ec2/types.rs", &[]);
+}
+
+#[test]
+fn ec2_operations_are_fresh() {
+    assert_fresh_from(
+        "tools/gen-ec2.py",
+        "src/ec2/generated_ops.rs",
+        &["operations"],
+    );
 }

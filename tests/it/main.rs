@@ -10,6 +10,7 @@ mod util;
 mod cli_help;
 mod cli_local;
 mod client_defects;
+mod ec2_moto;
 mod examples;
 mod faults;
 mod fuzz_regressions;

@@ -1,6 +1,8 @@
 //! The success envelope: `<OpResponse>` (or Phantom's bare `<Op>`), the `<Op>Result` element
 //! wherever it stands (before or after `ResponseMetadata`) or the root's other children when there
-//! is none, the request id; read in one pass into the operation's output shape.
+//! is none (EC2's replies, Phantom's DescribeAutoScalingInstances), the request id
+//! (`ResponseMetadata/RequestId`, or EC2's `requestId`); read in one pass into the operation's
+//! output shape.
 
 use serde::de::DeserializeOwned;
 
@@ -72,7 +74,9 @@ pub fn parse_typed_reply<T: DeserializeOwned + Default>(
         node.get("ResponseMetadata")
             .and_then(|m| m.get("RequestId")),
     )
-    .or_else(|| text_of(node.get("RequestId")));
+    .or_else(|| text_of(node.get("RequestId")))
+    // EC2's replies: `<OpResponse><requestId>..</requestId>` and the members, no result element.
+    .or_else(|| text_of(node.get("requestId")));
     let result_name = format!("{operation}Result");
     let output = match node {
         Node::Map(mut children) => match children.iter().position(|(n, _)| *n == result_name) {
@@ -124,6 +128,25 @@ mod tests {
             panic!()
         };
         assert_eq!(output, json!({"Items": ["a"]}));
+    }
+
+    #[test]
+    fn ec2_reply_without_result() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-9</requestId><vpcSet><item><vpcId>vpc-1</vpcId></item></vpcSet></DescribeVpcsResponse>"#;
+        let TypedReply::Success { output, request_id } = read("DescribeVpcs", body).unwrap() else {
+            panic!()
+        };
+        assert_eq!(request_id.as_deref(), Some("r-9"));
+        assert_eq!(output["vpcSet"], json!({"item": {"vpcId": "vpc-1"}}));
+        let error = b"<Response><Errors><Error><Code>InvalidVpcID.NotFound</Code><Message>The vpc ID 'vpc-x' does not exist</Message></Error></Errors><RequestID>r-10</RequestID></Response>";
+        let TypedReply::Error(e) = read("DescribeVpcs", error).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (e.code.as_str(), e.request_id.as_deref()),
+            ("InvalidVpcID.NotFound", Some("r-10"))
+        );
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub fn write_rendered_reply(operation: &str, members: Option<&str>, request_id: 
 }
 
 /// Writes the members of a shape, straight from serde: structures as elements, lists as
-/// `member` elements, absent values left out, numbers as `serde_json` prints them. Shapes with
+/// `member` elements (or the items' name of a list marked with one, `<item>`), absent values left out, numbers as `serde_json` prints them. Shapes with
 /// parts the Query XML form has no writing for (byte strings, tuples, enum variants with data,
 /// maps with non-text keys) are refused.
 pub fn render_members<T: Serialize + ?Sized>(shape: &T) -> Result<String, String> {
@@ -88,6 +88,7 @@ pub fn render_members<T: Serialize + ?Sized>(shape: &T) -> Result<String, String
     shape.serialize(XmlWriter {
         out: &mut out,
         name: None,
+        item: "member",
     })?;
     Ok(out)
 }
@@ -121,6 +122,9 @@ impl From<Unsupported> for String {
 struct XmlWriter<'o> {
     out: &'o mut String,
     name: Option<&'o str>,
+    /// The item element of the list about to be written (`member` unless a
+    /// [`crate::query::form::LIST_ITEM_MARKER`] names another).
+    item: &'static str,
 }
 
 impl XmlWriter<'_> {
@@ -221,10 +225,13 @@ impl<'o> ser::Serializer for XmlWriter<'o> {
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<(), Unsupported> {
-        value.serialize(self)
+        match crate::query::form::list_item_name(name) {
+            Some(item) => value.serialize(XmlWriter { item, ..self }),
+            None => value.serialize(self),
+        }
     }
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -244,6 +251,7 @@ impl<'o> ser::Serializer for XmlWriter<'o> {
         Ok(XmlList {
             out: self.out,
             name: self.name,
+            item: self.item,
         })
     }
 
@@ -300,10 +308,11 @@ impl<'o> ser::Serializer for XmlWriter<'o> {
     }
 }
 
-/// A list being written: each item as a `member` element.
+/// A list being written: each item as a `member` element (or the one its marker names).
 struct XmlList<'o> {
     out: &'o mut String,
     name: Option<&'o str>,
+    item: &'static str,
 }
 
 impl ser::SerializeSeq for XmlList<'_> {
@@ -316,7 +325,8 @@ impl ser::SerializeSeq for XmlList<'_> {
         }
         value.serialize(XmlWriter {
             out: self.out,
-            name: Some("member"),
+            name: Some(self.item),
+            item: "member",
         })
     }
 
@@ -346,6 +356,7 @@ impl XmlStruct<'_> {
         value.serialize(XmlWriter {
             out: self.out,
             name: Some(key),
+            item: "member",
         })
     }
 }
@@ -363,6 +374,7 @@ impl ser::SerializeStruct for XmlStruct<'_> {
         value.serialize(XmlWriter {
             out: self.out,
             name: Some(key),
+            item: "member",
         })
     }
 
@@ -504,5 +516,42 @@ mod tests {
             (e.code.as_str(), e.message.as_str(), e.request_id.as_deref()),
             ("ValidationError", "bad & worse", Some("rid"))
         );
+    }
+
+    #[test]
+    fn named_item_lists_round_trip() {
+        use crate::autoscaling::types::{
+            CpuPerformanceFactorRequest, PerformanceFactorReferenceRequest,
+        };
+        let shape = CpuPerformanceFactorRequest {
+            references: Some(vec![
+                PerformanceFactorReferenceRequest {
+                    instance_family: Some("c5".into()),
+                },
+                PerformanceFactorReferenceRequest {
+                    instance_family: Some("m5".into()),
+                },
+            ]),
+        };
+        let xml = render_members(&shape).unwrap();
+        assert_eq!(
+            xml,
+            "<Reference><item><InstanceFamily>c5</InstanceFamily></item>\
+             <item><InstanceFamily>m5</InstanceFamily></item></Reference>"
+        );
+        let doc = format!("<r>{xml}</r>");
+        let (_, node) = crate::query::xml::parse_nodes(&doc).unwrap();
+        let back: CpuPerformanceFactorRequest = crate::query::tree::from_node(&node).unwrap();
+        assert_eq!(back, shape);
+        // One item, and none.
+        let (_, node) = crate::query::xml::parse_nodes(
+            "<r><Reference><item><InstanceFamily>c5</InstanceFamily></item></Reference></r>",
+        )
+        .unwrap();
+        let one: CpuPerformanceFactorRequest = crate::query::tree::from_node(&node).unwrap();
+        assert_eq!(one.references.unwrap().len(), 1);
+        let (_, node) = crate::query::xml::parse_nodes("<r><Reference/></r>").unwrap();
+        let none: CpuPerformanceFactorRequest = crate::query::tree::from_node(&node).unwrap();
+        assert_eq!(none.references, Some(vec![]));
     }
 }
