@@ -160,6 +160,9 @@ pub enum Command {
         after_help = "Example:\n  phantom wait in-service testDomain1"
     )]
     Wait(WaitCommand),
+    /// Call any operation of the API by name, with its input and reply as JSON (Query API).
+    #[command(after_help = API_EXAMPLES)]
+    Api(super::api::ApiArgs),
     /// Run the built-in Auto Scaling endpoint on this machine.
     #[command(
         after_help = "Example:\n  phantom serve --listen 127.0.0.1:8445 --state ./phantom.db --credentials ~/.aws/credentials --users ./users"
@@ -180,6 +183,9 @@ pub enum Command {
     #[command(subcommand, after_help = "Example:\n  phantom credentials list")]
     Credentials(CredentialsCommand),
 }
+
+/// The examples of `phantom api --help`.
+const API_EXAMPLES: &str = "Examples:\n  phantom api --list\n  phantom api DescribePolicies --input '{\"AutoScalingGroupName\": \"web\"}'\n  phantom api describe-auto-scaling-groups --max-items 10\n  phantom api PutScalingPolicy --generate-skeleton > policy.json\n  phantom api PutScalingPolicy --input file://policy.json\n\nPaginated operations follow every page unless --no-paginate; --max-items N stops after N items\nand prints a NextToken that --starting-token resumes from. The reply is the JSON the AWS CLI prints.";
 
 /// `phantom lc ...`
 #[derive(Debug, Subcommand)]

@@ -97,6 +97,7 @@ async fn run_command(ctx: &Context, command: Command) -> Result<(), Error> {
                 .await
                 .map(|_| ())
         }
+        Command::Api(a) => super::api::run(ctx, a).await,
         Command::Serve(_)
         | Command::Demo(_)
         | Command::Login(_)

@@ -170,6 +170,11 @@ async fn run_command(ctx: &Context, env: &dyn Environment, command: Command) -> 
              call (use --api query)"
                 .into(),
         )),
+        Command::Api(_) => Err(Error::Config(
+            "phantom api calls the Auto Scaling Query API's operations; Phantom's REST API has \
+             none of them (use --api query)"
+                .into(),
+        )),
         Command::Login(_) | Command::Serve(_) | Command::Demo(_) => {
             Err(Error::Config("not a REST API command".into()))
         }
