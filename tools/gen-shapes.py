@@ -322,6 +322,16 @@ def write_input_shapes(w, shapes, order, index):
     w("];")
 
 
+def load_paginators():
+    """paginators-1.json with botocore's paginators-1.sdk-extras.json merged into it (the extras
+    add `non_aggregate_keys`: the reply members a merged listing keeps from its first page)."""
+    paginators = json.load(open(os.path.join(HERE, "model", "paginators-1.json")))["pagination"]
+    extras = json.load(open(os.path.join(HERE, "model", "paginators-1.sdk-extras.json")))
+    for op, more in extras["merge"]["pagination"].items():
+        paginators[op].update(more)
+    return paginators
+
+
 def main_operations():
     """Writes src/autoscaling/generated_ops.rs: every operation's `Operation` impl, a
     `Paginated` impl per paginator of paginators-1.json, the registry table and one client
@@ -329,7 +339,7 @@ def main_operations():
     model = load_model()
     shapes = model["shapes"]
     operations = model["operations"]
-    paginators = json.load(open(os.path.join(HERE, "model", "paginators-1.json")))["pagination"]
+    paginators = load_paginators()
     out = []
     w = out.append
     w("//! Every operation of the API as data: its `Operation` impl (action and reply shape), a")
@@ -407,6 +417,8 @@ def main_operations():
             w("            output_token: %s," % rust_str(one(pag["output_token"], "output_token")))
             w("            limit_key: %s," % ("None" if limit is None else "Some(%s)" % rust_str(limit)))
             w("            result_keys: &[%s]," % ", ".join(rust_str(k) for k in keys))
+            extra = pag.get("non_aggregate_keys", [])
+            w("            non_aggregate_keys: &[%s]," % ", ".join(rust_str(k) for k in extra))
             w("        }),")
         else:
             w("        paginator: None,")

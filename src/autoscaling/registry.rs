@@ -57,6 +57,10 @@ pub struct Paginator {
     pub limit_key: Option<&'static str>,
     /// The reply members holding the listed items, e.g. `["AutoScalingGroups"]`.
     pub result_keys: &'static [&'static str],
+    /// The other reply members a merged listing keeps, from its first page (botocore's
+    /// `non_aggregate_keys`, e.g. DescribeWarmPool's `WarmPoolConfiguration`); a merged listing
+    /// has no other members.
+    pub non_aggregate_keys: &'static [&'static str],
 }
 
 /// A shape reachable from an operation's input.
@@ -457,7 +461,7 @@ impl OperationEntry {
         }
         let primary = paginator.result_keys.first().copied().unwrap_or_default();
         let mut merged = Map::new();
-        let mut rest: Option<Map<String, Value>> = None;
+        let mut first: Option<Map<String, Value>> = None;
         let mut seen = std::collections::HashSet::new();
         let mut total = 0usize;
         let mut pages = 0usize;
@@ -500,7 +504,7 @@ impl OperationEntry {
                     skip: keep + if pages == 1 { skip } else { 0 },
                 });
             }
-            // Result keys are gathered in `merged`; the rest is the first page's.
+            // Result keys are gathered in `merged`; the non-aggregate keys come from the first page.
             if let Some(items) = items {
                 match merged.get_mut(primary) {
                     Some(Value::Array(all)) => all.extend(items),
@@ -518,8 +522,8 @@ impl OperationEntry {
                     _ => {}
                 }
             }
-            if rest.is_none() {
-                rest = Some(page);
+            if first.is_none() {
+                first = Some(page);
             }
             if cut.is_some() {
                 break;
@@ -559,7 +563,11 @@ impl OperationEntry {
             }
             request.insert(paginator.input_token.into(), Value::String(next));
         }
-        merged.extend(rest.unwrap_or_default());
+        let mut first = first.unwrap_or_default();
+        for key in paginator.non_aggregate_keys {
+            let value = first.remove(*key).unwrap_or(Value::Null);
+            merged.insert(key.to_string(), value);
+        }
         if let Some(resume) = resume {
             merged.insert(
                 "NextToken".into(),

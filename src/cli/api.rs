@@ -103,6 +103,15 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<(), Error> {
     print_json(&reply)
 }
 
+/// The error for `phantom api` under `--api rest` (or an endpoint ending in `/api/dev`).
+pub fn refused_under_rest() -> Error {
+    Error::Config(
+        "phantom api calls the Auto Scaling Query API's operations; Phantom's REST API has \
+         none of them (use --api query with a Query endpoint)"
+            .into(),
+    )
+}
+
 /// The entry named on the command line, or an error naming close matches.
 fn entry(args: &ApiArgs) -> Result<&'static OperationEntry, Error> {
     let Some(name) = args.operation.as_deref() else {
