@@ -587,3 +587,85 @@ fn empty_secondary(page: &mut Map<String, Value>, paginator: &Paginator) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_tokens_round_trip_and_read_the_aws_clis() {
+        for token in [
+            ResumeToken {
+                token: None,
+                skip: 2,
+            },
+            ResumeToken {
+                token: Some("lc-4".into()),
+                skip: 0,
+            },
+            ResumeToken {
+                token: Some("é/+=".into()),
+                skip: 7,
+            },
+        ] {
+            let text = token.encode("NextToken");
+            assert_eq!(ResumeToken::decode(&text, "NextToken").unwrap(), token);
+        }
+        // What the AWS CLI 1.46 printed for `--max-items 2 --page-size 3` (first page, 2 given).
+        let theirs = "eyJOZXh0VG9rZW4iOiBudWxsLCAiYm90b190cnVuY2F0ZV9hbW91bnQiOiAyfQ==";
+        assert_eq!(
+            ResumeToken::decode(theirs, "NextToken").unwrap(),
+            ResumeToken {
+                token: None,
+                skip: 2
+            }
+        );
+        for bad in [
+            "lc-3",
+            "",
+            "bnVsbA==",
+            "eyJYIjogMX0=",
+            "eyJib3RvX3RydW5jYXRlX2Ftb3VudCI6IC0xfQ==",
+        ] {
+            let err = ResumeToken::decode(bad, "NextToken").unwrap_err();
+            assert!(err.to_string().contains("--starting-token"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn close_matches_find_near_names_of_either_kind() {
+        let names =
+            |name: &str| -> Vec<&str> { close_matches(name).iter().map(|e| e.name).collect() };
+        assert_eq!(names("DescribePolicy")[0], "DescribePolicies");
+        assert_eq!(
+            names("describe-auto-scaling-group")[0],
+            "DescribeAutoScalingGroups"
+        );
+        assert_eq!(names("describePolicies")[0], "DescribePolicies");
+        assert!(names("warmpool").contains(&"PutWarmPool"));
+        assert!(names("Xyzzy").is_empty());
+    }
+
+    #[test]
+    fn every_input_shape_index_is_in_the_table() {
+        for entry in OPERATIONS {
+            if let Some(shape) = entry.input {
+                assert!(matches!(INPUT_SHAPES[shape].kind, InputKind::Structure(_)));
+            }
+            assert!(
+                entry.check_input(&entry.skeleton()).is_ok(),
+                "{}",
+                entry.name
+            );
+        }
+        for shape in INPUT_SHAPES {
+            match &shape.kind {
+                InputKind::List(i) => assert!(*i < INPUT_SHAPES.len()),
+                InputKind::Structure(members) => {
+                    assert!(members.iter().all(|m| m.shape < INPUT_SHAPES.len()))
+                }
+                _ => {}
+            }
+        }
+    }
+}
