@@ -17,6 +17,9 @@ use super::query_cmds::Context;
 use crate::autoscaling::registry::{self, OPERATIONS, OperationEntry, PageOptions};
 use crate::error::Error;
 
+/// The examples of `phantom api --help`.
+pub const EXAMPLES: &str = "Examples:\n  phantom api --list\n  phantom api DescribePolicies --input '{\"AutoScalingGroupName\": \"web\"}'\n  phantom api describe-auto-scaling-groups --max-items 10\n  phantom api PutScalingPolicy --generate-skeleton > policy.json\n  phantom api PutScalingPolicy --input file://policy.json\n\nPaginated operations follow every page unless --no-paginate; --max-items N stops after N items\nand prints a NextToken that --starting-token resumes from. The reply is the JSON the AWS CLI prints.";
+
 /// Arguments of `phantom api`.
 #[derive(Debug, Clone, Args)]
 pub struct ApiArgs {

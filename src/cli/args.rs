@@ -161,7 +161,7 @@ pub enum Command {
     )]
     Wait(WaitCommand),
     /// Call any operation of the API by name, with its input and reply as JSON (Query API).
-    #[command(after_help = API_EXAMPLES)]
+    #[command(after_help = super::api::EXAMPLES)]
     Api(super::api::ApiArgs),
     /// Run the built-in Auto Scaling endpoint on this machine.
     #[command(
@@ -183,9 +183,6 @@ pub enum Command {
     #[command(subcommand, after_help = "Example:\n  phantom credentials list")]
     Credentials(CredentialsCommand),
 }
-
-/// The examples of `phantom api --help`.
-const API_EXAMPLES: &str = "Examples:\n  phantom api --list\n  phantom api DescribePolicies --input '{\"AutoScalingGroupName\": \"web\"}'\n  phantom api describe-auto-scaling-groups --max-items 10\n  phantom api PutScalingPolicy --generate-skeleton > policy.json\n  phantom api PutScalingPolicy --input file://policy.json\n\nPaginated operations follow every page unless --no-paginate; --max-items N stops after N items\nand prints a NextToken that --starting-token resumes from. The reply is the JSON the AWS CLI prints.";
 
 /// `phantom lc ...`
 #[derive(Debug, Subcommand)]
