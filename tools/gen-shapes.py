@@ -256,6 +256,107 @@ def doc_text(text):
     return text.replace("[", "\\[").replace("]", "\\]")
 
 
+def cli_name(name):
+    """The AWS CLI's name of an operation (botocore's `xform_name` with `-`): a trailing run of
+    two or more capitals and an `s` (`ARNs`) becomes one lower-case word, then a word starts at
+    each capital followed by small letters and at each capital after a small letter or digit:
+    `DescribeLoadBalancerTargetGroups` -> `describe-load-balancer-target-groups`."""
+    m = re.search(r"[A-Z]{2,}s$", name)
+    if m:
+        name = name[: m.start()] + "-" + m.group().lower()
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1-\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", name).lower()
+
+
+def input_shapes(model):
+    """Every shape reachable from an operation's input, in walk order: (names in order, index by
+    name, the input shape of each operation or None). A recursive shape is refused: the skeleton
+    and the member check walk the table to its leaves."""
+    shapes = model["shapes"]
+    index, order = {}, []
+
+    def walk(name, path):
+        if name in path:
+            raise SystemExit("recursive input shape %s" % " -> ".join(path + [name]))
+        if name not in index:
+            index[name] = len(order)
+            order.append(name)
+        shape = shapes[name]
+        if shape["type"] == "structure":
+            for member in shape["members"].values():
+                walk(member["shape"], path + [name])
+        elif shape["type"] == "list":
+            walk(shape["member"]["shape"], path + [name])
+
+    inputs = {}
+    for op in OPERATIONS:
+        spec = model["operations"][op]
+        if "input" in spec:
+            walk(spec["input"]["shape"], [])
+            inputs[op] = index[spec["input"]["shape"]]
+        else:
+            inputs[op] = None
+    return order, index, inputs
+
+
+def one(value, what):
+    """A paginator's token or key: the generated code handles one name, not lists."""
+    if isinstance(value, list):
+        if len(value) != 1:
+            raise SystemExit("paginator %s with %d names: not supported" % (what, len(value)))
+        return value[0]
+    return value
+
+
+def write_input_shapes(w, shapes, order, index):
+    """The `INPUT_SHAPES` table of `main_operations`."""
+    kinds = {
+        "integer": "Integer",
+        "long": "Long",
+        "double": "Double",
+        "boolean": "Boolean",
+        "timestamp": "Timestamp",
+    }
+    w("")
+    w("/// Every shape reachable from the input of an operation, by index (the input skeletons and")
+    w("/// the unknown-member check read it).")
+    w("pub static INPUT_SHAPES: &[InputShape] = &[")
+    for name in order:
+        shape = shapes[name]
+        kind = shape["type"]
+        w("    InputShape {")
+        w("        name: %s," % rust_str(name))
+        if kind == "string":
+            values = ", ".join(rust_str(v) for v in shape.get("enum", []))
+            w("        kind: InputKind::String(&[%s])," % values)
+        elif kind in kinds:
+            w("        kind: InputKind::%s," % kinds[kind])
+        elif kind == "list":
+            w("        kind: InputKind::List(%d)," % index[shape["member"]["shape"]])
+        elif kind == "structure":
+            w("        kind: InputKind::Structure(&[")
+            for member, spec in shape["members"].items():
+                w("            InputMember {")
+                w("                name: %s," % rust_str(member))
+                w("                shape: %d," % index[spec["shape"]])
+                w("            },")
+            w("        ]),")
+        else:
+            raise SystemExit("unsupported input shape type %s for %s" % (kind, name))
+        w("    },")
+    w("];")
+
+
+def load_paginators():
+    """paginators-1.json with botocore's paginators-1.sdk-extras.json merged into it (the extras
+    add `non_aggregate_keys`: the reply members a merged listing keeps from its first page)."""
+    paginators = json.load(open(os.path.join(HERE, "model", "paginators-1.json")))["pagination"]
+    extras = json.load(open(os.path.join(HERE, "model", "paginators-1.sdk-extras.json")))
+    for op, more in extras["merge"]["pagination"].items():
+        paginators[op].update(more)
+    return paginators
+
+
 def main_operations():
     """Writes src/autoscaling/generated_ops.rs: every operation's `Operation` impl, a
     `Paginated` impl per paginator of paginators-1.json, the registry table and one client
@@ -263,7 +364,7 @@ def main_operations():
     model = load_model()
     shapes = model["shapes"]
     operations = model["operations"]
-    paginators = json.load(open(os.path.join(HERE, "model", "paginators-1.json")))["pagination"]
+    paginators = load_paginators()
     out = []
     w = out.append
     w("//! Every operation of the API as data: its `Operation` impl (action and reply shape), a")
@@ -276,7 +377,7 @@ def main_operations():
     w("")
     w("use super::client::Client;")
     w("use super::operations::{Creates, NoOutput, Operation, Paginated};")
-    w("use super::registry::{self, OperationEntry};")
+    w("use super::registry::{self, InputKind, InputMember, InputShape, OperationEntry, Paginator};")
     w("use super::types::*;")
     w("use crate::error::Result;")
     for op in OPERATIONS:
@@ -297,9 +398,13 @@ def main_operations():
         pag = paginators[op]
         out_shape = shapes[operations[op]["output"]["shape"]]
         in_shape = shapes[operations[op]["input"]["shape"]]
-        if pag["input_token"] not in in_shape["members"] or pag["output_token"] not in out_shape["members"]:
+        input_token = one(pag["input_token"], "input_token")
+        output_token = one(pag["output_token"], "output_token")
+        key = one(pag["result_key"], "result_key")
+        if input_token not in in_shape["members"] or output_token not in out_shape["members"]:
             raise SystemExit("paginator of %s names members the model lacks" % op)
-        key = pag["result_key"]
+        if pag.get("limit_key", input_token) not in in_shape["members"]:
+            raise SystemExit("paginator of %s names a limit key the model lacks" % op)
         items = out_shape["members"][key]["shape"]
         item = shapes[items]["member"]["shape"]
         item_type = item if shapes[item]["type"] == "structure" else "String"
@@ -307,15 +412,17 @@ def main_operations():
         w("impl Paginated for %sInput {" % op)
         w("    type Item = %s;" % item_type)
         w("    fn set_next_token(&mut self, token: Option<String>) {")
-        w("        self.%s = token;" % snake(pag["input_token"]))
+        w("        self.%s = token;" % snake(input_token))
         w("    }")
         w("    fn next_token(output: &%sOutput) -> Option<&str> {" % op)
-        w("        output.%s.as_deref().filter(|t| !t.is_empty())" % snake(pag["output_token"]))
+        w("        output.%s.as_deref().filter(|t| !t.is_empty())" % snake(output_token))
         w("    }")
         w("    fn into_items(output: %sOutput) -> Vec<%s> {" % (op, item_type))
         w("        output.%s.unwrap_or_default()" % snake(key))
         w("    }")
         w("}")
+    order, index, inputs = input_shapes(model)
+    write_input_shapes(w, shapes, order, index)
     w("")
     w("/// Every operation of the model, in the model's order.")
     w("pub static OPERATIONS: &[OperationEntry] = &[")
@@ -323,8 +430,23 @@ def main_operations():
         spec = operations[op]
         w("    OperationEntry {")
         w("        name: %s," % rust_str(op))
+        w("        cli_name: %s," % rust_str(cli_name(op)))
         w("        summary: %s," % rust_str(first_sentence(spec.get("documentation")) or "Calls %s." % op))
-        w("        paginated: %s," % ("true" if op in paginators else "false"))
+        w("        input: %s," % ("None" if inputs[op] is None else "Some(%d)" % inputs[op]))
+        if op in paginators:
+            pag = paginators[op]
+            limit = pag.get("limit_key")
+            keys = pag["result_key"] if isinstance(pag["result_key"], list) else [pag["result_key"]]
+            w("        paginator: Some(Paginator {")
+            w("            input_token: %s," % rust_str(one(pag["input_token"], "input_token")))
+            w("            output_token: %s," % rust_str(one(pag["output_token"], "output_token")))
+            w("            limit_key: %s," % ("None" if limit is None else "Some(%s)" % rust_str(limit)))
+            w("            result_keys: &[%s]," % ", ".join(rust_str(k) for k in keys))
+            extra = pag.get("non_aggregate_keys", [])
+            w("            non_aggregate_keys: &[%s]," % ", ".join(rust_str(k) for k in extra))
+            w("        }),")
+        else:
+            w("        paginator: None,")
         w("        form_from_json: registry::form_from_json::<%sInput>," % op)
         w("        reply_json: registry::reply_json::<%sInput>," % op)
         w("        call_json: registry::call_json::<%sInput>," % op)

@@ -58,6 +58,11 @@ impl Client {
         self
     }
 
+    /// The most pages one listing reads ([`Client::with_max_pages`]).
+    pub fn max_pages(&self) -> usize {
+        self.max_pages
+    }
+
     /// The transport (configuration, connection pool).
     pub fn transport(&self) -> &Transport {
         &self.transport

@@ -8,7 +8,7 @@
 
 use super::client::Client;
 use super::operations::{Creates, NoOutput, Operation, Paginated};
-use super::registry::{self, OperationEntry};
+use super::registry::{self, InputKind, InputMember, InputShape, OperationEntry, Paginator};
 use super::types::*;
 use crate::error::Result;
 
@@ -505,548 +505,3988 @@ impl Paginated for DescribeWarmPoolInput {
     }
 }
 
+/// Every shape reachable from the input of an operation, by index (the input skeletons and
+/// the unknown-member check read it).
+pub static INPUT_SHAPES: &[InputShape] = &[
+    InputShape {
+        name: "AttachInstancesQuery",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "InstanceIds",
+                shape: 1,
+            },
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+        ]),
+    },
+    InputShape {
+        name: "InstanceIds",
+        kind: InputKind::List(2),
+    },
+    InputShape {
+        name: "XmlStringMaxLen19",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "XmlStringMaxLen255",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "AttachLoadBalancerTargetGroupsType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "TargetGroupARNs",
+                shape: 5,
+            },
+        ]),
+    },
+    InputShape {
+        name: "TargetGroupARNs",
+        kind: InputKind::List(6),
+    },
+    InputShape {
+        name: "XmlStringMaxLen511",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "AttachLoadBalancersType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "LoadBalancerNames",
+                shape: 8,
+            },
+        ]),
+    },
+    InputShape {
+        name: "LoadBalancerNames",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "AttachTrafficSourcesType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "TrafficSources",
+                shape: 10,
+            },
+            InputMember {
+                name: "SkipZonalShiftValidation",
+                shape: 12,
+            },
+        ]),
+    },
+    InputShape {
+        name: "TrafficSources",
+        kind: InputKind::List(11),
+    },
+    InputShape {
+        name: "TrafficSourceIdentifier",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Identifier",
+                shape: 6,
+            },
+            InputMember {
+                name: "Type",
+                shape: 6,
+            },
+        ]),
+    },
+    InputShape {
+        name: "SkipZonalShiftValidation",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "BatchDeleteScheduledActionType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "ScheduledActionNames",
+                shape: 14,
+            },
+        ]),
+    },
+    InputShape {
+        name: "ScheduledActionNames",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "BatchPutScheduledUpdateGroupActionType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "ScheduledUpdateGroupActions",
+                shape: 16,
+            },
+        ]),
+    },
+    InputShape {
+        name: "ScheduledUpdateGroupActionRequests",
+        kind: InputKind::List(17),
+    },
+    InputShape {
+        name: "ScheduledUpdateGroupActionRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "ScheduledActionName",
+                shape: 3,
+            },
+            InputMember {
+                name: "StartTime",
+                shape: 18,
+            },
+            InputMember {
+                name: "EndTime",
+                shape: 18,
+            },
+            InputMember {
+                name: "Recurrence",
+                shape: 3,
+            },
+            InputMember {
+                name: "MinSize",
+                shape: 19,
+            },
+            InputMember {
+                name: "MaxSize",
+                shape: 20,
+            },
+            InputMember {
+                name: "DesiredCapacity",
+                shape: 21,
+            },
+            InputMember {
+                name: "TimeZone",
+                shape: 3,
+            },
+        ]),
+    },
+    InputShape {
+        name: "TimestampType",
+        kind: InputKind::Timestamp,
+    },
+    InputShape {
+        name: "AutoScalingGroupMinSize",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "AutoScalingGroupMaxSize",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "AutoScalingGroupDesiredCapacity",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "CancelInstanceRefreshType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "WaitForTransitioningInstances",
+                shape: 23,
+            },
+        ]),
+    },
+    InputShape {
+        name: "BooleanType",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "CompleteLifecycleActionType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "LifecycleHookName",
+                shape: 25,
+            },
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 26,
+            },
+            InputMember {
+                name: "LifecycleActionToken",
+                shape: 27,
+            },
+            InputMember {
+                name: "LifecycleActionResult",
+                shape: 28,
+            },
+            InputMember {
+                name: "InstanceId",
+                shape: 2,
+            },
+        ]),
+    },
+    InputShape {
+        name: "AsciiStringMaxLen255",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "ResourceName",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "LifecycleActionToken",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "LifecycleActionResult",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "CreateAutoScalingGroupType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "LaunchConfigurationName",
+                shape: 3,
+            },
+            InputMember {
+                name: "LaunchTemplate",
+                shape: 30,
+            },
+            InputMember {
+                name: "MixedInstancesPolicy",
+                shape: 32,
+            },
+            InputMember {
+                name: "InstanceId",
+                shape: 2,
+            },
+            InputMember {
+                name: "MinSize",
+                shape: 19,
+            },
+            InputMember {
+                name: "MaxSize",
+                shape: 20,
+            },
+            InputMember {
+                name: "DesiredCapacity",
+                shape: 21,
+            },
+            InputMember {
+                name: "DefaultCooldown",
+                shape: 85,
+            },
+            InputMember {
+                name: "AvailabilityZones",
+                shape: 86,
+            },
+            InputMember {
+                name: "AvailabilityZoneIds",
+                shape: 87,
+            },
+            InputMember {
+                name: "LoadBalancerNames",
+                shape: 8,
+            },
+            InputMember {
+                name: "TargetGroupARNs",
+                shape: 5,
+            },
+            InputMember {
+                name: "HealthCheckType",
+                shape: 36,
+            },
+            InputMember {
+                name: "HealthCheckGracePeriod",
+                shape: 88,
+            },
+            InputMember {
+                name: "PlacementGroup",
+                shape: 3,
+            },
+            InputMember {
+                name: "VPCZoneIdentifier",
+                shape: 89,
+            },
+            InputMember {
+                name: "TerminationPolicies",
+                shape: 90,
+            },
+            InputMember {
+                name: "NewInstancesProtectedFromScaleIn",
+                shape: 92,
+            },
+            InputMember {
+                name: "CapacityRebalance",
+                shape: 93,
+            },
+            InputMember {
+                name: "LifecycleHookSpecificationList",
+                shape: 94,
+            },
+            InputMember {
+                name: "DeletionProtection",
+                shape: 100,
+            },
+            InputMember {
+                name: "Tags",
+                shape: 101,
+            },
+            InputMember {
+                name: "ServiceLinkedRoleARN",
+                shape: 26,
+            },
+            InputMember {
+                name: "MaxInstanceLifetime",
+                shape: 106,
+            },
+            InputMember {
+                name: "Context",
+                shape: 107,
+            },
+            InputMember {
+                name: "DesiredCapacityType",
+                shape: 3,
+            },
+            InputMember {
+                name: "DefaultInstanceWarmup",
+                shape: 108,
+            },
+            InputMember {
+                name: "TrafficSources",
+                shape: 10,
+            },
+            InputMember {
+                name: "InstanceMaintenancePolicy",
+                shape: 109,
+            },
+            InputMember {
+                name: "AvailabilityZoneDistribution",
+                shape: 112,
+            },
+            InputMember {
+                name: "AvailabilityZoneImpairmentPolicy",
+                shape: 114,
+            },
+            InputMember {
+                name: "SkipZonalShiftValidation",
+                shape: 12,
+            },
+            InputMember {
+                name: "CapacityReservationSpecification",
+                shape: 117,
+            },
+            InputMember {
+                name: "InstanceLifecyclePolicy",
+                shape: 122,
+            },
+            InputMember {
+                name: "Operator",
+                shape: 125,
+            },
+        ]),
+    },
+    InputShape {
+        name: "LaunchTemplateSpecification",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "LaunchTemplateId",
+                shape: 3,
+            },
+            InputMember {
+                name: "LaunchTemplateName",
+                shape: 31,
+            },
+            InputMember {
+                name: "Version",
+                shape: 3,
+            },
+        ]),
+    },
+    InputShape {
+        name: "LaunchTemplateName",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "MixedInstancesPolicy",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "LaunchTemplate",
+                shape: 33,
+            },
+            InputMember {
+                name: "InstancesDistribution",
+                shape: 75,
+            },
+        ]),
+    },
+    InputShape {
+        name: "LaunchTemplate",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "LaunchTemplateSpecification",
+                shape: 30,
+            },
+            InputMember {
+                name: "Overrides",
+                shape: 34,
+            },
+        ]),
+    },
+    InputShape {
+        name: "Overrides",
+        kind: InputKind::List(35),
+    },
+    InputShape {
+        name: "LaunchTemplateOverrides",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "InstanceType",
+                shape: 3,
+            },
+            InputMember {
+                name: "WeightedCapacity",
+                shape: 36,
+            },
+            InputMember {
+                name: "LaunchTemplateSpecification",
+                shape: 30,
+            },
+            InputMember {
+                name: "InstanceRequirements",
+                shape: 37,
+            },
+            InputMember {
+                name: "ImageId",
+                shape: 74,
+            },
+        ]),
+    },
+    InputShape {
+        name: "XmlStringMaxLen32",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "InstanceRequirements",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "VCpuCount",
+                shape: 38,
+            },
+            InputMember {
+                name: "MemoryMiB",
+                shape: 40,
+            },
+            InputMember {
+                name: "CpuManufacturers",
+                shape: 41,
+            },
+            InputMember {
+                name: "MemoryGiBPerVCpu",
+                shape: 43,
+            },
+            InputMember {
+                name: "ExcludedInstanceTypes",
+                shape: 45,
+            },
+            InputMember {
+                name: "InstanceGenerations",
+                shape: 47,
+            },
+            InputMember {
+                name: "SpotMaxPricePercentageOverLowestPrice",
+                shape: 39,
+            },
+            InputMember {
+                name: "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice",
+                shape: 39,
+            },
+            InputMember {
+                name: "OnDemandMaxPricePercentageOverLowestPrice",
+                shape: 39,
+            },
+            InputMember {
+                name: "BareMetal",
+                shape: 49,
+            },
+            InputMember {
+                name: "BurstablePerformance",
+                shape: 50,
+            },
+            InputMember {
+                name: "RequireHibernateSupport",
+                shape: 51,
+            },
+            InputMember {
+                name: "NetworkInterfaceCount",
+                shape: 52,
+            },
+            InputMember {
+                name: "LocalStorage",
+                shape: 53,
+            },
+            InputMember {
+                name: "LocalStorageTypes",
+                shape: 54,
+            },
+            InputMember {
+                name: "TotalLocalStorageGB",
+                shape: 56,
+            },
+            InputMember {
+                name: "BaselineEbsBandwidthMbps",
+                shape: 57,
+            },
+            InputMember {
+                name: "AcceleratorTypes",
+                shape: 58,
+            },
+            InputMember {
+                name: "AcceleratorCount",
+                shape: 60,
+            },
+            InputMember {
+                name: "AcceleratorManufacturers",
+                shape: 61,
+            },
+            InputMember {
+                name: "AcceleratorNames",
+                shape: 63,
+            },
+            InputMember {
+                name: "AcceleratorTotalMemoryMiB",
+                shape: 65,
+            },
+            InputMember {
+                name: "NetworkBandwidthGbps",
+                shape: 66,
+            },
+            InputMember {
+                name: "AllowedInstanceTypes",
+                shape: 67,
+            },
+            InputMember {
+                name: "BaselinePerformanceFactors",
+                shape: 69,
+            },
+        ]),
+    },
+    InputShape {
+        name: "VCpuCountRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Min",
+                shape: 39,
+            },
+            InputMember {
+                name: "Max",
+                shape: 39,
+            },
+        ]),
+    },
+    InputShape {
+        name: "NullablePositiveInteger",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "MemoryMiBRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Min",
+                shape: 39,
+            },
+            InputMember {
+                name: "Max",
+                shape: 39,
+            },
+        ]),
+    },
+    InputShape {
+        name: "CpuManufacturers",
+        kind: InputKind::List(42),
+    },
+    InputShape {
+        name: "CpuManufacturer",
+        kind: InputKind::String(&["intel", "amd", "amazon-web-services", "apple"]),
+    },
+    InputShape {
+        name: "MemoryGiBPerVCpuRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Min",
+                shape: 44,
+            },
+            InputMember {
+                name: "Max",
+                shape: 44,
+            },
+        ]),
+    },
+    InputShape {
+        name: "NullablePositiveDouble",
+        kind: InputKind::Double,
+    },
+    InputShape {
+        name: "ExcludedInstanceTypes",
+        kind: InputKind::List(46),
+    },
+    InputShape {
+        name: "ExcludedInstance",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "InstanceGenerations",
+        kind: InputKind::List(48),
+    },
+    InputShape {
+        name: "InstanceGeneration",
+        kind: InputKind::String(&["current", "previous"]),
+    },
+    InputShape {
+        name: "BareMetal",
+        kind: InputKind::String(&["included", "excluded", "required"]),
+    },
+    InputShape {
+        name: "BurstablePerformance",
+        kind: InputKind::String(&["included", "excluded", "required"]),
+    },
+    InputShape {
+        name: "NullableBoolean",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "NetworkInterfaceCountRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Min",
+                shape: 39,
+            },
+            InputMember {
+                name: "Max",
+                shape: 39,
+            },
+        ]),
+    },
+    InputShape {
+        name: "LocalStorage",
+        kind: InputKind::String(&["included", "excluded", "required"]),
+    },
+    InputShape {
+        name: "LocalStorageTypes",
+        kind: InputKind::List(55),
+    },
+    InputShape {
+        name: "LocalStorageType",
+        kind: InputKind::String(&["hdd", "ssd"]),
+    },
+    InputShape {
+        name: "TotalLocalStorageGBRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Min",
+                shape: 44,
+            },
+            InputMember {
+                name: "Max",
+                shape: 44,
+            },
+        ]),
+    },
+    InputShape {
+        name: "BaselineEbsBandwidthMbpsRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Min",
+                shape: 39,
+            },
+            InputMember {
+                name: "Max",
+                shape: 39,
+            },
+        ]),
+    },
+    InputShape {
+        name: "AcceleratorTypes",
+        kind: InputKind::List(59),
+    },
+    InputShape {
+        name: "AcceleratorType",
+        kind: InputKind::String(&["gpu", "fpga", "inference"]),
+    },
+    InputShape {
+        name: "AcceleratorCountRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Min",
+                shape: 39,
+            },
+            InputMember {
+                name: "Max",
+                shape: 39,
+            },
+        ]),
+    },
+    InputShape {
+        name: "AcceleratorManufacturers",
+        kind: InputKind::List(62),
+    },
+    InputShape {
+        name: "AcceleratorManufacturer",
+        kind: InputKind::String(&["nvidia", "amd", "amazon-web-services", "xilinx"]),
+    },
+    InputShape {
+        name: "AcceleratorNames",
+        kind: InputKind::List(64),
+    },
+    InputShape {
+        name: "AcceleratorName",
+        kind: InputKind::String(&[
+            "a100",
+            "v100",
+            "k80",
+            "t4",
+            "m60",
+            "radeon-pro-v520",
+            "vu9p",
+        ]),
+    },
+    InputShape {
+        name: "AcceleratorTotalMemoryMiBRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Min",
+                shape: 39,
+            },
+            InputMember {
+                name: "Max",
+                shape: 39,
+            },
+        ]),
+    },
+    InputShape {
+        name: "NetworkBandwidthGbpsRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Min",
+                shape: 44,
+            },
+            InputMember {
+                name: "Max",
+                shape: 44,
+            },
+        ]),
+    },
+    InputShape {
+        name: "AllowedInstanceTypes",
+        kind: InputKind::List(68),
+    },
+    InputShape {
+        name: "AllowedInstanceType",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "BaselinePerformanceFactorsRequest",
+        kind: InputKind::Structure(&[InputMember {
+            name: "Cpu",
+            shape: 70,
+        }]),
+    },
+    InputShape {
+        name: "CpuPerformanceFactorRequest",
+        kind: InputKind::Structure(&[InputMember {
+            name: "References",
+            shape: 71,
+        }]),
+    },
+    InputShape {
+        name: "PerformanceFactorReferenceSetRequest",
+        kind: InputKind::List(72),
+    },
+    InputShape {
+        name: "PerformanceFactorReferenceRequest",
+        kind: InputKind::Structure(&[InputMember {
+            name: "InstanceFamily",
+            shape: 73,
+        }]),
+    },
+    InputShape {
+        name: "String",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "ImageId",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "InstancesDistribution",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "OnDemandAllocationStrategy",
+                shape: 76,
+            },
+            InputMember {
+                name: "OnDemandBaseCapacity",
+                shape: 77,
+            },
+            InputMember {
+                name: "OnDemandPercentageAboveBaseCapacity",
+                shape: 78,
+            },
+            InputMember {
+                name: "SpotAllocationStrategy",
+                shape: 76,
+            },
+            InputMember {
+                name: "SpotInstancePools",
+                shape: 79,
+            },
+            InputMember {
+                name: "SpotMaxPrice",
+                shape: 80,
+            },
+            InputMember {
+                name: "DistributionSegments",
+                shape: 81,
+            },
+        ]),
+    },
+    InputShape {
+        name: "XmlString",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "OnDemandBaseCapacity",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "OnDemandPercentageAboveBaseCapacity",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "SpotInstancePools",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "MixedInstanceSpotPrice",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "DistributionSegments",
+        kind: InputKind::List(82),
+    },
+    InputShape {
+        name: "DistributionSegment",
+        kind: InputKind::Structure(&[InputMember {
+            name: "TargetCapacityTypes",
+            shape: 83,
+        }]),
+    },
+    InputShape {
+        name: "TargetCapacityTypes",
+        kind: InputKind::List(84),
+    },
+    InputShape {
+        name: "TargetCapacityType",
+        kind: InputKind::String(&[
+            "on-demand-capacity-reservation",
+            "capacity-block",
+            "interruptible-capacity-reservation",
+            "on-demand",
+        ]),
+    },
+    InputShape {
+        name: "Cooldown",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "AvailabilityZones",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "AvailabilityZoneIds",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "HealthCheckGracePeriod",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "XmlStringMaxLen5000",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "TerminationPolicies",
+        kind: InputKind::List(91),
+    },
+    InputShape {
+        name: "XmlStringMaxLen1600",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "InstanceProtected",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "CapacityRebalanceEnabled",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "LifecycleHookSpecifications",
+        kind: InputKind::List(95),
+    },
+    InputShape {
+        name: "LifecycleHookSpecification",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "LifecycleHookName",
+                shape: 25,
+            },
+            InputMember {
+                name: "LifecycleTransition",
+                shape: 96,
+            },
+            InputMember {
+                name: "NotificationMetadata",
+                shape: 97,
+            },
+            InputMember {
+                name: "HeartbeatTimeout",
+                shape: 98,
+            },
+            InputMember {
+                name: "DefaultResult",
+                shape: 28,
+            },
+            InputMember {
+                name: "NotificationTargetARN",
+                shape: 99,
+            },
+            InputMember {
+                name: "RoleARN",
+                shape: 3,
+            },
+        ]),
+    },
+    InputShape {
+        name: "LifecycleTransition",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "AnyPrintableAsciiStringMaxLen4000",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "HeartbeatTimeout",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "NotificationTargetResourceName",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "DeletionProtection",
+        kind: InputKind::String(&["none", "prevent-force-deletion", "prevent-all-deletion"]),
+    },
+    InputShape {
+        name: "Tags",
+        kind: InputKind::List(102),
+    },
+    InputShape {
+        name: "Tag",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "ResourceId",
+                shape: 76,
+            },
+            InputMember {
+                name: "ResourceType",
+                shape: 76,
+            },
+            InputMember {
+                name: "Key",
+                shape: 103,
+            },
+            InputMember {
+                name: "Value",
+                shape: 104,
+            },
+            InputMember {
+                name: "PropagateAtLaunch",
+                shape: 105,
+            },
+        ]),
+    },
+    InputShape {
+        name: "TagKey",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "TagValue",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "PropagateAtLaunch",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "MaxInstanceLifetime",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "Context",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "DefaultInstanceWarmup",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "InstanceMaintenancePolicy",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "MinHealthyPercentage",
+                shape: 110,
+            },
+            InputMember {
+                name: "MaxHealthyPercentage",
+                shape: 111,
+            },
+        ]),
+    },
+    InputShape {
+        name: "IntPercentResettable",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "IntPercent100To200Resettable",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "AvailabilityZoneDistribution",
+        kind: InputKind::Structure(&[InputMember {
+            name: "CapacityDistributionStrategy",
+            shape: 113,
+        }]),
+    },
+    InputShape {
+        name: "CapacityDistributionStrategy",
+        kind: InputKind::String(&[
+            "balanced-only",
+            "balanced-best-effort",
+            "reservations-then-balanced",
+        ]),
+    },
+    InputShape {
+        name: "AvailabilityZoneImpairmentPolicy",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "ZonalShiftEnabled",
+                shape: 115,
+            },
+            InputMember {
+                name: "ImpairedZoneHealthCheckBehavior",
+                shape: 116,
+            },
+        ]),
+    },
+    InputShape {
+        name: "ZonalShiftEnabled",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "ImpairedZoneHealthCheckBehavior",
+        kind: InputKind::String(&["ReplaceUnhealthy", "IgnoreUnhealthy"]),
+    },
+    InputShape {
+        name: "CapacityReservationSpecification",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "CapacityReservationPreference",
+                shape: 118,
+            },
+            InputMember {
+                name: "CapacityReservationTarget",
+                shape: 119,
+            },
+        ]),
+    },
+    InputShape {
+        name: "CapacityReservationPreference",
+        kind: InputKind::String(&[
+            "capacity-reservations-only",
+            "capacity-reservations-first",
+            "none",
+            "default",
+        ]),
+    },
+    InputShape {
+        name: "CapacityReservationTarget",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "CapacityReservationIds",
+                shape: 120,
+            },
+            InputMember {
+                name: "CapacityReservationResourceGroupArns",
+                shape: 121,
+            },
+        ]),
+    },
+    InputShape {
+        name: "CapacityReservationIds",
+        kind: InputKind::List(25),
+    },
+    InputShape {
+        name: "CapacityReservationResourceGroupArns",
+        kind: InputKind::List(26),
+    },
+    InputShape {
+        name: "InstanceLifecyclePolicy",
+        kind: InputKind::Structure(&[InputMember {
+            name: "RetentionTriggers",
+            shape: 123,
+        }]),
+    },
+    InputShape {
+        name: "RetentionTriggers",
+        kind: InputKind::Structure(&[InputMember {
+            name: "TerminateHookAbandon",
+            shape: 124,
+        }]),
+    },
+    InputShape {
+        name: "RetentionAction",
+        kind: InputKind::String(&["retain", "terminate"]),
+    },
+    InputShape {
+        name: "Operator",
+        kind: InputKind::Structure(&[InputMember {
+            name: "Principal",
+            shape: 126,
+        }]),
+    },
+    InputShape {
+        name: "ManagerIdentifier",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "CreateLaunchConfigurationType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "LaunchConfigurationName",
+                shape: 3,
+            },
+            InputMember {
+                name: "ImageId",
+                shape: 3,
+            },
+            InputMember {
+                name: "KeyName",
+                shape: 3,
+            },
+            InputMember {
+                name: "SecurityGroups",
+                shape: 128,
+            },
+            InputMember {
+                name: "ClassicLinkVPCId",
+                shape: 3,
+            },
+            InputMember {
+                name: "ClassicLinkVPCSecurityGroups",
+                shape: 129,
+            },
+            InputMember {
+                name: "UserData",
+                shape: 130,
+            },
+            InputMember {
+                name: "InstanceId",
+                shape: 2,
+            },
+            InputMember {
+                name: "InstanceType",
+                shape: 3,
+            },
+            InputMember {
+                name: "KernelId",
+                shape: 3,
+            },
+            InputMember {
+                name: "RamdiskId",
+                shape: 3,
+            },
+            InputMember {
+                name: "BlockDeviceMappings",
+                shape: 131,
+            },
+            InputMember {
+                name: "InstanceMonitoring",
+                shape: 141,
+            },
+            InputMember {
+                name: "SpotPrice",
+                shape: 143,
+            },
+            InputMember {
+                name: "IamInstanceProfile",
+                shape: 91,
+            },
+            InputMember {
+                name: "EbsOptimized",
+                shape: 144,
+            },
+            InputMember {
+                name: "AssociatePublicIpAddress",
+                shape: 145,
+            },
+            InputMember {
+                name: "PlacementTenancy",
+                shape: 146,
+            },
+            InputMember {
+                name: "MetadataOptions",
+                shape: 147,
+            },
+        ]),
+    },
+    InputShape {
+        name: "SecurityGroups",
+        kind: InputKind::List(76),
+    },
+    InputShape {
+        name: "ClassicLinkVPCSecurityGroups",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "XmlStringUserData",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "BlockDeviceMappings",
+        kind: InputKind::List(132),
+    },
+    InputShape {
+        name: "BlockDeviceMapping",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "VirtualName",
+                shape: 3,
+            },
+            InputMember {
+                name: "DeviceName",
+                shape: 3,
+            },
+            InputMember {
+                name: "Ebs",
+                shape: 133,
+            },
+            InputMember {
+                name: "NoDevice",
+                shape: 140,
+            },
+        ]),
+    },
+    InputShape {
+        name: "Ebs",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "SnapshotId",
+                shape: 3,
+            },
+            InputMember {
+                name: "VolumeSize",
+                shape: 134,
+            },
+            InputMember {
+                name: "VolumeType",
+                shape: 135,
+            },
+            InputMember {
+                name: "DeleteOnTermination",
+                shape: 136,
+            },
+            InputMember {
+                name: "Iops",
+                shape: 137,
+            },
+            InputMember {
+                name: "Encrypted",
+                shape: 138,
+            },
+            InputMember {
+                name: "Throughput",
+                shape: 139,
+            },
+        ]),
+    },
+    InputShape {
+        name: "BlockDeviceEbsVolumeSize",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "BlockDeviceEbsVolumeType",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "BlockDeviceEbsDeleteOnTermination",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "BlockDeviceEbsIops",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "BlockDeviceEbsEncrypted",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "BlockDeviceEbsThroughput",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "NoDevice",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "InstanceMonitoring",
+        kind: InputKind::Structure(&[InputMember {
+            name: "Enabled",
+            shape: 142,
+        }]),
+    },
+    InputShape {
+        name: "MonitoringEnabled",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "SpotPrice",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "EbsOptimized",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "AssociatePublicIpAddress",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "XmlStringMaxLen64",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "InstanceMetadataOptions",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "HttpTokens",
+                shape: 148,
+            },
+            InputMember {
+                name: "HttpPutResponseHopLimit",
+                shape: 149,
+            },
+            InputMember {
+                name: "HttpEndpoint",
+                shape: 150,
+            },
+        ]),
+    },
+    InputShape {
+        name: "InstanceMetadataHttpTokensState",
+        kind: InputKind::String(&["optional", "required"]),
+    },
+    InputShape {
+        name: "InstanceMetadataHttpPutResponseHopLimit",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "InstanceMetadataEndpointState",
+        kind: InputKind::String(&["disabled", "enabled"]),
+    },
+    InputShape {
+        name: "CreateOrUpdateTagsType",
+        kind: InputKind::Structure(&[InputMember {
+            name: "Tags",
+            shape: 101,
+        }]),
+    },
+    InputShape {
+        name: "DeleteAutoScalingGroupType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "ForceDelete",
+                shape: 153,
+            },
+        ]),
+    },
+    InputShape {
+        name: "ForceDelete",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "LaunchConfigurationNameType",
+        kind: InputKind::Structure(&[InputMember {
+            name: "LaunchConfigurationName",
+            shape: 3,
+        }]),
+    },
+    InputShape {
+        name: "DeleteLifecycleHookType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "LifecycleHookName",
+                shape: 25,
+            },
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DeleteNotificationConfigurationType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "TopicARN",
+                shape: 3,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DeletePolicyType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "PolicyName",
+                shape: 26,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DeleteScheduledActionType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "ScheduledActionName",
+                shape: 3,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DeleteTagsType",
+        kind: InputKind::Structure(&[InputMember {
+            name: "Tags",
+            shape: 101,
+        }]),
+    },
+    InputShape {
+        name: "DeleteWarmPoolType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "ForceDelete",
+                shape: 153,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DescribeAccountSettingsType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Name",
+                shape: 25,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+        ]),
+    },
+    InputShape {
+        name: "MaxRecords",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "AutoScalingGroupNamesType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupNames",
+                shape: 164,
+            },
+            InputMember {
+                name: "IncludeInstances",
+                shape: 165,
+            },
+            InputMember {
+                name: "IncludeManagedResources",
+                shape: 166,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+            InputMember {
+                name: "Filters",
+                shape: 167,
+            },
+        ]),
+    },
+    InputShape {
+        name: "AutoScalingGroupNames",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "IncludeInstances",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "IncludeManagedResources",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "Filters",
+        kind: InputKind::List(168),
+    },
+    InputShape {
+        name: "Filter",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Name",
+                shape: 76,
+            },
+            InputMember {
+                name: "Values",
+                shape: 169,
+            },
+        ]),
+    },
+    InputShape {
+        name: "Values",
+        kind: InputKind::List(76),
+    },
+    InputShape {
+        name: "DescribeAutoScalingInstancesType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "InstanceIds",
+                shape: 1,
+            },
+            InputMember {
+                name: "IncludeManagedResources",
+                shape: 166,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DescribeInstanceRefreshesType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "InstanceRefreshIds",
+                shape: 172,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+        ]),
+    },
+    InputShape {
+        name: "InstanceRefreshIds",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "LaunchConfigurationNamesType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "LaunchConfigurationNames",
+                shape: 174,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+        ]),
+    },
+    InputShape {
+        name: "LaunchConfigurationNames",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "DescribeLifecycleHooksType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "LifecycleHookNames",
+                shape: 176,
+            },
+        ]),
+    },
+    InputShape {
+        name: "LifecycleHookNames",
+        kind: InputKind::List(25),
+    },
+    InputShape {
+        name: "DescribeLoadBalancerTargetGroupsRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DescribeLoadBalancersRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DescribeNotificationConfigurationsType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupNames",
+                shape: 164,
+            },
+            InputMember {
+                name: "IncludeManagedResources",
+                shape: 166,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DescribePoliciesType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "PolicyNames",
+                shape: 181,
+            },
+            InputMember {
+                name: "PolicyTypes",
+                shape: 182,
+            },
+            InputMember {
+                name: "IncludeManagedResources",
+                shape: 166,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+        ]),
+    },
+    InputShape {
+        name: "PolicyNames",
+        kind: InputKind::List(26),
+    },
+    InputShape {
+        name: "PolicyTypes",
+        kind: InputKind::List(146),
+    },
+    InputShape {
+        name: "DescribeScalingActivitiesType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "ActivityIds",
+                shape: 184,
+            },
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "IncludeDeletedGroups",
+                shape: 185,
+            },
+            InputMember {
+                name: "IncludeManagedResources",
+                shape: 166,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+            InputMember {
+                name: "Filters",
+                shape: 167,
+            },
+        ]),
+    },
+    InputShape {
+        name: "ActivityIds",
+        kind: InputKind::List(76),
+    },
+    InputShape {
+        name: "IncludeDeletedGroups",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "DescribeScheduledActionsType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "ScheduledActionNames",
+                shape: 14,
+            },
+            InputMember {
+                name: "StartTime",
+                shape: 18,
+            },
+            InputMember {
+                name: "EndTime",
+                shape: 18,
+            },
+            InputMember {
+                name: "IncludeManagedResources",
+                shape: 166,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DescribeTagsType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Filters",
+                shape: 167,
+            },
+            InputMember {
+                name: "IncludeManagedResources",
+                shape: 166,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DescribeTrafficSourcesRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "TrafficSourceType",
+                shape: 3,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DescribeWarmPoolType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "MaxRecords",
+                shape: 162,
+            },
+            InputMember {
+                name: "NextToken",
+                shape: 76,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DetachInstancesQuery",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "InstanceIds",
+                shape: 1,
+            },
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "ShouldDecrementDesiredCapacity",
+                shape: 191,
+            },
+        ]),
+    },
+    InputShape {
+        name: "ShouldDecrementDesiredCapacity",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "DetachLoadBalancerTargetGroupsType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "TargetGroupARNs",
+                shape: 5,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DetachLoadBalancersType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "LoadBalancerNames",
+                shape: 8,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DetachTrafficSourcesType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "TrafficSources",
+                shape: 10,
+            },
+        ]),
+    },
+    InputShape {
+        name: "DisableMetricsCollectionQuery",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "Metrics",
+                shape: 196,
+            },
+        ]),
+    },
+    InputShape {
+        name: "Metrics",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "EnableMetricsCollectionQuery",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "Metrics",
+                shape: 196,
+            },
+            InputMember {
+                name: "Granularity",
+                shape: 3,
+            },
+        ]),
+    },
+    InputShape {
+        name: "EnterStandbyQuery",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "InstanceIds",
+                shape: 1,
+            },
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "ShouldDecrementDesiredCapacity",
+                shape: 191,
+            },
+        ]),
+    },
+    InputShape {
+        name: "ExecutePolicyType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "PolicyName",
+                shape: 26,
+            },
+            InputMember {
+                name: "HonorCooldown",
+                shape: 200,
+            },
+            InputMember {
+                name: "MetricValue",
+                shape: 201,
+            },
+            InputMember {
+                name: "BreachThreshold",
+                shape: 201,
+            },
+        ]),
+    },
+    InputShape {
+        name: "HonorCooldown",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "MetricScale",
+        kind: InputKind::Double,
+    },
+    InputShape {
+        name: "ExitStandbyQuery",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "InstanceIds",
+                shape: 1,
+            },
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+        ]),
+    },
+    InputShape {
+        name: "GetPredictiveScalingForecastType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "PolicyName",
+                shape: 3,
+            },
+            InputMember {
+                name: "StartTime",
+                shape: 18,
+            },
+            InputMember {
+                name: "EndTime",
+                shape: 18,
+            },
+        ]),
+    },
+    InputShape {
+        name: "LaunchInstancesRequest",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "RequestedCapacity",
+                shape: 205,
+            },
+            InputMember {
+                name: "ClientToken",
+                shape: 206,
+            },
+            InputMember {
+                name: "AvailabilityZones",
+                shape: 207,
+            },
+            InputMember {
+                name: "AvailabilityZoneIds",
+                shape: 208,
+            },
+            InputMember {
+                name: "SubnetIds",
+                shape: 209,
+            },
+            InputMember {
+                name: "RetryStrategy",
+                shape: 210,
+            },
+        ]),
+    },
+    InputShape {
+        name: "RequestedCapacity",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "ClientToken",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "AvailabilityZonesLimit1",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "AvailabilityZoneIdsLimit1",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "SubnetIdsLimit1",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "RetryStrategy",
+        kind: InputKind::String(&["retry-with-group-configuration", "none"]),
+    },
+    InputShape {
+        name: "PutAccountSettingType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Name",
+                shape: 25,
+            },
+            InputMember {
+                name: "Value",
+                shape: 25,
+            },
+        ]),
+    },
+    InputShape {
+        name: "PutLifecycleHookType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "LifecycleHookName",
+                shape: 25,
+            },
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "LifecycleTransition",
+                shape: 96,
+            },
+            InputMember {
+                name: "RoleARN",
+                shape: 3,
+            },
+            InputMember {
+                name: "NotificationTargetARN",
+                shape: 99,
+            },
+            InputMember {
+                name: "NotificationMetadata",
+                shape: 97,
+            },
+            InputMember {
+                name: "HeartbeatTimeout",
+                shape: 98,
+            },
+            InputMember {
+                name: "DefaultResult",
+                shape: 28,
+            },
+        ]),
+    },
+    InputShape {
+        name: "PutNotificationConfigurationType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "TopicARN",
+                shape: 3,
+            },
+            InputMember {
+                name: "NotificationTypes",
+                shape: 214,
+            },
+        ]),
+    },
+    InputShape {
+        name: "AutoScalingNotificationTypes",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "PutScalingPolicyType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "PolicyName",
+                shape: 3,
+            },
+            InputMember {
+                name: "PolicyType",
+                shape: 146,
+            },
+            InputMember {
+                name: "AdjustmentType",
+                shape: 3,
+            },
+            InputMember {
+                name: "MinAdjustmentStep",
+                shape: 216,
+            },
+            InputMember {
+                name: "MinAdjustmentMagnitude",
+                shape: 217,
+            },
+            InputMember {
+                name: "ScalingAdjustment",
+                shape: 218,
+            },
+            InputMember {
+                name: "Cooldown",
+                shape: 85,
+            },
+            InputMember {
+                name: "MetricAggregationType",
+                shape: 36,
+            },
+            InputMember {
+                name: "StepAdjustments",
+                shape: 219,
+            },
+            InputMember {
+                name: "EstimatedInstanceWarmup",
+                shape: 221,
+            },
+            InputMember {
+                name: "TargetTrackingConfiguration",
+                shape: 222,
+            },
+            InputMember {
+                name: "Enabled",
+                shape: 245,
+            },
+            InputMember {
+                name: "PredictiveScalingConfiguration",
+                shape: 246,
+            },
+        ]),
+    },
+    InputShape {
+        name: "MinAdjustmentStep",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "MinAdjustmentMagnitude",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "PolicyIncrement",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "StepAdjustments",
+        kind: InputKind::List(220),
+    },
+    InputShape {
+        name: "StepAdjustment",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "MetricIntervalLowerBound",
+                shape: 201,
+            },
+            InputMember {
+                name: "MetricIntervalUpperBound",
+                shape: 201,
+            },
+            InputMember {
+                name: "ScalingAdjustment",
+                shape: 218,
+            },
+        ]),
+    },
+    InputShape {
+        name: "EstimatedInstanceWarmup",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "TargetTrackingConfiguration",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "PredefinedMetricSpecification",
+                shape: 223,
+            },
+            InputMember {
+                name: "CustomizedMetricSpecification",
+                shape: 226,
+            },
+            InputMember {
+                name: "TargetValue",
+                shape: 201,
+            },
+            InputMember {
+                name: "DisableScaleIn",
+                shape: 244,
+            },
+        ]),
+    },
+    InputShape {
+        name: "PredefinedMetricSpecification",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "PredefinedMetricType",
+                shape: 224,
+            },
+            InputMember {
+                name: "ResourceLabel",
+                shape: 225,
+            },
+        ]),
+    },
+    InputShape {
+        name: "MetricType",
+        kind: InputKind::String(&[
+            "ASGAverageCPUUtilization",
+            "ASGAverageCPUUtilizationHighResolution",
+            "ASGAverageNetworkIn",
+            "ASGAverageNetworkOut",
+            "ALBRequestCountPerTarget",
+        ]),
+    },
+    InputShape {
+        name: "XmlStringMaxLen1023",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "CustomizedMetricSpecification",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "MetricName",
+                shape: 227,
+            },
+            InputMember {
+                name: "Namespace",
+                shape: 228,
+            },
+            InputMember {
+                name: "Dimensions",
+                shape: 229,
+            },
+            InputMember {
+                name: "Statistic",
+                shape: 233,
+            },
+            InputMember {
+                name: "Unit",
+                shape: 234,
+            },
+            InputMember {
+                name: "Period",
+                shape: 235,
+            },
+            InputMember {
+                name: "Metrics",
+                shape: 236,
+            },
+        ]),
+    },
+    InputShape {
+        name: "MetricName",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "MetricNamespace",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "MetricDimensions",
+        kind: InputKind::List(230),
+    },
+    InputShape {
+        name: "MetricDimension",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Name",
+                shape: 231,
+            },
+            InputMember {
+                name: "Value",
+                shape: 232,
+            },
+        ]),
+    },
+    InputShape {
+        name: "MetricDimensionName",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "MetricDimensionValue",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "MetricStatistic",
+        kind: InputKind::String(&["Average", "Minimum", "Maximum", "SampleCount", "Sum"]),
+    },
+    InputShape {
+        name: "MetricUnit",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "MetricGranularityInSeconds",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "TargetTrackingMetricDataQueries",
+        kind: InputKind::List(237),
+    },
+    InputShape {
+        name: "TargetTrackingMetricDataQuery",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Id",
+                shape: 146,
+            },
+            InputMember {
+                name: "Expression",
+                shape: 238,
+            },
+            InputMember {
+                name: "MetricStat",
+                shape: 239,
+            },
+            InputMember {
+                name: "Label",
+                shape: 242,
+            },
+            InputMember {
+                name: "Period",
+                shape: 235,
+            },
+            InputMember {
+                name: "ReturnData",
+                shape: 243,
+            },
+        ]),
+    },
+    InputShape {
+        name: "XmlStringMaxLen2047",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "TargetTrackingMetricStat",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Metric",
+                shape: 240,
+            },
+            InputMember {
+                name: "Stat",
+                shape: 241,
+            },
+            InputMember {
+                name: "Unit",
+                shape: 234,
+            },
+            InputMember {
+                name: "Period",
+                shape: 235,
+            },
+        ]),
+    },
+    InputShape {
+        name: "Metric",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Namespace",
+                shape: 228,
+            },
+            InputMember {
+                name: "MetricName",
+                shape: 227,
+            },
+            InputMember {
+                name: "Dimensions",
+                shape: 229,
+            },
+        ]),
+    },
+    InputShape {
+        name: "XmlStringMetricStat",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "XmlStringMetricLabel",
+        kind: InputKind::String(&[]),
+    },
+    InputShape {
+        name: "ReturnData",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "DisableScaleIn",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "ScalingPolicyEnabled",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "PredictiveScalingConfiguration",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "MetricSpecifications",
+                shape: 247,
+            },
+            InputMember {
+                name: "Mode",
+                shape: 261,
+            },
+            InputMember {
+                name: "SchedulingBufferTime",
+                shape: 262,
+            },
+            InputMember {
+                name: "MaxCapacityBreachBehavior",
+                shape: 263,
+            },
+            InputMember {
+                name: "MaxCapacityBuffer",
+                shape: 264,
+            },
+        ]),
+    },
+    InputShape {
+        name: "PredictiveScalingMetricSpecifications",
+        kind: InputKind::List(248),
+    },
+    InputShape {
+        name: "PredictiveScalingMetricSpecification",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "TargetValue",
+                shape: 201,
+            },
+            InputMember {
+                name: "PredefinedMetricPairSpecification",
+                shape: 249,
+            },
+            InputMember {
+                name: "PredefinedScalingMetricSpecification",
+                shape: 251,
+            },
+            InputMember {
+                name: "PredefinedLoadMetricSpecification",
+                shape: 253,
+            },
+            InputMember {
+                name: "CustomizedScalingMetricSpecification",
+                shape: 255,
+            },
+            InputMember {
+                name: "CustomizedLoadMetricSpecification",
+                shape: 259,
+            },
+            InputMember {
+                name: "CustomizedCapacityMetricSpecification",
+                shape: 260,
+            },
+        ]),
+    },
+    InputShape {
+        name: "PredictiveScalingPredefinedMetricPair",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "PredefinedMetricType",
+                shape: 250,
+            },
+            InputMember {
+                name: "ResourceLabel",
+                shape: 225,
+            },
+        ]),
+    },
+    InputShape {
+        name: "PredefinedMetricPairType",
+        kind: InputKind::String(&[
+            "ASGCPUUtilization",
+            "ASGNetworkIn",
+            "ASGNetworkOut",
+            "ALBRequestCount",
+        ]),
+    },
+    InputShape {
+        name: "PredictiveScalingPredefinedScalingMetric",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "PredefinedMetricType",
+                shape: 252,
+            },
+            InputMember {
+                name: "ResourceLabel",
+                shape: 225,
+            },
+        ]),
+    },
+    InputShape {
+        name: "PredefinedScalingMetricType",
+        kind: InputKind::String(&[
+            "ASGAverageCPUUtilization",
+            "ASGAverageNetworkIn",
+            "ASGAverageNetworkOut",
+            "ALBRequestCountPerTarget",
+        ]),
+    },
+    InputShape {
+        name: "PredictiveScalingPredefinedLoadMetric",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "PredefinedMetricType",
+                shape: 254,
+            },
+            InputMember {
+                name: "ResourceLabel",
+                shape: 225,
+            },
+        ]),
+    },
+    InputShape {
+        name: "PredefinedLoadMetricType",
+        kind: InputKind::String(&[
+            "ASGTotalCPUUtilization",
+            "ASGTotalNetworkIn",
+            "ASGTotalNetworkOut",
+            "ALBTargetGroupRequestCount",
+        ]),
+    },
+    InputShape {
+        name: "PredictiveScalingCustomizedScalingMetric",
+        kind: InputKind::Structure(&[InputMember {
+            name: "MetricDataQueries",
+            shape: 256,
+        }]),
+    },
+    InputShape {
+        name: "MetricDataQueries",
+        kind: InputKind::List(257),
+    },
+    InputShape {
+        name: "MetricDataQuery",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Id",
+                shape: 3,
+            },
+            InputMember {
+                name: "Expression",
+                shape: 225,
+            },
+            InputMember {
+                name: "MetricStat",
+                shape: 258,
+            },
+            InputMember {
+                name: "Label",
+                shape: 242,
+            },
+            InputMember {
+                name: "ReturnData",
+                shape: 243,
+            },
+        ]),
+    },
+    InputShape {
+        name: "MetricStat",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "Metric",
+                shape: 240,
+            },
+            InputMember {
+                name: "Stat",
+                shape: 241,
+            },
+            InputMember {
+                name: "Unit",
+                shape: 234,
+            },
+        ]),
+    },
+    InputShape {
+        name: "PredictiveScalingCustomizedLoadMetric",
+        kind: InputKind::Structure(&[InputMember {
+            name: "MetricDataQueries",
+            shape: 256,
+        }]),
+    },
+    InputShape {
+        name: "PredictiveScalingCustomizedCapacityMetric",
+        kind: InputKind::Structure(&[InputMember {
+            name: "MetricDataQueries",
+            shape: 256,
+        }]),
+    },
+    InputShape {
+        name: "PredictiveScalingMode",
+        kind: InputKind::String(&["ForecastAndScale", "ForecastOnly"]),
+    },
+    InputShape {
+        name: "PredictiveScalingSchedulingBufferTime",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "PredictiveScalingMaxCapacityBreachBehavior",
+        kind: InputKind::String(&["HonorMaxCapacity", "IncreaseMaxCapacity"]),
+    },
+    InputShape {
+        name: "PredictiveScalingMaxCapacityBuffer",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "PutScheduledUpdateGroupActionType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "ScheduledActionName",
+                shape: 3,
+            },
+            InputMember {
+                name: "Time",
+                shape: 18,
+            },
+            InputMember {
+                name: "StartTime",
+                shape: 18,
+            },
+            InputMember {
+                name: "EndTime",
+                shape: 18,
+            },
+            InputMember {
+                name: "Recurrence",
+                shape: 3,
+            },
+            InputMember {
+                name: "MinSize",
+                shape: 19,
+            },
+            InputMember {
+                name: "MaxSize",
+                shape: 20,
+            },
+            InputMember {
+                name: "DesiredCapacity",
+                shape: 21,
+            },
+            InputMember {
+                name: "TimeZone",
+                shape: 3,
+            },
+        ]),
+    },
+    InputShape {
+        name: "PutWarmPoolType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "MaxGroupPreparedCapacity",
+                shape: 267,
+            },
+            InputMember {
+                name: "MinSize",
+                shape: 268,
+            },
+            InputMember {
+                name: "PoolState",
+                shape: 269,
+            },
+            InputMember {
+                name: "InstanceReusePolicy",
+                shape: 270,
+            },
+        ]),
+    },
+    InputShape {
+        name: "MaxGroupPreparedCapacity",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "WarmPoolMinSize",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "WarmPoolState",
+        kind: InputKind::String(&["Stopped", "Running", "Hibernated"]),
+    },
+    InputShape {
+        name: "InstanceReusePolicy",
+        kind: InputKind::Structure(&[InputMember {
+            name: "ReuseOnScaleIn",
+            shape: 271,
+        }]),
+    },
+    InputShape {
+        name: "ReuseOnScaleIn",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "RecordLifecycleActionHeartbeatType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "LifecycleHookName",
+                shape: 25,
+            },
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 26,
+            },
+            InputMember {
+                name: "LifecycleActionToken",
+                shape: 27,
+            },
+            InputMember {
+                name: "InstanceId",
+                shape: 2,
+            },
+        ]),
+    },
+    InputShape {
+        name: "ScalingProcessQuery",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "ScalingProcesses",
+                shape: 274,
+            },
+        ]),
+    },
+    InputShape {
+        name: "ProcessNames",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "RollbackInstanceRefreshType",
+        kind: InputKind::Structure(&[InputMember {
+            name: "AutoScalingGroupName",
+            shape: 3,
+        }]),
+    },
+    InputShape {
+        name: "SetDesiredCapacityType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "DesiredCapacity",
+                shape: 21,
+            },
+            InputMember {
+                name: "HonorCooldown",
+                shape: 200,
+            },
+        ]),
+    },
+    InputShape {
+        name: "SetInstanceHealthQuery",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "InstanceId",
+                shape: 2,
+            },
+            InputMember {
+                name: "HealthStatus",
+                shape: 36,
+            },
+            InputMember {
+                name: "ShouldRespectGracePeriod",
+                shape: 278,
+            },
+        ]),
+    },
+    InputShape {
+        name: "ShouldRespectGracePeriod",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "SetInstanceProtectionQuery",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "InstanceIds",
+                shape: 1,
+            },
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "ProtectedFromScaleIn",
+                shape: 280,
+            },
+        ]),
+    },
+    InputShape {
+        name: "ProtectedFromScaleIn",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "StartInstanceRefreshType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "Strategy",
+                shape: 282,
+            },
+            InputMember {
+                name: "DesiredConfiguration",
+                shape: 283,
+            },
+            InputMember {
+                name: "Preferences",
+                shape: 284,
+            },
+        ]),
+    },
+    InputShape {
+        name: "RefreshStrategy",
+        kind: InputKind::String(&["Rolling", "ReplaceRootVolume"]),
+    },
+    InputShape {
+        name: "DesiredConfiguration",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "LaunchTemplate",
+                shape: 30,
+            },
+            InputMember {
+                name: "MixedInstancesPolicy",
+                shape: 32,
+            },
+        ]),
+    },
+    InputShape {
+        name: "RefreshPreferences",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "MinHealthyPercentage",
+                shape: 285,
+            },
+            InputMember {
+                name: "InstanceWarmup",
+                shape: 286,
+            },
+            InputMember {
+                name: "CheckpointPercentages",
+                shape: 287,
+            },
+            InputMember {
+                name: "CheckpointDelay",
+                shape: 289,
+            },
+            InputMember {
+                name: "SkipMatching",
+                shape: 290,
+            },
+            InputMember {
+                name: "AutoRollback",
+                shape: 291,
+            },
+            InputMember {
+                name: "ScaleInProtectedInstances",
+                shape: 292,
+            },
+            InputMember {
+                name: "StandbyInstances",
+                shape: 293,
+            },
+            InputMember {
+                name: "AlarmSpecification",
+                shape: 294,
+            },
+            InputMember {
+                name: "MaxHealthyPercentage",
+                shape: 296,
+            },
+            InputMember {
+                name: "BakeTime",
+                shape: 297,
+            },
+        ]),
+    },
+    InputShape {
+        name: "IntPercent",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "RefreshInstanceWarmup",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "CheckpointPercentages",
+        kind: InputKind::List(288),
+    },
+    InputShape {
+        name: "NonZeroIntPercent",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "CheckpointDelay",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "SkipMatching",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "AutoRollback",
+        kind: InputKind::Boolean,
+    },
+    InputShape {
+        name: "ScaleInProtectedInstances",
+        kind: InputKind::String(&["Refresh", "Ignore", "Wait"]),
+    },
+    InputShape {
+        name: "StandbyInstances",
+        kind: InputKind::String(&["Terminate", "Ignore", "Wait"]),
+    },
+    InputShape {
+        name: "AlarmSpecification",
+        kind: InputKind::Structure(&[InputMember {
+            name: "Alarms",
+            shape: 295,
+        }]),
+    },
+    InputShape {
+        name: "AlarmList",
+        kind: InputKind::List(3),
+    },
+    InputShape {
+        name: "IntPercent100To200",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "BakeTime",
+        kind: InputKind::Integer,
+    },
+    InputShape {
+        name: "TerminateInstanceInAutoScalingGroupType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "InstanceId",
+                shape: 2,
+            },
+            InputMember {
+                name: "InstanceIds",
+                shape: 299,
+            },
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "ShouldDecrementDesiredCapacity",
+                shape: 191,
+            },
+        ]),
+    },
+    InputShape {
+        name: "TerminationInstanceIds",
+        kind: InputKind::List(2),
+    },
+    InputShape {
+        name: "UpdateAutoScalingGroupType",
+        kind: InputKind::Structure(&[
+            InputMember {
+                name: "AutoScalingGroupName",
+                shape: 3,
+            },
+            InputMember {
+                name: "LaunchConfigurationName",
+                shape: 3,
+            },
+            InputMember {
+                name: "LaunchTemplate",
+                shape: 30,
+            },
+            InputMember {
+                name: "MixedInstancesPolicy",
+                shape: 32,
+            },
+            InputMember {
+                name: "MinSize",
+                shape: 19,
+            },
+            InputMember {
+                name: "MaxSize",
+                shape: 20,
+            },
+            InputMember {
+                name: "DesiredCapacity",
+                shape: 21,
+            },
+            InputMember {
+                name: "DefaultCooldown",
+                shape: 85,
+            },
+            InputMember {
+                name: "AvailabilityZones",
+                shape: 86,
+            },
+            InputMember {
+                name: "AvailabilityZoneIds",
+                shape: 87,
+            },
+            InputMember {
+                name: "HealthCheckType",
+                shape: 36,
+            },
+            InputMember {
+                name: "HealthCheckGracePeriod",
+                shape: 88,
+            },
+            InputMember {
+                name: "PlacementGroup",
+                shape: 301,
+            },
+            InputMember {
+                name: "VPCZoneIdentifier",
+                shape: 89,
+            },
+            InputMember {
+                name: "TerminationPolicies",
+                shape: 90,
+            },
+            InputMember {
+                name: "NewInstancesProtectedFromScaleIn",
+                shape: 92,
+            },
+            InputMember {
+                name: "ServiceLinkedRoleARN",
+                shape: 26,
+            },
+            InputMember {
+                name: "MaxInstanceLifetime",
+                shape: 106,
+            },
+            InputMember {
+                name: "CapacityRebalance",
+                shape: 93,
+            },
+            InputMember {
+                name: "Context",
+                shape: 107,
+            },
+            InputMember {
+                name: "DesiredCapacityType",
+                shape: 3,
+            },
+            InputMember {
+                name: "DefaultInstanceWarmup",
+                shape: 108,
+            },
+            InputMember {
+                name: "InstanceMaintenancePolicy",
+                shape: 109,
+            },
+            InputMember {
+                name: "AvailabilityZoneDistribution",
+                shape: 112,
+            },
+            InputMember {
+                name: "AvailabilityZoneImpairmentPolicy",
+                shape: 114,
+            },
+            InputMember {
+                name: "SkipZonalShiftValidation",
+                shape: 12,
+            },
+            InputMember {
+                name: "CapacityReservationSpecification",
+                shape: 117,
+            },
+            InputMember {
+                name: "InstanceLifecyclePolicy",
+                shape: 122,
+            },
+            InputMember {
+                name: "DeletionProtection",
+                shape: 100,
+            },
+        ]),
+    },
+    InputShape {
+        name: "UpdatePlacementGroupParam",
+        kind: InputKind::String(&[]),
+    },
+];
+
 /// Every operation of the model, in the model's order.
 pub static OPERATIONS: &[OperationEntry] = &[
     OperationEntry {
         name: "AttachInstances",
+        cli_name: "attach-instances",
         summary: "Attaches one or more EC2 instances to the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(0),
+        paginator: None,
         form_from_json: registry::form_from_json::<AttachInstancesInput>,
         reply_json: registry::reply_json::<AttachInstancesInput>,
         call_json: registry::call_json::<AttachInstancesInput>,
     },
     OperationEntry {
         name: "AttachLoadBalancerTargetGroups",
+        cli_name: "attach-load-balancer-target-groups",
         summary: "Attaches one or more target groups to the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(4),
+        paginator: None,
         form_from_json: registry::form_from_json::<AttachLoadBalancerTargetGroupsInput>,
         reply_json: registry::reply_json::<AttachLoadBalancerTargetGroupsInput>,
         call_json: registry::call_json::<AttachLoadBalancerTargetGroupsInput>,
     },
     OperationEntry {
         name: "AttachLoadBalancers",
+        cli_name: "attach-load-balancers",
         summary: "Attaches one or more Classic Load Balancers to the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(7),
+        paginator: None,
         form_from_json: registry::form_from_json::<AttachLoadBalancersInput>,
         reply_json: registry::reply_json::<AttachLoadBalancersInput>,
         call_json: registry::call_json::<AttachLoadBalancersInput>,
     },
     OperationEntry {
         name: "AttachTrafficSources",
+        cli_name: "attach-traffic-sources",
         summary: "Attaches one or more traffic sources to the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(9),
+        paginator: None,
         form_from_json: registry::form_from_json::<AttachTrafficSourcesInput>,
         reply_json: registry::reply_json::<AttachTrafficSourcesInput>,
         call_json: registry::call_json::<AttachTrafficSourcesInput>,
     },
     OperationEntry {
         name: "BatchDeleteScheduledAction",
+        cli_name: "batch-delete-scheduled-action",
         summary: "Deletes one or more scheduled actions for the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(13),
+        paginator: None,
         form_from_json: registry::form_from_json::<BatchDeleteScheduledActionInput>,
         reply_json: registry::reply_json::<BatchDeleteScheduledActionInput>,
         call_json: registry::call_json::<BatchDeleteScheduledActionInput>,
     },
     OperationEntry {
         name: "BatchPutScheduledUpdateGroupAction",
+        cli_name: "batch-put-scheduled-update-group-action",
         summary: "Creates or updates one or more scheduled scaling actions for an Auto Scaling group.",
-        paginated: false,
+        input: Some(15),
+        paginator: None,
         form_from_json: registry::form_from_json::<BatchPutScheduledUpdateGroupActionInput>,
         reply_json: registry::reply_json::<BatchPutScheduledUpdateGroupActionInput>,
         call_json: registry::call_json::<BatchPutScheduledUpdateGroupActionInput>,
     },
     OperationEntry {
         name: "CancelInstanceRefresh",
+        cli_name: "cancel-instance-refresh",
         summary: "Cancels an instance refresh or rollback that is in progress.",
-        paginated: false,
+        input: Some(22),
+        paginator: None,
         form_from_json: registry::form_from_json::<CancelInstanceRefreshInput>,
         reply_json: registry::reply_json::<CancelInstanceRefreshInput>,
         call_json: registry::call_json::<CancelInstanceRefreshInput>,
     },
     OperationEntry {
         name: "CompleteLifecycleAction",
+        cli_name: "complete-lifecycle-action",
         summary: "Completes the lifecycle action for the specified token or instance with the specified result.",
-        paginated: false,
+        input: Some(24),
+        paginator: None,
         form_from_json: registry::form_from_json::<CompleteLifecycleActionInput>,
         reply_json: registry::reply_json::<CompleteLifecycleActionInput>,
         call_json: registry::call_json::<CompleteLifecycleActionInput>,
     },
     OperationEntry {
         name: "CreateAutoScalingGroup",
+        cli_name: "create-auto-scaling-group",
         summary: "Creates an Auto Scaling group with the specified name and attributes.",
-        paginated: false,
+        input: Some(29),
+        paginator: None,
         form_from_json: registry::form_from_json::<CreateAutoScalingGroupInput>,
         reply_json: registry::reply_json::<CreateAutoScalingGroupInput>,
         call_json: registry::call_json::<CreateAutoScalingGroupInput>,
     },
     OperationEntry {
         name: "CreateLaunchConfiguration",
+        cli_name: "create-launch-configuration",
         summary: "Creates a launch configuration.",
-        paginated: false,
+        input: Some(127),
+        paginator: None,
         form_from_json: registry::form_from_json::<CreateLaunchConfigurationInput>,
         reply_json: registry::reply_json::<CreateLaunchConfigurationInput>,
         call_json: registry::call_json::<CreateLaunchConfigurationInput>,
     },
     OperationEntry {
         name: "CreateOrUpdateTags",
+        cli_name: "create-or-update-tags",
         summary: "Creates or updates tags for the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(151),
+        paginator: None,
         form_from_json: registry::form_from_json::<CreateOrUpdateTagsInput>,
         reply_json: registry::reply_json::<CreateOrUpdateTagsInput>,
         call_json: registry::call_json::<CreateOrUpdateTagsInput>,
     },
     OperationEntry {
         name: "DeleteAutoScalingGroup",
+        cli_name: "delete-auto-scaling-group",
         summary: "Deletes the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(152),
+        paginator: None,
         form_from_json: registry::form_from_json::<DeleteAutoScalingGroupInput>,
         reply_json: registry::reply_json::<DeleteAutoScalingGroupInput>,
         call_json: registry::call_json::<DeleteAutoScalingGroupInput>,
     },
     OperationEntry {
         name: "DeleteLaunchConfiguration",
+        cli_name: "delete-launch-configuration",
         summary: "Deletes the specified launch configuration.",
-        paginated: false,
+        input: Some(154),
+        paginator: None,
         form_from_json: registry::form_from_json::<DeleteLaunchConfigurationInput>,
         reply_json: registry::reply_json::<DeleteLaunchConfigurationInput>,
         call_json: registry::call_json::<DeleteLaunchConfigurationInput>,
     },
     OperationEntry {
         name: "DeleteLifecycleHook",
+        cli_name: "delete-lifecycle-hook",
         summary: "Deletes the specified lifecycle hook.",
-        paginated: false,
+        input: Some(155),
+        paginator: None,
         form_from_json: registry::form_from_json::<DeleteLifecycleHookInput>,
         reply_json: registry::reply_json::<DeleteLifecycleHookInput>,
         call_json: registry::call_json::<DeleteLifecycleHookInput>,
     },
     OperationEntry {
         name: "DeleteNotificationConfiguration",
+        cli_name: "delete-notification-configuration",
         summary: "Deletes the specified notification.",
-        paginated: false,
+        input: Some(156),
+        paginator: None,
         form_from_json: registry::form_from_json::<DeleteNotificationConfigurationInput>,
         reply_json: registry::reply_json::<DeleteNotificationConfigurationInput>,
         call_json: registry::call_json::<DeleteNotificationConfigurationInput>,
     },
     OperationEntry {
         name: "DeletePolicy",
+        cli_name: "delete-policy",
         summary: "Deletes the specified scaling policy.",
-        paginated: false,
+        input: Some(157),
+        paginator: None,
         form_from_json: registry::form_from_json::<DeletePolicyInput>,
         reply_json: registry::reply_json::<DeletePolicyInput>,
         call_json: registry::call_json::<DeletePolicyInput>,
     },
     OperationEntry {
         name: "DeleteScheduledAction",
+        cli_name: "delete-scheduled-action",
         summary: "Deletes the specified scheduled action.",
-        paginated: false,
+        input: Some(158),
+        paginator: None,
         form_from_json: registry::form_from_json::<DeleteScheduledActionInput>,
         reply_json: registry::reply_json::<DeleteScheduledActionInput>,
         call_json: registry::call_json::<DeleteScheduledActionInput>,
     },
     OperationEntry {
         name: "DeleteTags",
+        cli_name: "delete-tags",
         summary: "Deletes the specified tags.",
-        paginated: false,
+        input: Some(159),
+        paginator: None,
         form_from_json: registry::form_from_json::<DeleteTagsInput>,
         reply_json: registry::reply_json::<DeleteTagsInput>,
         call_json: registry::call_json::<DeleteTagsInput>,
     },
     OperationEntry {
         name: "DeleteWarmPool",
+        cli_name: "delete-warm-pool",
         summary: "Deletes the warm pool for the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(160),
+        paginator: None,
         form_from_json: registry::form_from_json::<DeleteWarmPoolInput>,
         reply_json: registry::reply_json::<DeleteWarmPoolInput>,
         call_json: registry::call_json::<DeleteWarmPoolInput>,
     },
     OperationEntry {
         name: "DescribeAccountLimits",
+        cli_name: "describe-account-limits",
         summary: "Describes the current Amazon EC2 Auto Scaling resource quotas for your account.",
-        paginated: false,
+        input: None,
+        paginator: None,
         form_from_json: registry::form_from_json::<DescribeAccountLimitsInput>,
         reply_json: registry::reply_json::<DescribeAccountLimitsInput>,
         call_json: registry::call_json::<DescribeAccountLimitsInput>,
     },
     OperationEntry {
         name: "DescribeAccountSettings",
+        cli_name: "describe-account-settings",
         summary: "Describes the current Amazon EC2 Auto Scaling account settings for your account.",
-        paginated: false,
+        input: Some(161),
+        paginator: None,
         form_from_json: registry::form_from_json::<DescribeAccountSettingsInput>,
         reply_json: registry::reply_json::<DescribeAccountSettingsInput>,
         call_json: registry::call_json::<DescribeAccountSettingsInput>,
     },
     OperationEntry {
         name: "DescribeAdjustmentTypes",
+        cli_name: "describe-adjustment-types",
         summary: "Describes the available adjustment types for step scaling and simple scaling policies.",
-        paginated: false,
+        input: None,
+        paginator: None,
         form_from_json: registry::form_from_json::<DescribeAdjustmentTypesInput>,
         reply_json: registry::reply_json::<DescribeAdjustmentTypesInput>,
         call_json: registry::call_json::<DescribeAdjustmentTypesInput>,
     },
     OperationEntry {
         name: "DescribeAutoScalingGroups",
+        cli_name: "describe-auto-scaling-groups",
         summary: "Gets information about the Auto Scaling groups in the account and Region.",
-        paginated: true,
+        input: Some(163),
+        paginator: Some(Paginator {
+            input_token: "NextToken",
+            output_token: "NextToken",
+            limit_key: Some("MaxRecords"),
+            result_keys: &["AutoScalingGroups"],
+            non_aggregate_keys: &[],
+        }),
         form_from_json: registry::form_from_json::<DescribeAutoScalingGroupsInput>,
         reply_json: registry::reply_json::<DescribeAutoScalingGroupsInput>,
         call_json: registry::call_json::<DescribeAutoScalingGroupsInput>,
     },
     OperationEntry {
         name: "DescribeAutoScalingInstances",
+        cli_name: "describe-auto-scaling-instances",
         summary: "Gets information about the Auto Scaling instances in the account and Region.",
-        paginated: true,
+        input: Some(170),
+        paginator: Some(Paginator {
+            input_token: "NextToken",
+            output_token: "NextToken",
+            limit_key: Some("MaxRecords"),
+            result_keys: &["AutoScalingInstances"],
+            non_aggregate_keys: &[],
+        }),
         form_from_json: registry::form_from_json::<DescribeAutoScalingInstancesInput>,
         reply_json: registry::reply_json::<DescribeAutoScalingInstancesInput>,
         call_json: registry::call_json::<DescribeAutoScalingInstancesInput>,
     },
     OperationEntry {
         name: "DescribeAutoScalingNotificationTypes",
+        cli_name: "describe-auto-scaling-notification-types",
         summary: "Describes the notification types that are supported by Amazon EC2 Auto Scaling.",
-        paginated: false,
+        input: None,
+        paginator: None,
         form_from_json: registry::form_from_json::<DescribeAutoScalingNotificationTypesInput>,
         reply_json: registry::reply_json::<DescribeAutoScalingNotificationTypesInput>,
         call_json: registry::call_json::<DescribeAutoScalingNotificationTypesInput>,
     },
     OperationEntry {
         name: "DescribeInstanceRefreshes",
+        cli_name: "describe-instance-refreshes",
         summary: "Gets information about the instance refreshes for the specified Auto Scaling group from the previous six weeks.",
-        paginated: false,
+        input: Some(171),
+        paginator: None,
         form_from_json: registry::form_from_json::<DescribeInstanceRefreshesInput>,
         reply_json: registry::reply_json::<DescribeInstanceRefreshesInput>,
         call_json: registry::call_json::<DescribeInstanceRefreshesInput>,
     },
     OperationEntry {
         name: "DescribeLaunchConfigurations",
+        cli_name: "describe-launch-configurations",
         summary: "Gets information about the launch configurations in the account and Region.",
-        paginated: true,
+        input: Some(173),
+        paginator: Some(Paginator {
+            input_token: "NextToken",
+            output_token: "NextToken",
+            limit_key: Some("MaxRecords"),
+            result_keys: &["LaunchConfigurations"],
+            non_aggregate_keys: &[],
+        }),
         form_from_json: registry::form_from_json::<DescribeLaunchConfigurationsInput>,
         reply_json: registry::reply_json::<DescribeLaunchConfigurationsInput>,
         call_json: registry::call_json::<DescribeLaunchConfigurationsInput>,
     },
     OperationEntry {
         name: "DescribeLifecycleHookTypes",
+        cli_name: "describe-lifecycle-hook-types",
         summary: "Describes the available types of lifecycle hooks.",
-        paginated: false,
+        input: None,
+        paginator: None,
         form_from_json: registry::form_from_json::<DescribeLifecycleHookTypesInput>,
         reply_json: registry::reply_json::<DescribeLifecycleHookTypesInput>,
         call_json: registry::call_json::<DescribeLifecycleHookTypesInput>,
     },
     OperationEntry {
         name: "DescribeLifecycleHooks",
+        cli_name: "describe-lifecycle-hooks",
         summary: "Gets information about the lifecycle hooks for the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(175),
+        paginator: None,
         form_from_json: registry::form_from_json::<DescribeLifecycleHooksInput>,
         reply_json: registry::reply_json::<DescribeLifecycleHooksInput>,
         call_json: registry::call_json::<DescribeLifecycleHooksInput>,
     },
     OperationEntry {
         name: "DescribeLoadBalancerTargetGroups",
+        cli_name: "describe-load-balancer-target-groups",
         summary: "Gets information about the Elastic Load Balancing target groups for the specified Auto Scaling group.",
-        paginated: true,
+        input: Some(177),
+        paginator: Some(Paginator {
+            input_token: "NextToken",
+            output_token: "NextToken",
+            limit_key: Some("MaxRecords"),
+            result_keys: &["LoadBalancerTargetGroups"],
+            non_aggregate_keys: &[],
+        }),
         form_from_json: registry::form_from_json::<DescribeLoadBalancerTargetGroupsInput>,
         reply_json: registry::reply_json::<DescribeLoadBalancerTargetGroupsInput>,
         call_json: registry::call_json::<DescribeLoadBalancerTargetGroupsInput>,
     },
     OperationEntry {
         name: "DescribeLoadBalancers",
+        cli_name: "describe-load-balancers",
         summary: "Gets information about the load balancers for the specified Auto Scaling group.",
-        paginated: true,
+        input: Some(178),
+        paginator: Some(Paginator {
+            input_token: "NextToken",
+            output_token: "NextToken",
+            limit_key: Some("MaxRecords"),
+            result_keys: &["LoadBalancers"],
+            non_aggregate_keys: &[],
+        }),
         form_from_json: registry::form_from_json::<DescribeLoadBalancersInput>,
         reply_json: registry::reply_json::<DescribeLoadBalancersInput>,
         call_json: registry::call_json::<DescribeLoadBalancersInput>,
     },
     OperationEntry {
         name: "DescribeMetricCollectionTypes",
+        cli_name: "describe-metric-collection-types",
         summary: "Describes the available CloudWatch metrics for Amazon EC2 Auto Scaling.",
-        paginated: false,
+        input: None,
+        paginator: None,
         form_from_json: registry::form_from_json::<DescribeMetricCollectionTypesInput>,
         reply_json: registry::reply_json::<DescribeMetricCollectionTypesInput>,
         call_json: registry::call_json::<DescribeMetricCollectionTypesInput>,
     },
     OperationEntry {
         name: "DescribeNotificationConfigurations",
+        cli_name: "describe-notification-configurations",
         summary: "Gets information about the Amazon SNS notifications that are configured for one or more Auto Scaling groups.",
-        paginated: true,
+        input: Some(179),
+        paginator: Some(Paginator {
+            input_token: "NextToken",
+            output_token: "NextToken",
+            limit_key: Some("MaxRecords"),
+            result_keys: &["NotificationConfigurations"],
+            non_aggregate_keys: &[],
+        }),
         form_from_json: registry::form_from_json::<DescribeNotificationConfigurationsInput>,
         reply_json: registry::reply_json::<DescribeNotificationConfigurationsInput>,
         call_json: registry::call_json::<DescribeNotificationConfigurationsInput>,
     },
     OperationEntry {
         name: "DescribePolicies",
+        cli_name: "describe-policies",
         summary: "Gets information about the scaling policies in the account and Region.",
-        paginated: true,
+        input: Some(180),
+        paginator: Some(Paginator {
+            input_token: "NextToken",
+            output_token: "NextToken",
+            limit_key: Some("MaxRecords"),
+            result_keys: &["ScalingPolicies"],
+            non_aggregate_keys: &[],
+        }),
         form_from_json: registry::form_from_json::<DescribePoliciesInput>,
         reply_json: registry::reply_json::<DescribePoliciesInput>,
         call_json: registry::call_json::<DescribePoliciesInput>,
     },
     OperationEntry {
         name: "DescribeScalingActivities",
+        cli_name: "describe-scaling-activities",
         summary: "Gets information about the scaling activities in the account and Region.",
-        paginated: true,
+        input: Some(183),
+        paginator: Some(Paginator {
+            input_token: "NextToken",
+            output_token: "NextToken",
+            limit_key: Some("MaxRecords"),
+            result_keys: &["Activities"],
+            non_aggregate_keys: &[],
+        }),
         form_from_json: registry::form_from_json::<DescribeScalingActivitiesInput>,
         reply_json: registry::reply_json::<DescribeScalingActivitiesInput>,
         call_json: registry::call_json::<DescribeScalingActivitiesInput>,
     },
     OperationEntry {
         name: "DescribeScalingProcessTypes",
+        cli_name: "describe-scaling-process-types",
         summary: "Describes the scaling process types for use with the ResumeProcesses and SuspendProcesses APIs.",
-        paginated: false,
+        input: None,
+        paginator: None,
         form_from_json: registry::form_from_json::<DescribeScalingProcessTypesInput>,
         reply_json: registry::reply_json::<DescribeScalingProcessTypesInput>,
         call_json: registry::call_json::<DescribeScalingProcessTypesInput>,
     },
     OperationEntry {
         name: "DescribeScheduledActions",
+        cli_name: "describe-scheduled-actions",
         summary: "Gets information about the scheduled actions that haven't run or that have not reached their end time.",
-        paginated: true,
+        input: Some(186),
+        paginator: Some(Paginator {
+            input_token: "NextToken",
+            output_token: "NextToken",
+            limit_key: Some("MaxRecords"),
+            result_keys: &["ScheduledUpdateGroupActions"],
+            non_aggregate_keys: &[],
+        }),
         form_from_json: registry::form_from_json::<DescribeScheduledActionsInput>,
         reply_json: registry::reply_json::<DescribeScheduledActionsInput>,
         call_json: registry::call_json::<DescribeScheduledActionsInput>,
     },
     OperationEntry {
         name: "DescribeTags",
+        cli_name: "describe-tags",
         summary: "Describes the specified tags.",
-        paginated: true,
+        input: Some(187),
+        paginator: Some(Paginator {
+            input_token: "NextToken",
+            output_token: "NextToken",
+            limit_key: Some("MaxRecords"),
+            result_keys: &["Tags"],
+            non_aggregate_keys: &[],
+        }),
         form_from_json: registry::form_from_json::<DescribeTagsInput>,
         reply_json: registry::reply_json::<DescribeTagsInput>,
         call_json: registry::call_json::<DescribeTagsInput>,
     },
     OperationEntry {
         name: "DescribeTerminationPolicyTypes",
+        cli_name: "describe-termination-policy-types",
         summary: "Describes the termination policies supported by Amazon EC2 Auto Scaling.",
-        paginated: false,
+        input: None,
+        paginator: None,
         form_from_json: registry::form_from_json::<DescribeTerminationPolicyTypesInput>,
         reply_json: registry::reply_json::<DescribeTerminationPolicyTypesInput>,
         call_json: registry::call_json::<DescribeTerminationPolicyTypesInput>,
     },
     OperationEntry {
         name: "DescribeTrafficSources",
+        cli_name: "describe-traffic-sources",
         summary: "Gets information about the traffic sources for the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(188),
+        paginator: None,
         form_from_json: registry::form_from_json::<DescribeTrafficSourcesInput>,
         reply_json: registry::reply_json::<DescribeTrafficSourcesInput>,
         call_json: registry::call_json::<DescribeTrafficSourcesInput>,
     },
     OperationEntry {
         name: "DescribeWarmPool",
+        cli_name: "describe-warm-pool",
         summary: "Gets information about a warm pool and its instances.",
-        paginated: true,
+        input: Some(189),
+        paginator: Some(Paginator {
+            input_token: "NextToken",
+            output_token: "NextToken",
+            limit_key: Some("MaxRecords"),
+            result_keys: &["Instances"],
+            non_aggregate_keys: &["WarmPoolConfiguration"],
+        }),
         form_from_json: registry::form_from_json::<DescribeWarmPoolInput>,
         reply_json: registry::reply_json::<DescribeWarmPoolInput>,
         call_json: registry::call_json::<DescribeWarmPoolInput>,
     },
     OperationEntry {
         name: "DetachInstances",
+        cli_name: "detach-instances",
         summary: "Removes one or more instances from the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(190),
+        paginator: None,
         form_from_json: registry::form_from_json::<DetachInstancesInput>,
         reply_json: registry::reply_json::<DetachInstancesInput>,
         call_json: registry::call_json::<DetachInstancesInput>,
     },
     OperationEntry {
         name: "DetachLoadBalancerTargetGroups",
+        cli_name: "detach-load-balancer-target-groups",
         summary: "Detaches one or more target groups from the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(192),
+        paginator: None,
         form_from_json: registry::form_from_json::<DetachLoadBalancerTargetGroupsInput>,
         reply_json: registry::reply_json::<DetachLoadBalancerTargetGroupsInput>,
         call_json: registry::call_json::<DetachLoadBalancerTargetGroupsInput>,
     },
     OperationEntry {
         name: "DetachLoadBalancers",
+        cli_name: "detach-load-balancers",
         summary: "Detaches one or more Classic Load Balancers from the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(193),
+        paginator: None,
         form_from_json: registry::form_from_json::<DetachLoadBalancersInput>,
         reply_json: registry::reply_json::<DetachLoadBalancersInput>,
         call_json: registry::call_json::<DetachLoadBalancersInput>,
     },
     OperationEntry {
         name: "DetachTrafficSources",
+        cli_name: "detach-traffic-sources",
         summary: "Detaches one or more traffic sources from the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(194),
+        paginator: None,
         form_from_json: registry::form_from_json::<DetachTrafficSourcesInput>,
         reply_json: registry::reply_json::<DetachTrafficSourcesInput>,
         call_json: registry::call_json::<DetachTrafficSourcesInput>,
     },
     OperationEntry {
         name: "DisableMetricsCollection",
+        cli_name: "disable-metrics-collection",
         summary: "Disables group metrics collection for the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(195),
+        paginator: None,
         form_from_json: registry::form_from_json::<DisableMetricsCollectionInput>,
         reply_json: registry::reply_json::<DisableMetricsCollectionInput>,
         call_json: registry::call_json::<DisableMetricsCollectionInput>,
     },
     OperationEntry {
         name: "EnableMetricsCollection",
+        cli_name: "enable-metrics-collection",
         summary: "Enables group metrics collection for the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(197),
+        paginator: None,
         form_from_json: registry::form_from_json::<EnableMetricsCollectionInput>,
         reply_json: registry::reply_json::<EnableMetricsCollectionInput>,
         call_json: registry::call_json::<EnableMetricsCollectionInput>,
     },
     OperationEntry {
         name: "EnterStandby",
+        cli_name: "enter-standby",
         summary: "Moves the specified instances into the standby state.",
-        paginated: false,
+        input: Some(198),
+        paginator: None,
         form_from_json: registry::form_from_json::<EnterStandbyInput>,
         reply_json: registry::reply_json::<EnterStandbyInput>,
         call_json: registry::call_json::<EnterStandbyInput>,
     },
     OperationEntry {
         name: "ExecutePolicy",
+        cli_name: "execute-policy",
         summary: "Executes the specified policy.",
-        paginated: false,
+        input: Some(199),
+        paginator: None,
         form_from_json: registry::form_from_json::<ExecutePolicyInput>,
         reply_json: registry::reply_json::<ExecutePolicyInput>,
         call_json: registry::call_json::<ExecutePolicyInput>,
     },
     OperationEntry {
         name: "ExitStandby",
+        cli_name: "exit-standby",
         summary: "Moves the specified instances out of the standby state.",
-        paginated: false,
+        input: Some(202),
+        paginator: None,
         form_from_json: registry::form_from_json::<ExitStandbyInput>,
         reply_json: registry::reply_json::<ExitStandbyInput>,
         call_json: registry::call_json::<ExitStandbyInput>,
     },
     OperationEntry {
         name: "GetPredictiveScalingForecast",
+        cli_name: "get-predictive-scaling-forecast",
         summary: "Retrieves the forecast data for a predictive scaling policy.",
-        paginated: false,
+        input: Some(203),
+        paginator: None,
         form_from_json: registry::form_from_json::<GetPredictiveScalingForecastInput>,
         reply_json: registry::reply_json::<GetPredictiveScalingForecastInput>,
         call_json: registry::call_json::<GetPredictiveScalingForecastInput>,
     },
     OperationEntry {
         name: "LaunchInstances",
+        cli_name: "launch-instances",
         summary: "Launches a specified number of instances in an Auto Scaling group.",
-        paginated: false,
+        input: Some(204),
+        paginator: None,
         form_from_json: registry::form_from_json::<LaunchInstancesInput>,
         reply_json: registry::reply_json::<LaunchInstancesInput>,
         call_json: registry::call_json::<LaunchInstancesInput>,
     },
     OperationEntry {
         name: "PutAccountSetting",
+        cli_name: "put-account-setting",
         summary: "Modifies an account setting for your account.",
-        paginated: false,
+        input: Some(211),
+        paginator: None,
         form_from_json: registry::form_from_json::<PutAccountSettingInput>,
         reply_json: registry::reply_json::<PutAccountSettingInput>,
         call_json: registry::call_json::<PutAccountSettingInput>,
     },
     OperationEntry {
         name: "PutLifecycleHook",
+        cli_name: "put-lifecycle-hook",
         summary: "Creates or updates a lifecycle hook for the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(212),
+        paginator: None,
         form_from_json: registry::form_from_json::<PutLifecycleHookInput>,
         reply_json: registry::reply_json::<PutLifecycleHookInput>,
         call_json: registry::call_json::<PutLifecycleHookInput>,
     },
     OperationEntry {
         name: "PutNotificationConfiguration",
+        cli_name: "put-notification-configuration",
         summary: "Configures an Auto Scaling group to send notifications when specified events take place.",
-        paginated: false,
+        input: Some(213),
+        paginator: None,
         form_from_json: registry::form_from_json::<PutNotificationConfigurationInput>,
         reply_json: registry::reply_json::<PutNotificationConfigurationInput>,
         call_json: registry::call_json::<PutNotificationConfigurationInput>,
     },
     OperationEntry {
         name: "PutScalingPolicy",
+        cli_name: "put-scaling-policy",
         summary: "Creates or updates a scaling policy for an Auto Scaling group.",
-        paginated: false,
+        input: Some(215),
+        paginator: None,
         form_from_json: registry::form_from_json::<PutScalingPolicyInput>,
         reply_json: registry::reply_json::<PutScalingPolicyInput>,
         call_json: registry::call_json::<PutScalingPolicyInput>,
     },
     OperationEntry {
         name: "PutScheduledUpdateGroupAction",
+        cli_name: "put-scheduled-update-group-action",
         summary: "Creates or updates a scheduled scaling action for an Auto Scaling group.",
-        paginated: false,
+        input: Some(265),
+        paginator: None,
         form_from_json: registry::form_from_json::<PutScheduledUpdateGroupActionInput>,
         reply_json: registry::reply_json::<PutScheduledUpdateGroupActionInput>,
         call_json: registry::call_json::<PutScheduledUpdateGroupActionInput>,
     },
     OperationEntry {
         name: "PutWarmPool",
+        cli_name: "put-warm-pool",
         summary: "Creates or updates a warm pool for the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(266),
+        paginator: None,
         form_from_json: registry::form_from_json::<PutWarmPoolInput>,
         reply_json: registry::reply_json::<PutWarmPoolInput>,
         call_json: registry::call_json::<PutWarmPoolInput>,
     },
     OperationEntry {
         name: "RecordLifecycleActionHeartbeat",
+        cli_name: "record-lifecycle-action-heartbeat",
         summary: "Records a heartbeat for the lifecycle action associated with the specified token or instance.",
-        paginated: false,
+        input: Some(272),
+        paginator: None,
         form_from_json: registry::form_from_json::<RecordLifecycleActionHeartbeatInput>,
         reply_json: registry::reply_json::<RecordLifecycleActionHeartbeatInput>,
         call_json: registry::call_json::<RecordLifecycleActionHeartbeatInput>,
     },
     OperationEntry {
         name: "ResumeProcesses",
+        cli_name: "resume-processes",
         summary: "Resumes the specified suspended auto scaling processes, or all suspended process, for the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(273),
+        paginator: None,
         form_from_json: registry::form_from_json::<ResumeProcessesInput>,
         reply_json: registry::reply_json::<ResumeProcessesInput>,
         call_json: registry::call_json::<ResumeProcessesInput>,
     },
     OperationEntry {
         name: "RollbackInstanceRefresh",
+        cli_name: "rollback-instance-refresh",
         summary: "Cancels an instance refresh that is in progress and rolls back any changes that it made.",
-        paginated: false,
+        input: Some(275),
+        paginator: None,
         form_from_json: registry::form_from_json::<RollbackInstanceRefreshInput>,
         reply_json: registry::reply_json::<RollbackInstanceRefreshInput>,
         call_json: registry::call_json::<RollbackInstanceRefreshInput>,
     },
     OperationEntry {
         name: "SetDesiredCapacity",
+        cli_name: "set-desired-capacity",
         summary: "Sets the size of the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(276),
+        paginator: None,
         form_from_json: registry::form_from_json::<SetDesiredCapacityInput>,
         reply_json: registry::reply_json::<SetDesiredCapacityInput>,
         call_json: registry::call_json::<SetDesiredCapacityInput>,
     },
     OperationEntry {
         name: "SetInstanceHealth",
+        cli_name: "set-instance-health",
         summary: "Sets the health status of the specified instance.",
-        paginated: false,
+        input: Some(277),
+        paginator: None,
         form_from_json: registry::form_from_json::<SetInstanceHealthInput>,
         reply_json: registry::reply_json::<SetInstanceHealthInput>,
         call_json: registry::call_json::<SetInstanceHealthInput>,
     },
     OperationEntry {
         name: "SetInstanceProtection",
+        cli_name: "set-instance-protection",
         summary: "Updates the instance protection settings of the specified instances.",
-        paginated: false,
+        input: Some(279),
+        paginator: None,
         form_from_json: registry::form_from_json::<SetInstanceProtectionInput>,
         reply_json: registry::reply_json::<SetInstanceProtectionInput>,
         call_json: registry::call_json::<SetInstanceProtectionInput>,
     },
     OperationEntry {
         name: "StartInstanceRefresh",
+        cli_name: "start-instance-refresh",
         summary: "Starts an instance refresh.",
-        paginated: false,
+        input: Some(281),
+        paginator: None,
         form_from_json: registry::form_from_json::<StartInstanceRefreshInput>,
         reply_json: registry::reply_json::<StartInstanceRefreshInput>,
         call_json: registry::call_json::<StartInstanceRefreshInput>,
     },
     OperationEntry {
         name: "SuspendProcesses",
+        cli_name: "suspend-processes",
         summary: "Suspends the specified auto scaling processes, or all processes, for the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(273),
+        paginator: None,
         form_from_json: registry::form_from_json::<SuspendProcessesInput>,
         reply_json: registry::reply_json::<SuspendProcessesInput>,
         call_json: registry::call_json::<SuspendProcessesInput>,
     },
     OperationEntry {
         name: "TerminateInstanceInAutoScalingGroup",
+        cli_name: "terminate-instance-in-auto-scaling-group",
         summary: "Terminates the specified instance and optionally adjusts the desired group size.",
-        paginated: false,
+        input: Some(298),
+        paginator: None,
         form_from_json: registry::form_from_json::<TerminateInstanceInAutoScalingGroupInput>,
         reply_json: registry::reply_json::<TerminateInstanceInAutoScalingGroupInput>,
         call_json: registry::call_json::<TerminateInstanceInAutoScalingGroupInput>,
     },
     OperationEntry {
         name: "UpdateAutoScalingGroup",
+        cli_name: "update-auto-scaling-group",
         summary: "Updates the configuration for the specified Auto Scaling group.",
-        paginated: false,
+        input: Some(300),
+        paginator: None,
         form_from_json: registry::form_from_json::<UpdateAutoScalingGroupInput>,
         reply_json: registry::reply_json::<UpdateAutoScalingGroupInput>,
         call_json: registry::call_json::<UpdateAutoScalingGroupInput>,

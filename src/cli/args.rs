@@ -217,6 +217,9 @@ pub enum Command {
     /// Show the account's limits on domains and launch configurations, and how many are used.
     #[command(after_help = "Example:\n  phantom limits")]
     Limits(super::limits::LimitsArgs),
+    /// Call any operation of the API by name, with its input and reply as JSON (Query API).
+    #[command(after_help = super::api::EXAMPLES)]
+    Api(super::api::ApiArgs),
     /// Run the built-in Auto Scaling endpoint on this machine.
     #[command(
         after_help = "Example:\n  phantom serve --listen 127.0.0.1:8445 --state ./phantom.db --credentials ~/.aws/credentials --users ./users"

@@ -5,6 +5,7 @@
 //! error to one line on stderr and an exit code. `main` only calls it. The demo calls it too, with
 //! its own environment, so that what it shows is exactly what a user would get.
 
+mod api;
 mod args;
 mod duration;
 mod limits;
@@ -131,6 +132,7 @@ async fn dispatch(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
 async fn dispatch_unbounded(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
     let forced = match cli.command {
         Command::Serve(opts) => return local::serve(opts, cli.global.region.clone()).await,
+        Command::Api(ref a) if a.runs_locally() => return api::local(a),
         Command::Demo(opts) => return local::demo(opts, cli.global.api).await,
         Command::Login(_) | Command::Sites(_) | Command::Credentials(_) => Some(ApiChoice::Rest),
         _ => None,

@@ -105,6 +105,7 @@ async fn run_command(ctx: &Context, command: Command) -> Result<(), Error> {
         Command::WarmPool(c) => super::warm_pool::run(ctx, c).await,
         Command::Processes(c) => super::processes::run(ctx, c).await,
         Command::Limits(a) => super::limits::run(ctx, a).await,
+        Command::Api(a) => super::api::run(ctx, a).await,
         Command::Serve(_)
         | Command::Demo(_)
         | Command::Login(_)

@@ -131,6 +131,9 @@ pub async fn execute(
         eprintln!("[debug] REST API at {}", config.base_url);
     }
     let format = global.output;
+    if let Command::Api(_) = command {
+        return Err(super::api::refused_under_rest());
+    }
     if let Command::Login(a) = command {
         return login(Client::new(config)?, env, a, format).await;
     }
@@ -199,6 +202,7 @@ async fn run_command(ctx: &Context, env: &dyn Environment, command: Command) -> 
              call (use --api query)"
                 .into(),
         )),
+        Command::Api(_) => Err(super::api::refused_under_rest()),
         Command::Login(_) | Command::Serve(_) | Command::Demo(_) | Command::Lt(_) => {
             Err(Error::Config("not a REST API command".into()))
         }

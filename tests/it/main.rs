@@ -7,6 +7,7 @@
 #[macro_use]
 mod util;
 
+mod api_cmd;
 mod cli_help;
 mod cli_local;
 mod client_defects;
