@@ -630,10 +630,13 @@ def main_constraints():
     w("    Boolean,")
     w("    /// A timestamp (read by the shape's own parser).")
     w("    Timestamp,")
-    w("    /// A list: its member shape and size limits.")
+    w("    /// A list: its member shape, the name of its items on the wire and size limits.")
     w("    List {")
     w("        /// The member shape: an index into [`SHAPES`].")
     w("        member: usize,")
+    w("        /// What each item is called in a form (`Name.ITEM.N`): `member`, or the model's")
+    w("        /// `locationName` for the list's member.")
+    w("        item: &'static str,")
     w("        /// Fewest members.")
     w("        min: Option<u64>,")
     w("        /// Most members.")
@@ -661,7 +664,7 @@ def main_constraints():
         w("    },")
     w("];")
     w("")
-    w("/// Every shape reachable from the inputs of the operations the endpoint serves.")
+    w("/// Every shape reachable from the inputs of the model's operations.")
     w("pub static SHAPES: &[Shape] = &[")
     for name in order:
         shape = shapes[name]
@@ -693,6 +696,7 @@ def main_constraints():
         elif kind == "list":
             w("        kind: Kind::List {")
             w("            member: %d," % index[shape["member"]["shape"]])
+            w("            item: %s," % rust_str(shape["member"].get("locationName", "member")))
             w("            min: %s," % opt(shape.get("min")))
             w("            max: %s," % opt(shape.get("max")))
             w("        },")

@@ -68,10 +68,13 @@ pub enum Kind {
     Boolean,
     /// A timestamp (read by the shape's own parser).
     Timestamp,
-    /// A list: its member shape and size limits.
+    /// A list: its member shape, the name of its items on the wire and size limits.
     List {
         /// The member shape: an index into [`SHAPES`].
         member: usize,
+        /// What each item is called in a form (`Name.ITEM.N`): `member`, or the model's
+        /// `locationName` for the list's member.
+        item: &'static str,
         /// Fewest members.
         min: Option<u64>,
         /// Most members.
@@ -118,7 +121,7 @@ pub static PATTERNS: &[Pattern] = &[
     },
 ];
 
-/// Every shape reachable from the inputs of the operations the endpoint serves.
+/// Every shape reachable from the inputs of the model's operations.
 pub static SHAPES: &[Shape] = &[
     Shape {
         name: "AttachInstancesQuery",
@@ -141,6 +144,7 @@ pub static SHAPES: &[Shape] = &[
         name: "InstanceIds",
         kind: Kind::List {
             member: 2,
+            item: "member",
             min: None,
             max: None,
         },
@@ -184,6 +188,7 @@ pub static SHAPES: &[Shape] = &[
         name: "TargetGroupARNs",
         kind: Kind::List {
             member: 6,
+            item: "member",
             min: None,
             max: None,
         },
@@ -218,6 +223,7 @@ pub static SHAPES: &[Shape] = &[
         name: "LoadBalancerNames",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: None,
         },
@@ -249,6 +255,7 @@ pub static SHAPES: &[Shape] = &[
         name: "TrafficSources",
         kind: Kind::List {
             member: 11,
+            item: "member",
             min: None,
             max: None,
         },
@@ -295,6 +302,7 @@ pub static SHAPES: &[Shape] = &[
         name: "ScheduledActionNames",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: None,
         },
@@ -320,6 +328,7 @@ pub static SHAPES: &[Shape] = &[
         name: "ScheduledUpdateGroupActionRequests",
         kind: Kind::List {
             member: 17,
+            item: "member",
             min: None,
             max: None,
         },
@@ -785,6 +794,7 @@ pub static SHAPES: &[Shape] = &[
         name: "Overrides",
         kind: Kind::List {
             member: 35,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1033,6 +1043,7 @@ pub static SHAPES: &[Shape] = &[
         name: "CpuManufacturers",
         kind: Kind::List {
             member: 42,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1074,6 +1085,7 @@ pub static SHAPES: &[Shape] = &[
         name: "ExcludedInstanceTypes",
         kind: Kind::List {
             member: 46,
+            item: "member",
             min: None,
             max: Some(400),
         },
@@ -1091,6 +1103,7 @@ pub static SHAPES: &[Shape] = &[
         name: "InstanceGenerations",
         kind: Kind::List {
             member: 48,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1156,6 +1169,7 @@ pub static SHAPES: &[Shape] = &[
         name: "LocalStorageTypes",
         kind: Kind::List {
             member: 55,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1207,6 +1221,7 @@ pub static SHAPES: &[Shape] = &[
         name: "AcceleratorTypes",
         kind: Kind::List {
             member: 59,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1241,6 +1256,7 @@ pub static SHAPES: &[Shape] = &[
         name: "AcceleratorManufacturers",
         kind: Kind::List {
             member: 62,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1258,6 +1274,7 @@ pub static SHAPES: &[Shape] = &[
         name: "AcceleratorNames",
         kind: Kind::List {
             member: 64,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1317,6 +1334,7 @@ pub static SHAPES: &[Shape] = &[
         name: "AllowedInstanceTypes",
         kind: Kind::List {
             member: 68,
+            item: "member",
             min: None,
             max: Some(400),
         },
@@ -1352,6 +1370,7 @@ pub static SHAPES: &[Shape] = &[
         name: "PerformanceFactorReferenceSetRequest",
         kind: Kind::List {
             member: 72,
+            item: "item",
             min: None,
             max: None,
         },
@@ -1473,6 +1492,7 @@ pub static SHAPES: &[Shape] = &[
         name: "DistributionSegments",
         kind: Kind::List {
             member: 82,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1490,6 +1510,7 @@ pub static SHAPES: &[Shape] = &[
         name: "TargetCapacityTypes",
         kind: Kind::List {
             member: 84,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1519,6 +1540,7 @@ pub static SHAPES: &[Shape] = &[
         name: "AvailabilityZones",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1527,6 +1549,7 @@ pub static SHAPES: &[Shape] = &[
         name: "AvailabilityZoneIds",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1551,6 +1574,7 @@ pub static SHAPES: &[Shape] = &[
         name: "TerminationPolicies",
         kind: Kind::List {
             member: 91,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1576,6 +1600,7 @@ pub static SHAPES: &[Shape] = &[
         name: "LifecycleHookSpecifications",
         kind: Kind::List {
             member: 95,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1674,6 +1699,7 @@ pub static SHAPES: &[Shape] = &[
         name: "Tags",
         kind: Kind::List {
             member: 102,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1893,6 +1919,7 @@ pub static SHAPES: &[Shape] = &[
         name: "CapacityReservationIds",
         kind: Kind::List {
             member: 25,
+            item: "member",
             min: None,
             max: None,
         },
@@ -1901,6 +1928,7 @@ pub static SHAPES: &[Shape] = &[
         name: "CapacityReservationResourceGroupArns",
         kind: Kind::List {
             member: 26,
+            item: "member",
             min: None,
             max: None,
         },
@@ -2073,6 +2101,7 @@ pub static SHAPES: &[Shape] = &[
         name: "SecurityGroups",
         kind: Kind::List {
             member: 76,
+            item: "member",
             min: None,
             max: None,
         },
@@ -2081,6 +2110,7 @@ pub static SHAPES: &[Shape] = &[
         name: "ClassicLinkVPCSecurityGroups",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: None,
         },
@@ -2098,6 +2128,7 @@ pub static SHAPES: &[Shape] = &[
         name: "BlockDeviceMappings",
         kind: Kind::List {
             member: 132,
+            item: "member",
             min: None,
             max: None,
         },
@@ -2515,6 +2546,7 @@ pub static SHAPES: &[Shape] = &[
         name: "AutoScalingGroupNames",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: None,
         },
@@ -2531,6 +2563,7 @@ pub static SHAPES: &[Shape] = &[
         name: "Filters",
         kind: Kind::List {
             member: 168,
+            item: "member",
             min: None,
             max: None,
         },
@@ -2556,6 +2589,7 @@ pub static SHAPES: &[Shape] = &[
         name: "Values",
         kind: Kind::List {
             member: 76,
+            item: "member",
             min: None,
             max: None,
         },
@@ -2622,6 +2656,7 @@ pub static SHAPES: &[Shape] = &[
         name: "InstanceRefreshIds",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: None,
         },
@@ -2653,6 +2688,7 @@ pub static SHAPES: &[Shape] = &[
         name: "LaunchConfigurationNames",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: None,
         },
@@ -2678,6 +2714,7 @@ pub static SHAPES: &[Shape] = &[
         name: "LifecycleHookNames",
         kind: Kind::List {
             member: 25,
+            item: "member",
             min: None,
             max: Some(50),
         },
@@ -2802,6 +2839,7 @@ pub static SHAPES: &[Shape] = &[
         name: "PolicyNames",
         kind: Kind::List {
             member: 26,
+            item: "member",
             min: None,
             max: None,
         },
@@ -2810,6 +2848,7 @@ pub static SHAPES: &[Shape] = &[
         name: "PolicyTypes",
         kind: Kind::List {
             member: 146,
+            item: "member",
             min: None,
             max: None,
         },
@@ -2865,6 +2904,7 @@ pub static SHAPES: &[Shape] = &[
         name: "ActivityIds",
         kind: Kind::List {
             member: 76,
+            item: "member",
             min: None,
             max: None,
         },
@@ -3100,6 +3140,7 @@ pub static SHAPES: &[Shape] = &[
         name: "Metrics",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: None,
         },
@@ -3309,6 +3350,7 @@ pub static SHAPES: &[Shape] = &[
         name: "AvailabilityZonesLimit1",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: Some(1),
         },
@@ -3317,6 +3359,7 @@ pub static SHAPES: &[Shape] = &[
         name: "AvailabilityZoneIdsLimit1",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: Some(1),
         },
@@ -3325,6 +3368,7 @@ pub static SHAPES: &[Shape] = &[
         name: "SubnetIdsLimit1",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: Some(1),
         },
@@ -3435,6 +3479,7 @@ pub static SHAPES: &[Shape] = &[
         name: "AutoScalingNotificationTypes",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: None,
         },
@@ -3553,6 +3598,7 @@ pub static SHAPES: &[Shape] = &[
         name: "StepAdjustments",
         kind: Kind::List {
             member: 220,
+            item: "member",
             min: None,
             max: None,
         },
@@ -3726,6 +3772,7 @@ pub static SHAPES: &[Shape] = &[
         name: "MetricDimensions",
         kind: Kind::List {
             member: 230,
+            item: "member",
             min: None,
             max: None,
         },
@@ -3794,6 +3841,7 @@ pub static SHAPES: &[Shape] = &[
         name: "TargetTrackingMetricDataQueries",
         kind: Kind::List {
             member: 237,
+            item: "member",
             min: None,
             max: None,
         },
@@ -3969,6 +4017,7 @@ pub static SHAPES: &[Shape] = &[
         name: "PredictiveScalingMetricSpecifications",
         kind: Kind::List {
             member: 248,
+            item: "member",
             min: None,
             max: None,
         },
@@ -4126,6 +4175,7 @@ pub static SHAPES: &[Shape] = &[
         name: "MetricDataQueries",
         kind: Kind::List {
             member: 257,
+            item: "member",
             min: None,
             max: None,
         },
@@ -4424,6 +4474,7 @@ pub static SHAPES: &[Shape] = &[
         name: "ProcessNames",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: None,
         },
@@ -4658,6 +4709,7 @@ pub static SHAPES: &[Shape] = &[
         name: "CheckpointPercentages",
         kind: Kind::List {
             member: 288,
+            item: "member",
             min: None,
             max: None,
         },
@@ -4715,6 +4767,7 @@ pub static SHAPES: &[Shape] = &[
         name: "AlarmList",
         kind: Kind::List {
             member: 3,
+            item: "member",
             min: None,
             max: None,
         },
@@ -4766,6 +4819,7 @@ pub static SHAPES: &[Shape] = &[
         name: "TerminationInstanceIds",
         kind: Kind::List {
             member: 2,
+            item: "member",
             min: Some(1),
             max: Some(100),
         },

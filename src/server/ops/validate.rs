@@ -294,21 +294,27 @@ fn range_violations<T: PartialOrd + std::fmt::Display>(
 }
 
 /// The items of a list as the request tree holds them (the same readings as the shapes'
-/// deserializer: `Name=` is empty, a lone `Name.member=x` is one item).
-fn items<'x, 'a>(value: &'x Node<'a>, path: &str) -> Result<Vec<&'x Node<'a>>, ApiError> {
+/// deserializer: `Name=` is empty, a lone `Name.ITEM=x` is one item), where ITEM is what the
+/// model calls the list's items on the wire (`member`, or its `locationName` such as `item`).
+fn items<'x, 'a>(
+    value: &'x Node<'a>,
+    item: &str,
+    path: &str,
+) -> Result<Vec<&'x Node<'a>>, ApiError> {
+    let refuse = || {
+        malformed(format!(
+            "'{path}' is a list: give its members as {path}.{item}.N"
+        ))
+    };
     match value {
         Node::List(items) => Ok(items.iter().collect()),
         Node::Text(s) if s.trim().is_empty() => Ok(Vec::new()),
-        Node::Map(_) => match value.get("member") {
+        Node::Map(_) => match value.get(item) {
             Some(Node::List(items)) => Ok(items.iter().collect()),
             Some(one) => Ok(vec![one]),
-            None => Err(malformed(format!(
-                "'{path}' is a list: give its members as {path}.member.N"
-            ))),
+            None => Err(refuse()),
         },
-        Node::Text(_) => Err(malformed(format!(
-            "'{path}' is a list: give its members as {path}.member.N"
-        ))),
+        Node::Text(_) => Err(refuse()),
     }
 }
 
@@ -376,8 +382,13 @@ fn value_of(
         Kind::Timestamp => {
             text(value, path)?;
         }
-        Kind::List { member, min, max } => {
-            let items = items(value, path)?;
+        Kind::List {
+            member,
+            item,
+            min,
+            max,
+        } => {
+            let items = items(value, item, path)?;
             let shown = || {
                 let texts: Vec<&str> = items
                     .iter()
@@ -564,5 +575,52 @@ mod tests {
             "{}",
             e.message
         );
+    }
+}
+
+#[cfg(test)]
+mod item_lists {
+    use super::*;
+    use crate::autoscaling::registry;
+    use serde_json::json;
+
+    /// The form our client (and botocore) sends for a group whose instance requirements name
+    /// CPU references: the model calls those list items `item` (`...Reference.item.1...`).
+    fn pairs() -> Vec<(String, String)> {
+        let input = json!({
+            "AutoScalingGroupName": "g",
+            "MinSize": 0,
+            "MaxSize": 1,
+            "MixedInstancesPolicy": {"LaunchTemplate": {
+                "LaunchTemplateSpecification": {"LaunchTemplateName": "web-lt"},
+                "Overrides": [{"InstanceRequirements": {
+                    "VCpuCount": {"Min": 1},
+                    "MemoryMiB": {"Min": 512},
+                    "BaselinePerformanceFactors": {"Cpu": {"References": [
+                        {"InstanceFamily": "c5"}
+                    ]}}
+                }}]
+            }}
+        });
+        let entry = registry::find("CreateAutoScalingGroup").unwrap();
+        (entry.form_from_json)(input).unwrap()
+    }
+
+    #[test]
+    fn lists_the_model_names_item_by_item_are_read_by_that_name() {
+        let pairs = pairs();
+        assert!(
+            pairs
+                .iter()
+                .any(|(k, _)| k.ends_with(".Cpu.Reference.item.1.InstanceFamily")),
+            "{pairs:?}"
+        );
+        let tree = crate::query::form::pairs_to_node(&pairs).unwrap();
+        request("CreateAutoScalingGroup", &tree).unwrap();
+        // The handler reads the same tree into the typed input, references included.
+        let input: crate::autoscaling::types::CreateAutoScalingGroupInput =
+            crate::query::tree::from_node(&tree).unwrap();
+        let json = serde_json::to_value(&input).unwrap();
+        assert!(json.to_string().contains("\"c5\""), "{json}");
     }
 }
