@@ -12,15 +12,13 @@
 //! instance type; a group's launch configuration and sizes): if so the Create succeeded (noted
 //! under `--debug`), if not the `AlreadyExists` error says what differs.
 
-use std::collections::{HashSet, VecDeque};
-
 use futures_util::Stream;
-use futures_util::stream;
 
 use super::operations::{Creates, Operation, Paginated};
 use super::types::*;
 use crate::error::{Error, Result};
 use crate::query::form;
+use crate::query::paging::{self, Paging};
 use crate::query::transport::{Transport, TransportConfig};
 
 /// The most pages one listing reads unless [`Client::with_max_pages`] says otherwise: 1000 pages
@@ -209,64 +207,20 @@ impl Client {
         &self,
         input: O,
     ) -> impl Stream<Item = Result<O::Output>> + '_ {
-        struct State<O> {
-            input: O,
-            seen: HashSet<String>,
-            pages: usize,
-            done: bool,
-        }
-        let start = State {
-            input,
-            seen: HashSet::new(),
-            pages: 0,
-            done: false,
+        let paging = Paging {
+            operation: O::NAME,
+            max_pages: self.max_pages,
+            set_next_token: O::set_next_token,
+            next_token: O::next_token,
         };
-        let max_pages = self.max_pages;
-        stream::unfold(start, move |mut state| async move {
-            if state.done {
-                return None;
+        // Each page's call owns a copy of the request (the loop then sets the next token in
+        // its own): one clone of a small request per page.
+        paging::pages(paging, input, move |input: &O| {
+            let input = input.clone();
+            async move {
+                let reply = self.send(&input).await?;
+                Ok((reply.output, reply.request_id))
             }
-            let page = match self.send(&state.input).await {
-                Ok(r) => r,
-                Err(e) => {
-                    state.done = true;
-                    return Some((Err(e), state));
-                }
-            };
-            state.pages += 1;
-            let endless = |message: String| Error::Parse {
-                operation: O::NAME.to_string(),
-                status: 200,
-                request_id: page.request_id.clone(),
-                message,
-            };
-            match O::next_token(&page.output).map(str::to_string) {
-                Some(token) if state.seen.contains(&token) => {
-                    state.done = true;
-                    let shown: String = token.chars().take(80).collect();
-                    let err = endless(format!(
-                        "after {} pages the server gave a NextToken it had given before \
-                         ({shown:?}): the listing would never end; stopping",
-                        state.pages
-                    ));
-                    return Some((Err(err), state));
-                }
-                Some(_) if state.pages >= max_pages => {
-                    state.done = true;
-                    let err = endless(format!(
-                        "stopped after {} pages: the server still gives a NextToken (raise the \
-                         limit with --max-pages)",
-                        state.pages
-                    ));
-                    return Some((Err(err), state));
-                }
-                Some(token) => {
-                    state.seen.insert(token.clone());
-                    state.input.set_next_token(Some(token));
-                }
-                None => state.done = true,
-            }
-            Some((Ok(page.output), state))
         })
     }
 
@@ -275,22 +229,7 @@ impl Client {
         &self,
         input: O,
     ) -> impl Stream<Item = Result<O::Item>> + '_ {
-        let pages = Box::pin(self.pages(input));
-        stream::unfold(
-            (pages, VecDeque::new()),
-            |(mut pages, mut buffer)| async move {
-                use futures_util::StreamExt;
-                loop {
-                    if let Some(item) = buffer.pop_front() {
-                        return Some((Ok(item), (pages, buffer)));
-                    }
-                    match pages.next().await? {
-                        Ok(page) => buffer.extend(O::into_items(page)),
-                        Err(e) => return Some((Err(e), (pages, buffer))),
-                    }
-                }
-            },
-        )
+        paging::items(self.pages(input), O::into_items)
     }
 }
 

@@ -7,15 +7,13 @@
 //! reads the reply (`<OpResponse><requestId>` and the members) or the error
 //! (`<Response><Errors><Error>..</Errors><RequestID>`) into the same [`crate::ServiceError`].
 
-use std::collections::{HashSet, VecDeque};
-
 use futures_util::Stream;
-use futures_util::stream;
 
 use super::operations::{Operation, Paginated};
 use crate::error::{Error, Result};
 use crate::query::endpoint::Endpoint;
 use crate::query::form::{self, ListStyle};
+use crate::query::paging::{self, Paging};
 use crate::query::transport::{Transport, TransportConfig};
 
 /// The API version every request names.
@@ -105,49 +103,21 @@ impl Client {
         &self,
         input: O,
     ) -> impl Stream<Item = Result<O::Output>> + '_ {
-        let start = (input, HashSet::<String>::new(), 0usize, false);
-        let max_pages = self.max_pages;
-        stream::unfold(
-            start,
-            move |(mut input, mut seen, mut pages, done)| async move {
-                if done {
-                    return None;
-                }
-                let page = match self.send(&input).await {
-                    Ok(r) => r,
-                    Err(e) => return Some((Err(e), (input, seen, pages, true))),
-                };
-                pages += 1;
-                let endless = |message: String| Error::Parse {
-                    operation: O::NAME.to_string(),
-                    status: 200,
-                    request_id: page.request_id.clone(),
-                    message,
-                };
-                match O::next_token(&page.output).map(str::to_string) {
-                    Some(token) if seen.contains(&token) => {
-                        let shown: String = token.chars().take(80).collect();
-                        let err = endless(format!(
-                            "after {pages} pages the server gave a NextToken it had given \
-                             before ({shown:?}): the listing would never end; stopping"
-                        ));
-                        Some((Err(err), (input, seen, pages, true)))
-                    }
-                    Some(_) if pages >= max_pages => {
-                        let err = endless(format!(
-                            "stopped after {pages} pages: the server still gives a NextToken"
-                        ));
-                        Some((Err(err), (input, seen, pages, true)))
-                    }
-                    Some(token) => {
-                        seen.insert(token.clone());
-                        input.set_next_token(Some(token));
-                        Some((Ok(page.output), (input, seen, pages, false)))
-                    }
-                    None => Some((Ok(page.output), (input, seen, pages, true))),
-                }
-            },
-        )
+        let paging = Paging {
+            operation: O::NAME,
+            max_pages: self.max_pages,
+            set_next_token: O::set_next_token,
+            next_token: O::next_token,
+        };
+        // Each page's call owns a copy of the request (the loop then sets the next token in
+        // its own): one clone of a small request per page.
+        paging::pages(paging, input, move |input: &O| {
+            let input = input.clone();
+            async move {
+                let reply = self.send(&input).await?;
+                Ok((reply.output, reply.request_id))
+            }
+        })
     }
 
     /// Every item of a Describe call across pages, fetched a page at a time.
@@ -155,21 +125,6 @@ impl Client {
         &self,
         input: O,
     ) -> impl Stream<Item = Result<O::Item>> + '_ {
-        let pages = Box::pin(self.pages(input));
-        stream::unfold(
-            (pages, VecDeque::new()),
-            |(mut pages, mut buffer)| async move {
-                use futures_util::StreamExt;
-                loop {
-                    if let Some(item) = buffer.pop_front() {
-                        return Some((Ok(item), (pages, buffer)));
-                    }
-                    match pages.next().await? {
-                        Ok(page) => buffer.extend(O::into_items(page)),
-                        Err(e) => return Some((Err(e), (pages, buffer))),
-                    }
-                }
-            },
-        )
+        paging::items(self.pages(input), O::into_items)
     }
 }

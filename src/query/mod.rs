@@ -7,6 +7,7 @@
 pub mod encoding;
 pub mod endpoint;
 pub mod form;
+pub(crate) mod paging;
 pub mod sign;
 pub mod timestamp;
 pub mod transport;
