@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::client::Client;
 use super::operations::Operation;
 use crate::error::{Error, Result};
-use crate::query::form;
+use crate::query::{form, tree};
 
 pub use super::generated_ops::{INPUT_SHAPES, OPERATIONS};
 
@@ -283,7 +283,7 @@ fn input_from_json<O: Operation + DeserializeOwned>(json: Value) -> Result<O> {
     if let Some(entry) = find(O::NAME) {
         entry.check_input(&json)?;
     }
-    serde_json::from_value(json).map_err(|e| {
+    tree::from_node(&tree::node_from_json(json)).map_err(|e| {
         Error::Encoding(format!(
             "{}: the input does not fit the request: {e}",
             O::NAME
@@ -301,7 +301,7 @@ pub(super) fn reply_json<O: Operation>(json: Value) -> Result<Value>
 where
     O::Output: Serialize,
 {
-    let output: O::Output = serde_json::from_value(json).map_err(|e| {
+    let output: O::Output = tree::from_node(&tree::node_from_json(json)).map_err(|e| {
         Error::Encoding(format!(
             "{}: the reply does not fit the reply shape: {e}",
             O::NAME

@@ -149,6 +149,27 @@ where
     deserializer.deserialize_any(OptScalar(std::marker::PhantomData))
 }
 
+/// A JSON value as the node tree a Query form of it becomes: objects are structures (null
+/// members absent), arrays lists, numbers and booleans their text. JSON input (the generic
+/// command's, a REST call's typed input) is read by the same lenient reader as forms and
+/// replies ([`from_node`]), so there is one reading of every shape, not one per format.
+pub fn node_from_json(value: serde_json::Value) -> Node<'static> {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Node::Map(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (Cow::Owned(k), node_from_json(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Node::List(items.into_iter().map(node_from_json).collect()),
+        Value::String(s) => Node::Text(Cow::Owned(s)),
+        Value::Number(n) => Node::Text(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Node::Text(Cow::Borrowed(if b { "true" } else { "false" })),
+        Value::Null => Node::Text(Cow::Borrowed("")),
+    }
+}
+
 /// Fills a shape of type `T` from a node tree (an XML reply by [`crate::query::xml::parse_nodes`],
 /// a form by [`crate::query::form::pairs_to_node`]).
 pub fn from_node<T: DeserializeOwned>(node: &Node<'_>) -> Result<T, TreeError> {

@@ -12,11 +12,9 @@
 //! lowered; a structure in a list is `list.N.member.x`; a text in a list is reported once at the
 //! list, with the constraints its members must satisfy.
 
-use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use regex_lite::Regex;
-use serde_json::Value;
 
 use crate::query::xml::Node;
 
@@ -58,25 +56,7 @@ pub fn request(operation: &str, tree: &Node<'_>) -> Result<(), ApiError> {
 pub fn typed<O: Operation>(input: &O) -> Result<(), ApiError> {
     let value = serde_json::to_value(input)
         .map_err(|e| ApiError::internal(format!("reading {}: {e}", O::NAME)))?;
-    request(O::NAME, &node_of(value))
-}
-
-/// A serde value as a request tree: objects are structures (null members absent), arrays lists,
-/// numbers and booleans their text.
-fn node_of(value: Value) -> Node<'static> {
-    match value {
-        Value::Object(map) => Node::Map(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (Cow::Owned(k), node_of(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Node::List(items.into_iter().map(node_of).collect()),
-        Value::String(s) => Node::Text(Cow::Owned(s)),
-        Value::Number(n) => Node::Text(Cow::Owned(n.to_string())),
-        Value::Bool(b) => Node::Text(Cow::Borrowed(if b { "true" } else { "false" })),
-        Value::Null => Node::Text(Cow::Borrowed("")),
-    }
+    request(O::NAME, &crate::query::tree::node_from_json(value))
 }
 
 /// The compiled patterns, in [`PATTERNS`] order (compiled once, on first use).
