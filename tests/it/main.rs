@@ -33,6 +33,7 @@ mod server_interop;
 mod server_limits;
 mod server_pages;
 mod server_policies;
+mod server_processes;
 mod server_rules;
 mod server_state;
 mod server_stats;
