@@ -110,10 +110,117 @@ pub struct GroupFacts<'a> {
     /// Whether instances launched now are protected from scale-in
     /// (`NewInstancesProtectedFromScaleIn`).
     pub protect: bool,
+    /// The group's suspended processes (SuspendProcesses): `Launch`, `Terminate` and
+    /// `ReplaceUnhealthy` stop what [`reconcile`] would do.
+    pub suspended: &'a [String],
+    /// The group's termination policies, in order (scale-in picks by them).
+    pub termination_policies: &'a [String],
 }
 
-/// Launches or terminates instances so that the group has exactly `desired` instances that are
-/// not terminating, recording one activity per change. `reason` opens each activity's cause.
+impl GroupFacts<'_> {
+    /// Whether `process` is suspended on the group.
+    pub fn suspended(&self, process: &str) -> bool {
+        self.suspended.iter().any(|p| p == process)
+    }
+}
+
+/// An instance that counts toward a group's capacity, as scale-in weighs it.
+struct Counted {
+    id: String,
+    protected: bool,
+    launched_ms: i64,
+    /// When its launch configuration was created (epoch ms; `i64::MIN` if it is gone).
+    lc_created_ms: i64,
+    zone: String,
+    unhealthy: bool,
+}
+
+/// The termination policies AWS defines, as DescribeTerminationPolicyTypes lists them.
+pub const TERMINATION_POLICIES: &[&str] = &[
+    "AllocationStrategy",
+    "ClosestToNextInstanceHour",
+    "Default",
+    "NewestInstance",
+    "OldestInstance",
+    "OldestLaunchConfiguration",
+    "OldestLaunchTemplate",
+];
+
+/// One hour, the billing unit `ClosestToNextInstanceHour` counts in.
+const HOUR_MS: i64 = 3600 * 1000;
+
+/// Narrows the scale-in candidates by one termination policy (keeping all when the policy does
+/// not tell them apart). `OldestLaunchTemplate` and `AllocationStrategy` tell nothing apart here:
+/// groups of this endpoint launch from launch configurations only, without a mixed instances
+/// policy.
+fn narrow<'c>(policy: &str, set: Vec<&'c Counted>, now: i64) -> Vec<&'c Counted> {
+    let keep_min = |set: Vec<&'c Counted>, key: &dyn Fn(&Counted) -> i64| {
+        let best = set.iter().map(|c| key(c)).min();
+        set.into_iter()
+            .filter(|c| Some(key(c)) == best)
+            .collect::<Vec<_>>()
+    };
+    match policy {
+        "OldestInstance" => keep_min(set, &|c| c.launched_ms),
+        "NewestInstance" => keep_min(set, &|c| -c.launched_ms),
+        "OldestLaunchConfiguration" => keep_min(set, &|c| c.lc_created_ms),
+        "ClosestToNextInstanceHour" => keep_min(set, &|c| {
+            HOUR_MS - (now - c.launched_ms).rem_euclid(HOUR_MS)
+        }),
+        "Default" => {
+            let set = narrow("OldestLaunchConfiguration", set, now);
+            narrow("ClosestToNextInstanceHour", set, now)
+        }
+        _ => set,
+    }
+}
+
+/// The instance scale-in terminates next, as AWS chooses it: never a protected one; first the
+/// zone with the most counted instances (among zones with an unprotected one), then the group's
+/// termination policies in order, then `Default`'s rules; a tie left after all of them goes to
+/// the newest instance (AWS picks at random; here the choice is reproducible).
+fn scale_in_choice<'c>(
+    counted: &'c [Counted],
+    taken: &[String],
+    policies: &[String],
+    now: i64,
+) -> Option<&'c Counted> {
+    let left: Vec<&Counted> = counted.iter().filter(|c| !taken.contains(&c.id)).collect();
+    let mut zone_sizes: Vec<(&str, usize)> = Vec::new();
+    for c in &left {
+        match zone_sizes.iter_mut().find(|(z, _)| *z == c.zone) {
+            Some((_, n)) => *n += 1,
+            None => zone_sizes.push((&c.zone, 1)),
+        }
+    }
+    let zone = zone_sizes
+        .iter()
+        .filter(|(z, _)| left.iter().any(|c| !c.protected && c.zone == *z))
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))?
+        .0;
+    let mut set: Vec<&Counted> = left
+        .into_iter()
+        .filter(|c| !c.protected && c.zone == zone)
+        .collect();
+    for policy in policies.iter().map(String::as_str).chain(["Default"]) {
+        if set.len() <= 1 {
+            break;
+        }
+        set = narrow(policy, set, now);
+    }
+    set.into_iter().max_by(|a, b| {
+        a.launched_ms
+            .cmp(&b.launched_ms)
+            .then_with(|| a.id.cmp(&b.id))
+    })
+}
+
+/// Launches or terminates instances so that the group has exactly `desired` instances that count
+/// (not terminating, not in standby), recording one activity per change; `reason` opens each
+/// activity's cause. Unhealthy instances are terminated first and replaced (unless
+/// `ReplaceUnhealthy` is suspended); a suspended `Launch` leaves the group below its desired
+/// capacity, a suspended `Terminate` above it; scale-in picks by the termination policies and never
+/// a protected instance (the group then stays above its desired capacity, as on AWS).
 pub fn reconcile(
     tx: &Transaction<'_>,
     timing: &Timing,
@@ -121,19 +228,51 @@ pub fn reconcile(
     now: i64,
     reason: &str,
 ) -> Result<(), ApiError> {
-    let live: Vec<(String, bool)> = {
+    let mut counted: Vec<Counted> = {
         let mut stmt = tx.prepare_cached(
-            "SELECT id, protected FROM instances WHERE owner = ?1 AND group_name = ?2 \
-             AND terminating_ms IS NULL ORDER BY launched_ms DESC, id",
+            "SELECT i.id, i.protected, i.launched_ms, i.zone, i.health, \
+             json_extract(l.doc, '$.CreatedTime') FROM instances i \
+             LEFT JOIN launch_configurations l ON l.owner = i.owner AND l.name = i.lc_name \
+             WHERE i.owner = ?1 AND i.group_name = ?2 AND i.terminating_ms IS NULL \
+             AND i.standby = 0 ORDER BY i.launched_ms, i.id",
         )?;
         let rows = stmt.query_map(params![group.owner, group.name], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            let created: Option<String> = r.get(5)?;
+            Ok(Counted {
+                id: r.get(0)?,
+                protected: r.get(1)?,
+                launched_ms: r.get(2)?,
+                zone: r.get(3)?,
+                unhealthy: r.get::<_, String>(4)? == "Unhealthy",
+                lc_created_ms: created
+                    .as_deref()
+                    .and_then(Timestamp::parse)
+                    .map(|t| (t.0.unix_timestamp_nanos() / 1_000_000) as i64)
+                    .unwrap_or(i64::MIN),
+            })
         })?;
         rows.collect::<Result<_, _>>()?
     };
-    let have = live.len() as i64;
     let when = timestamp(now);
-    if have < group.desired {
+    if !group.suspended("ReplaceUnhealthy") {
+        for c in counted.iter().filter(|c| c.unhealthy) {
+            terminate(tx, timing, group, &c.id, now)?;
+            record_one(
+                tx,
+                group,
+                &format!("Terminating EC2 instance: {}", c.id),
+                &format!(
+                    "At {when} an instance was taken out of service in response to a user \
+                     health-check."
+                ),
+                now,
+                now + timing.terminate_delay_ms,
+            )?;
+        }
+        counted.retain(|c| !c.unhealthy);
+    }
+    let have = counted.len() as i64;
+    if have < group.desired && !group.suspended("Launch") {
         for n in have..group.desired {
             let id = new_instance_id();
             let ready = now + timing.launch_delay_ms;
@@ -168,17 +307,16 @@ pub fn reconcile(
                 ready,
             )?;
         }
-    } else {
-        // Scale-in never picks a protected instance (AWS: the group then stays above its
-        // desired capacity until protection is removed).
-        for (n, (id, _)) in live
-            .iter()
-            .filter(|(_, protected)| !protected)
-            .take((have - group.desired) as usize)
-            .enumerate()
-        {
-            terminate(tx, timing, group, id, now)?;
-            let from = have - n as i64;
+    } else if have > group.desired && !group.suspended("Terminate") {
+        let mut taken: Vec<String> = Vec::new();
+        for n in 0..(have - group.desired) {
+            let Some(victim) = scale_in_choice(&counted, &taken, group.termination_policies, now)
+            else {
+                break;
+            };
+            let id = victim.id.clone();
+            terminate(tx, timing, group, &id, now)?;
+            let from = have - n;
             record_one(
                 tx,
                 group,
@@ -192,6 +330,7 @@ pub fn reconcile(
                 now,
                 now + timing.terminate_delay_ms,
             )?;
+            taken.push(id);
         }
     }
     prune_activities(tx, group, now)

@@ -69,7 +69,9 @@ CREATE TABLE IF NOT EXISTS instances (
     ready_ms INTEGER NOT NULL,
     terminating_ms INTEGER,
     gone_ms INTEGER,
-    protected INTEGER NOT NULL DEFAULT 0
+    protected INTEGER NOT NULL DEFAULT 0,
+    health TEXT NOT NULL DEFAULT 'Healthy',
+    standby INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS instances_by_group ON instances (owner, group_name);
 CREATE TABLE IF NOT EXISTS tags (
@@ -142,6 +144,23 @@ fn add_instance_protection(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Gives a state file made before instances had a health status and a standby flag (SetInstanceHealth,
+/// EnterStandby) their `health` and `standby` columns.
+fn add_instance_health_and_standby(conn: &Connection) -> rusqlite::Result<()> {
+    for (column, decl) in [
+        ("health", "TEXT NOT NULL DEFAULT 'Healthy'"),
+        ("standby", "INTEGER NOT NULL DEFAULT 0"),
+    ] {
+        let has: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('instances') WHERE name = ?1")?
+            .exists([column])?;
+        if !has {
+            conn.execute_batch(&format!("ALTER TABLE instances ADD COLUMN {column} {decl}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// Statements through the connection's prepared-statement cache: the handlers run the same few
 /// SQL texts on every request, and parsing them again each time cost more than running them.
 pub trait Cached {
@@ -207,6 +226,7 @@ impl Store {
             .map_err(config)?;
         conn.execute_batch(SCHEMA).map_err(config)?;
         add_instance_protection(&conn).map_err(config)?;
+        add_instance_health_and_standby(&conn).map_err(config)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Store {
             conn: Mutex::new(conn),

@@ -15,7 +15,7 @@
 //! [`call`], which checks the typed input against the same constraints first.
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
-//! tags, activities, scaling policies); they share the row model of [`crate::server::rows`] and never import each
+//! tags, activities, scaling policies, scaling processes); they share the row model of [`crate::server::rows`] and never import each
 //! other.
 
 mod activities;
@@ -23,6 +23,7 @@ mod groups;
 mod instances;
 mod launch_configurations;
 mod policies;
+mod processes;
 mod tags;
 pub mod validate;
 
@@ -139,6 +140,16 @@ served![
     DeletePolicyInput,
     ExecutePolicyInput,
     DescribeAdjustmentTypesInput,
+    SuspendProcessesInput,
+    ResumeProcessesInput,
+    DescribeScalingProcessTypesInput,
+    SetInstanceHealthInput,
+    SetInstanceProtectionInput,
+    EnterStandbyInput,
+    ExitStandbyInput,
+    DetachInstancesInput,
+    AttachInstancesInput,
+    DescribeTerminationPolicyTypesInput,
 ];
 
 /// Fills the input shape from the request tree (already checked against the model by

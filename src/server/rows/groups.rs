@@ -121,8 +121,62 @@ pub fn reconcile(
             .doc
             .new_instances_protected_from_scale_in
             .unwrap_or(false),
+        suspended: &suspended_names(&group.doc),
+        termination_policies: group.doc.termination_policies.as_deref().unwrap_or(&[]),
     };
     lifecycle::reconcile(tx, &ctx.settings.timing, &facts, ctx.now, reason)
+}
+
+/// The scaling processes AWS defines, in the order DescribeScalingProcessTypes lists them.
+pub const PROCESSES: &[&str] = &[
+    "AZRebalance",
+    "AddToLoadBalancer",
+    "AlarmNotification",
+    "HealthCheck",
+    "InstanceRefresh",
+    "Launch",
+    "ReplaceUnhealthy",
+    "ScheduledActions",
+    "Terminate",
+];
+
+/// The names of the processes suspended on a group.
+pub fn suspended_names(doc: &AutoScalingGroup) -> Vec<String> {
+    doc.suspended_processes
+        .iter()
+        .flatten()
+        .filter_map(|p| p.process_name.clone())
+        .collect()
+}
+
+/// Whether `process` (one of [`PROCESSES`]) is suspended on the owner's group `group`; a group
+/// that does not exist has nothing suspended. For whatever acts on a group by itself (scheduled
+/// actions check `ScheduledActions`, alarms `AlarmNotification`) before acting.
+// Called by what acts on a group by itself (the scheduled-actions engine); nothing in this
+// module's own callers needs it yet.
+#[allow(dead_code)]
+pub fn is_suspended(
+    tx: &Transaction<'_>,
+    owner: &str,
+    group: &str,
+    process: &str,
+) -> Result<bool, ApiError> {
+    Ok(load(tx, owner, group)?
+        .is_some_and(|g| suspended_names(&g.doc).iter().any(|p| p == process)))
+}
+
+/// Writes a group's desired capacity and attributes (the JSON) back.
+pub fn save(tx: &Transaction<'_>, owner: &str, group: &GroupRow) -> Result<(), ApiError> {
+    tx.execute_cached(
+        "UPDATE groups SET desired = ?3, doc = ?4 WHERE owner = ?1 AND name = ?2",
+        params![
+            owner,
+            group.name,
+            group.desired,
+            serde_json::to_string(&group.doc)?
+        ],
+    )?;
+    Ok(())
 }
 
 /// Finds the stored launch configuration a group's reference names (`x` or `x@site`).
@@ -154,7 +208,7 @@ pub fn shape(
             instance_type: Some(i.instance_type),
             availability_zone: Some(i.zone),
             lifecycle_state: Some(i.state.to_string()),
-            health_status: Some("Healthy".to_string()),
+            health_status: Some(i.health),
             launch_configuration_name: Some(i.lc),
             image_id: Some(i.image),
             protected_from_scale_in: Some(i.protected),

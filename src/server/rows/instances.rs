@@ -1,5 +1,6 @@
 //! Instance rows, as the lifecycle writes them: the ones still there at the request's time, with
-//! their state then.
+//! their state then (a detached instance, whose group is `''`, belongs to no group and is left
+//! out).
 
 use rusqlite::{Transaction, params};
 
@@ -21,8 +22,10 @@ pub struct LiveInstance {
     pub lc: String,
     /// Image id.
     pub image: String,
-    /// `Pending`, `InService` or `Terminating`.
+    /// `Pending`, `InService`, `Standby` or `Terminating`.
     pub state: &'static str,
+    /// `Healthy` or `Unhealthy` (SetInstanceHealth).
+    pub health: String,
     /// Protected from scale-in (launched while the group's `NewInstancesProtectedFromScaleIn`
     /// was on).
     pub protected: bool,
@@ -35,7 +38,8 @@ pub fn live_instances(
     group: Option<&str>,
 ) -> Result<Vec<LiveInstance>, ApiError> {
     const COLUMNS: &str = "SELECT id, group_name, instance_type, zone, lc_name, image_id, \
-         ready_ms, terminating_ms, gone_ms, protected FROM instances WHERE owner = ?1";
+         ready_ms, terminating_ms, gone_ms, protected, health, standby FROM instances \
+         WHERE owner = ?1 AND group_name <> ''";
     let read = |r: &rusqlite::Row<'_>| {
         Ok((
             LiveInstance {
@@ -47,10 +51,12 @@ pub fn live_instances(
                 image: r.get(5)?,
                 state: "",
                 protected: r.get(9)?,
+                health: r.get(10)?,
             },
             r.get::<_, i64>(6)?,
             r.get::<_, Option<i64>>(7)?,
             r.get::<_, Option<i64>>(8)?,
+            r.get::<_, bool>(11)?,
         ))
     };
     let rows: Vec<_> = match group {
@@ -67,8 +73,12 @@ pub fn live_instances(
     };
     Ok(rows
         .into_iter()
-        .filter_map(|(mut i, ready, terminating, gone)| {
-            i.state = instance_state(ctx.now, ready, terminating, gone)?;
+        .filter_map(|(mut i, ready, terminating, gone, standby)| {
+            i.state = match instance_state(ctx.now, ready, terminating, gone)? {
+                "Terminating" => "Terminating",
+                _ if standby => "Standby",
+                state => state,
+            };
             Some(i)
         })
         .collect())
