@@ -15,7 +15,7 @@
 //! [`call`], which checks the typed input against the same constraints first.
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
-//! tags, activities, scaling policies); they share the row model of [`crate::server::rows`] and never import each
+//! tags, activities, scaling policies, scheduled actions); they share the row model of [`crate::server::rows`] and never import each
 //! other.
 
 mod activities;
@@ -23,6 +23,7 @@ mod groups;
 mod instances;
 mod launch_configurations;
 mod policies;
+mod scheduled_actions;
 mod tags;
 pub mod validate;
 
@@ -52,6 +53,8 @@ pub struct Settings {
     pub region: String,
     /// The 12-digit account id ARNs name (`phantom serve --account-id`).
     pub account_id: String,
+    /// Wakes the timer engine after a deadline changed (`crate::server::timers`).
+    pub timers: crate::server::timers::Wake,
 }
 
 /// Who is asking and when: the context of one request.
@@ -139,6 +142,11 @@ served![
     DeletePolicyInput,
     ExecutePolicyInput,
     DescribeAdjustmentTypesInput,
+    PutScheduledUpdateGroupActionInput,
+    BatchPutScheduledUpdateGroupActionInput,
+    DescribeScheduledActionsInput,
+    DeleteScheduledActionInput,
+    BatchDeleteScheduledActionInput,
 ];
 
 /// Fills the input shape from the request tree (already checked against the model by
