@@ -23,6 +23,13 @@
 //!   nothing, on the same HTTP stack and server) with CLIENTS concurrent callers: what the stack
 //!   alone allows, the floor of the endpoint's requests/s.
 //!
+//! - `schedule-all URL GROUPS [PREFIX]`: a recurring scheduled action (`0 0 1 1 *`, yearly) on
+//!   each of GROUPS seeded groups, so the endpoint holds that many deadlines while it idles;
+//! - `lateness URL COUNT [PREFIX]`: one-off scheduled actions on COUNT seeded groups, the i-th due
+//!   at a whole second 3 + i/4 s ahead; once all are due, each group's scaling activity says when
+//!   its action ran (the endpoint's own clock): lateness = that time - the action's StartTime,
+//!   median and max in ms.
+//!
 //! Keys come from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (the benchmark's own server key, or
 //! anything for moto); every call is signed with SigV4 for region `us-east-1`.
 
@@ -102,6 +109,14 @@ async fn run(args: &[String]) -> Result<serde_json::Value, Failure> {
         "load" => load(arg(1)?, number(2)? as usize, seconds(number(3)?)).await,
         "floor" => floor(arg(1)?, seconds(number(2)?)).await,
         "load-floor" => load_floor(arg(1)?, number(2)? as usize, seconds(number(3)?)).await,
+        "schedule-all" => {
+            let prefix = args.get(3).map(String::as_str).unwrap_or("bench");
+            schedule_all(arg(1)?, number(2)? as usize, prefix).await
+        }
+        "lateness" => {
+            let prefix = args.get(3).map(String::as_str).unwrap_or("bench");
+            lateness(arg(1)?, number(2)? as usize, prefix).await
+        }
         other => Err(format!("unknown command {other:?}").into()),
     }
 }
@@ -171,6 +186,93 @@ async fn seed(
     }
     Ok(json!({"seeded": groups, "instances_per_group": instances,
               "seconds": started.elapsed().as_secs_f64()}))
+}
+
+/// A yearly recurring scheduled action on each seeded group (8 calls in flight).
+async fn schedule_all(
+    url: &str,
+    groups: usize,
+    prefix: &str,
+) -> Result<serde_json::Value, Failure> {
+    let client = client(url)?;
+    let started = Instant::now();
+    let results: Vec<_> = futures_util::stream::iter(0..groups)
+        .map(|i| {
+            let client = &client;
+            async move {
+                client
+                    .put_scheduled_update_group_action(&PutScheduledUpdateGroupActionInput {
+                        auto_scaling_group_name: format!("{prefix}-{i:05}"),
+                        scheduled_action_name: "yearly".into(),
+                        recurrence: Some("0 0 1 1 *".into()),
+                        desired_capacity: Some(0),
+                        ..Default::default()
+                    })
+                    .await
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
+        return Err(format!("{failed} of {groups} actions failed, first: {e}").into());
+    }
+    Ok(json!({"scheduled": groups, "seconds": started.elapsed().as_secs_f64()}))
+}
+
+/// One-off actions due over the next seconds, then how late each ran by its activity.
+async fn lateness(url: &str, count: usize, prefix: &str) -> Result<serde_json::Value, Failure> {
+    use phantom_autoscale::query::timestamp::Timestamp;
+    let client = client(url)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    // The i-th action at whole second now + 3 + i/4 (four due in each second).
+    let due: Vec<i64> = (0..count).map(|i| now + 3 + (i as i64) / 4).collect();
+    for (i, at) in due.iter().enumerate() {
+        let start = time::OffsetDateTime::from_unix_timestamp(*at)?;
+        client
+            .put_scheduled_update_group_action(&PutScheduledUpdateGroupActionInput {
+                auto_scaling_group_name: format!("{prefix}-{i:05}"),
+                scheduled_action_name: "lateness".into(),
+                start_time: Some(Timestamp(start)),
+                desired_capacity: Some(1),
+                ..Default::default()
+            })
+            .await?;
+    }
+    let last = due.last().copied().unwrap_or(now);
+    let wait = (last + 2 - time::OffsetDateTime::now_utc().unix_timestamp()).max(0) as u64;
+    tokio::time::sleep(Duration::from_secs(wait)).await;
+    let mut late_ms = Vec::new();
+    for (i, at) in due.iter().enumerate() {
+        let out = client
+            .describe_scaling_activities(&DescribeScalingActivitiesInput {
+                auto_scaling_group_name: Some(format!("{prefix}-{i:05}")),
+                ..Default::default()
+            })
+            .await?;
+        let ran = out
+            .activities
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| {
+                a.cause
+                    .as_deref()
+                    .is_some_and(|c| c.contains("a scheduled action"))
+            })
+            .filter_map(|a| a.start_time)
+            .map(|t| (t.0.unix_timestamp_nanos() / 1_000_000) as i64)
+            .min()
+            .ok_or_else(|| format!("the action of group {i} did not run"))?;
+        late_ms.push(ran - at * 1000);
+    }
+    late_ms.sort_unstable();
+    let median = late_ms.get(late_ms.len() / 2).copied().unwrap_or(0);
+    let max = late_ms.last().copied().unwrap_or(0);
+    Ok(
+        json!({"actions": count, "late_ms_median": median, "late_ms_max": max,
+              "late_ms_min": late_ms.first().copied().unwrap_or(0)}),
+    )
 }
 
 /// Signs a Query request with SigV4 (region `us-east-1`, service `autoscaling`).

@@ -178,6 +178,26 @@ class Bench:
         return median, rss, total
 
     # --- the measurements -------------------------------------------------------------------
+    def engine(self, r):
+        """The timer engine (issue 13, item 8): an idle endpoint holding 10 000 groups, each with a
+        recurring scheduled action (10 000 deadlines), its CPU over ENGINE_IDLE seconds; then how
+        late one-off actions run, by the endpoint's own clock."""
+        idle = float(os.environ.get("BENCH_ENGINE_IDLE", "10"))
+        log(f"engine: idle phantom serve, 10 000 groups with a scheduled action each, {idle:g} s")
+        big = self.phantom_serve("engine")
+        r["engine_seed"] = self.rust("seed", big.url, 10000, 0, "engine")
+        r["engine_scheduled"] = self.rust("schedule-all", big.url, 10000, "engine")
+        time.sleep(1)
+        cpu, started = cpu_seconds(big.proc.pid), time.monotonic()
+        time.sleep(idle)
+        spent, elapsed = cpu_seconds(big.proc.pid) - cpu, time.monotonic() - started
+        r["engine_idle"] = {"seconds": elapsed, "cpu_seconds": spent,
+                            "cpu_percent": spent / elapsed * 100}
+        log("engine: lateness of 40 one-off scheduled actions")
+        r["engine_lateness"] = self.rust("lateness", big.url, 40, "engine")
+        self.stop_all()
+        return r
+
     def run(self):
         r = {}
         r["machine"] = machine()
@@ -258,6 +278,8 @@ class Bench:
             load["server_cpu_us"] = (cpu_seconds(moto.proc.pid) - cpu) / load["requests"] * 1e6
         self.stop_all()
 
+        self.engine(r)
+
         r["sizes"] = {"phantom": os.path.getsize(self.a.phantom),
                       "sdk": os.path.getsize(self.a.sdk)}
         try:
@@ -287,6 +309,20 @@ def machine():
     except OSError:
         pass
     return {"nproc": os.cpu_count(), "cpu": model}
+
+
+def engine_lines(r):
+    """The engine's figures, as lines of the report."""
+    i, late = r["engine_idle"], r["engine_lateness"]
+    return [
+        f"engine, idle with 10 000 groups and 10 000 scheduled actions: "
+        f"{i['cpu_seconds'] * 1000:.0f} ms of CPU in {i['seconds']:.1f} s "
+        f"({i['cpu_percent']:.2f}% of one core; target: near zero)",
+        f"engine, lateness of {late['actions']} one-off scheduled actions (activity start - "
+        f"StartTime, the endpoint's clock): median {late['late_ms_median']} ms, max "
+        f"{late['late_ms_max']} ms (target: within 1000 ms: "
+        f"{'met' if late['late_ms_max'] <= 1000 else 'MISSED'})",
+    ]
 
 
 def table(r):
@@ -386,6 +422,7 @@ def table(r):
         f"binary size: phantom {r['sizes']['phantom'] / 1e6:.1f} MB, aws-sdk-autoscaling program "
         f"{r['sizes']['sdk'] / 1e6:.1f} MB (stripped: no; release profile, codegen-units 4)",
     ]
+    extra += engine_lines(r)
     b = r["builds"]
     if b:
         extra.append("clean release build: " + ", ".join(
@@ -404,10 +441,18 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     for name in ("phantom", "perf", "sdk", "aws", "python", "moto", "out"):
         p.add_argument(f"--{name}", required=True)
+    p.add_argument("--only", choices=["engine"],
+                   help="run one case alone and print its figures (the others need --sdk etc. "
+                        "but do not run)")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     bench = Bench(args)
     try:
+        if args.only == "engine":
+            results = bench.engine({})
+            print(json.dumps(results, indent=1))
+            print("\n".join(engine_lines(results)))
+            return
         results = bench.run()
     finally:
         bench.stop_all()

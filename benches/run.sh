@@ -6,6 +6,8 @@
 #   ./benches/run.sh --clean-build all    # first time clean release builds of phantom and of the
 #                                         # aws-sdk-autoscaling peer (also: phantom, sdk)
 #   BENCH_SECONDS=1 ./benches/run.sh      # shorter measurement windows (default 3 s)
+#   ./benches/run.sh --only engine        # one case alone (the timer engine: idle CPU with
+#                                         # 10 000 groups, schedule lateness); no sdk-peer build
 #
 # Installs the Python peers like scripts/test.sh (scripts/peers.sh), builds `phantom` and the Rust
 # bench binary (benches/perf.rs) in release mode, builds the peer program benches/sdk-peer (its own
@@ -19,10 +21,12 @@ target=${CARGO_TARGET_DIR:-$root/target}
 out="$target/bench"
 sdk_target=${SDK_PEER_TARGET:-$out/sdk-target}
 clean=""
+only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --clean-build) clean=$2; shift 2 ;;
-    *) echo "usage: $0 [--clean-build phantom|sdk|all]" >&2; exit 2 ;;
+    --only) only=$2; shift 2 ;;
+    *) echo "usage: $0 [--clean-build phantom|sdk|all] [--only engine]" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$out"
@@ -73,8 +77,10 @@ for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "perf" and m.get("executable"):
         print(m["executable"])')
-CARGO_TARGET_DIR="$sdk_target" cargo build --release --locked \
-  --manifest-path "$root/benches/sdk-peer/Cargo.toml"
+if [ -z "$only" ]; then
+  CARGO_TARGET_DIR="$sdk_target" cargo build --release --locked \
+    --manifest-path "$root/benches/sdk-peer/Cargo.toml"
+fi
 
 exec "$venv/bin/python" "$root/benches/run.py" \
   --phantom "$target/release/phantom" \
@@ -83,4 +89,5 @@ exec "$venv/bin/python" "$root/benches/run.py" \
   --aws "$cli_venv/bin/aws" \
   --python "$venv/bin/python" \
   --moto "$venv/bin/moto_server" \
-  --out "$out"
+  --out "$out" \
+  ${only:+--only "$only"}

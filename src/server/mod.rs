@@ -9,6 +9,7 @@
 //!   wsdl-notes/server.md: adding an operation);
 //! - `rows`: the row model (groups, instances, launch configurations, tags) the handlers share;
 //! - [`lifecycle`]: instances Pending -> InService, Terminating -> gone, and scaling activities;
+//! - `timers`: the engine that acts on stored deadlines (scheduled actions) when they come due;
 //! - [`store`]: the SQLite database and its transactions;
 //! - `rest_api`: Phantom's REST API (`/api/dev`) as typed calls of the same handlers on the same store,
 //!   served beside the Query API by the HTTP layer of [`crate::rest::endpoint`];
@@ -36,6 +37,7 @@ mod rest_api;
 mod rows;
 pub mod sites;
 pub mod store;
+mod timers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -134,6 +136,7 @@ pub struct RunningServer {
     pub generated_credentials: Option<Credentials>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    engine: Option<JoinHandle<()>>,
     stats: Arc<front::Stats>,
 }
 
@@ -151,6 +154,10 @@ impl RunningServer {
 
     /// Stops accepting requests, lets requests in flight finish (up to 5 s) and closes the store.
     pub async fn shutdown(mut self) {
+        if let Some(engine) = self.engine.take() {
+            engine.abort();
+            let _ = engine.await;
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -169,6 +176,9 @@ impl Drop for RunningServer {
     fn drop(&mut self) {
         if let Some(task) = self.task.take() {
             task.abort();
+        }
+        if let Some(engine) = self.engine.take() {
+            engine.abort();
         }
     }
 }
@@ -232,6 +242,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
         },
         region: opts.region.clone(),
         account_id: opts.account_id.clone(),
+        timers: timers::Wake::default(),
     };
     let state = opts.state.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(state.as_deref()))
@@ -253,6 +264,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
         tokens: Tokens::new(opts.token_lifetime),
         backend: Arc::new(rest_api::StoreBackend::new(store.clone(), settings.clone())),
     });
+    let engine = timers::spawn(store.clone(), settings.clone());
     let stats = Arc::new(front::Stats::default());
     let app = Arc::new(App {
         store,
@@ -274,6 +286,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
         generated_credentials,
         stop: Some(stop),
         task: Some(task),
+        engine: Some(engine),
         stats,
     })
 }

@@ -1,5 +1,5 @@
 //! Durable state: one SQLite database (a file, or memory) holding launch configurations, groups,
-//! instances, tags, scaling policies and scaling activities, each row tagged with the access key
+//! instances, tags, scaling policies, scheduled actions and scaling activities, each row tagged with the access key
 //! that owns it.
 //!
 //! Why this shape: one connection behind a mutex serializes every operation, so each request runs
@@ -105,6 +105,25 @@ CREATE TABLE IF NOT EXISTS policies (
     PRIMARY KEY (owner, group_name, name)
 );
 CREATE INDEX IF NOT EXISTS policies_by_arn ON policies (owner, arn);
+CREATE TABLE IF NOT EXISTS scheduled_actions (
+    owner TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    name TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    next_ms INTEGER,
+    PRIMARY KEY (owner, group_name, name)
+);
+-- The timer engine asks only for the earliest next run, and for the due ones: this index.
+CREATE INDEX IF NOT EXISTS scheduled_actions_by_next ON scheduled_actions (next_ms);
+-- A group deleted takes its scheduled actions with it; the DELETE mends older state files.
+CREATE TRIGGER IF NOT EXISTS scheduled_actions_follow_group AFTER DELETE ON groups
+BEGIN
+    DELETE FROM scheduled_actions WHERE owner = old.owner AND group_name = old.name;
+END;
+DELETE FROM scheduled_actions WHERE NOT EXISTS (
+    SELECT 1 FROM groups g WHERE g.owner = scheduled_actions.owner
+    AND g.name = scheduled_actions.group_name
+);
 CREATE TABLE IF NOT EXISTS rest_cloud_params (
     owner TEXT NOT NULL,
     lc_name TEXT NOT NULL,

@@ -36,6 +36,7 @@ mod server_pages;
 mod server_policies;
 mod server_processes;
 mod server_rules;
+mod server_schedules;
 mod server_state;
 mod server_stats;
 mod server_stress;

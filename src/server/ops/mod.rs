@@ -15,7 +15,7 @@
 //! [`call`], which checks the typed input against the same constraints first.
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
-//! tags, activities, scaling policies, scaling processes); they share the row model of [`crate::server::rows`] and never import each
+//! tags, activities, scaling policies, scaling processes, scheduled actions); they share the row model of [`crate::server::rows`] and never import each
 //! other.
 
 mod activities;
@@ -24,6 +24,7 @@ mod instances;
 mod launch_configurations;
 mod policies;
 mod processes;
+mod scheduled_actions;
 mod tags;
 pub mod validate;
 
@@ -53,6 +54,8 @@ pub struct Settings {
     pub region: String,
     /// The 12-digit account id ARNs name (`phantom serve --account-id`).
     pub account_id: String,
+    /// Wakes the timer engine after a deadline changed (`crate::server::timers`).
+    pub timers: crate::server::timers::Wake,
 }
 
 /// Who is asking and when: the context of one request.
@@ -150,6 +153,11 @@ served![
     DetachInstancesInput,
     AttachInstancesInput,
     DescribeTerminationPolicyTypesInput,
+    PutScheduledUpdateGroupActionInput,
+    BatchPutScheduledUpdateGroupActionInput,
+    DescribeScheduledActionsInput,
+    DeleteScheduledActionInput,
+    BatchDeleteScheduledActionInput,
 ];
 
 /// Fills the input shape from the request tree (already checked against the model by

@@ -149,20 +149,13 @@ pub fn suspended_names(doc: &AutoScalingGroup) -> Vec<String> {
         .collect()
 }
 
-/// Whether `process` (one of [`PROCESSES`]) is suspended on the owner's group `group`; a group
-/// that does not exist has nothing suspended. For whatever acts on a group by itself (scheduled
-/// actions check `ScheduledActions`, alarms `AlarmNotification`) before acting.
-// Called by what acts on a group by itself (the scheduled-actions engine); nothing in this
-// module's own callers needs it yet.
-#[allow(dead_code)]
-pub fn is_suspended(
-    tx: &Transaction<'_>,
-    owner: &str,
-    group: &str,
-    process: &str,
-) -> Result<bool, ApiError> {
-    Ok(load(tx, owner, group)?
-        .is_some_and(|g| suspended_names(&g.doc).iter().any(|p| p == process)))
+/// Whether `process` (one of [`PROCESSES`]) is suspended on a group: for what acts on a group
+/// by itself (scheduled actions check `ScheduledActions`, alarms `AlarmNotification`).
+pub fn is_suspended(doc: &AutoScalingGroup, process: &str) -> bool {
+    doc.suspended_processes
+        .iter()
+        .flatten()
+        .any(|p| p.process_name.as_deref() == Some(process))
 }
 
 /// Writes a group's desired capacity and attributes (the JSON) back.

@@ -1,4 +1,4 @@
-//! The row model: how groups, instances, launch configurations, tags and scaling policies are stored and read back,
+//! The row model: how groups, instances, launch configurations, tags, scaling policies and scheduled actions are stored and read back,
 //! shared by every operation.
 //!
 //! Why a module of its own: an operation acts on several kinds of row (terminating an instance
@@ -12,4 +12,5 @@ pub mod groups;
 pub mod instances;
 pub mod launch_configurations;
 pub mod policies;
+pub mod scheduled_actions;
 pub mod tags;
