@@ -23,7 +23,7 @@ use crate::autoscaling::types::{
     TerminateInstanceInAutoScalingGroupInput, TerminateInstanceInAutoScalingGroupOutput,
 };
 use crate::server::fault::{ApiError, shorten};
-use crate::server::lifecycle::{self, GroupFacts, activity_shape, timestamp};
+use crate::server::lifecycle::{self, activity_shape, timestamp};
 use crate::server::ops::{Ctx, Handle};
 use crate::server::paginate::{PageRequest, check_names};
 use crate::server::rows::groups::{self, GroupRow};
@@ -159,23 +159,9 @@ impl Handle for TerminateInstanceInAutoScalingGroupInput {
                 params![ctx.owner, group.name, group.desired],
             )?;
         }
-        let arn = group.doc.auto_scaling_group_arn.clone().unwrap_or_default();
-        let facts = GroupFacts {
-            owner: ctx.owner,
-            name: &group.name,
-            arn: &arn,
-            lc_name: &group.lc_ref,
-            instance_type: "",
-            image_id: "",
-            zone: &group.site,
-            desired: group.desired,
-            protect: group
-                .doc
-                .new_instances_protected_from_scale_in
-                .unwrap_or(false),
-            suspended: &groups::suspended_names(&group.doc),
-            termination_policies: &[],
-        };
+        let suspended = groups::suspended_names(&group.doc);
+        let facts = groups::facts(ctx, &group, &suspended, None);
+        let arn = facts.arn.to_string();
         let timing = &ctx.settings.timing;
         let when = timestamp(ctx.now);
         let end = ctx.now + timing.terminate_delay_ms;
@@ -276,20 +262,8 @@ fn activity(
     cause: String,
     end: i64,
 ) -> Result<Activity, ApiError> {
-    let arn = group.doc.auto_scaling_group_arn.clone().unwrap_or_default();
-    let facts = GroupFacts {
-        owner: ctx.owner,
-        name: &group.name,
-        arn: &arn,
-        lc_name: &group.lc_ref,
-        instance_type: "",
-        image_id: "",
-        zone: &group.site,
-        desired: group.desired,
-        protect: false,
-        suspended: &[],
-        termination_policies: &[],
-    };
+    let facts = groups::facts(ctx, group, &[], None);
+    let arn = facts.arn.to_string();
     let id = lifecycle::record(tx, &facts, &description, &cause, ctx.now, end)?;
     let details = serde_json::json!({"Subnet ID": "", "Availability Zone": group.site}).to_string();
     Ok(activity_shape(

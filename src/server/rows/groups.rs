@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::autoscaling::types::{AutoScalingGroup, Instance};
+use crate::autoscaling::types::{AutoScalingGroup, Instance, LaunchConfiguration};
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::{self, GroupFacts};
 use crate::server::ops::Ctx;
@@ -98,6 +98,36 @@ pub fn require(tx: &Transaction<'_>, owner: &str, name: &str) -> Result<GroupRow
     load(tx, owner, name)?.ok_or_else(|| not_found(name))
 }
 
+/// What the lifecycle needs of a group: its names, zone, desired capacity, protection, suspended
+/// processes (`suspended`, from [`suspended_names`]) and termination policies, and, where
+/// instances may be launched, the launch configuration they come from (`None` where the caller
+/// only ends instances or records an activity).
+pub fn facts<'a>(
+    ctx: &Ctx<'a>,
+    group: &'a GroupRow,
+    suspended: &'a [String],
+    lc: Option<&'a LaunchConfiguration>,
+) -> GroupFacts<'a> {
+    GroupFacts {
+        owner: ctx.owner,
+        name: &group.name,
+        arn: group.doc.auto_scaling_group_arn.as_deref().unwrap_or(""),
+        lc_name: &group.lc_ref,
+        instance_type: lc
+            .and_then(|lc| lc.instance_type.as_deref())
+            .unwrap_or("m1.small"),
+        image_id: lc.and_then(|lc| lc.image_id.as_deref()).unwrap_or(""),
+        zone: &group.site,
+        desired: group.desired,
+        protect: group
+            .doc
+            .new_instances_protected_from_scale_in
+            .unwrap_or(false),
+        suspended,
+        termination_policies: group.doc.termination_policies.as_deref().unwrap_or(&[]),
+    }
+}
+
 /// Reconciles a group's instances with its desired capacity.
 pub fn reconcile(
     ctx: &Ctx<'_>,
@@ -107,23 +137,8 @@ pub fn reconcile(
 ) -> Result<(), ApiError> {
     let lc = launch_configurations::load(tx, ctx.owner, &group.lc_ref)?
         .ok_or_else(|| launch_configurations::not_found(&group.lc_ref))?;
-    let arn = group.doc.auto_scaling_group_arn.clone().unwrap_or_default();
-    let facts = GroupFacts {
-        owner: ctx.owner,
-        name: &group.name,
-        arn: &arn,
-        lc_name: &group.lc_ref,
-        instance_type: lc.instance_type.as_deref().unwrap_or("m1.small"),
-        image_id: lc.image_id.as_deref().unwrap_or(""),
-        zone: &group.site,
-        desired: group.desired,
-        protect: group
-            .doc
-            .new_instances_protected_from_scale_in
-            .unwrap_or(false),
-        suspended: &suspended_names(&group.doc),
-        termination_policies: group.doc.termination_policies.as_deref().unwrap_or(&[]),
-    };
+    let suspended = suspended_names(&group.doc);
+    let facts = facts(ctx, group, &suspended, Some(&lc));
     lifecycle::reconcile(tx, &ctx.settings.timing, &facts, ctx.now, reason)
 }
 
