@@ -70,54 +70,30 @@ fn refresh_config(timeout: Duration) -> WaiterConfig {
     }
 }
 
+/// One of the group waits of `phantom wait`, on an existing group, for at most `timeout`.
+async fn group_wait(ctx: &Context, target: WaitFor, timeout: Duration) -> Result<Waited, Error> {
+    until(
+        &ctx.client,
+        ctx.config.dialect,
+        &target,
+        group_config(timeout),
+        false,
+    )
+    .await
+}
+
 /// Runs one `wait` command. Text output is nothing (the exit code says it); `--output json`
 /// prints the final state with the API's names (`AutoScalingGroups` or `InstanceRefreshes`).
 pub async fn run(ctx: &Context, command: WaitCommand) -> Result<(), Error> {
     let dialect = ctx.config.dialect;
     let waited = match command {
-        WaitCommand::Exists(a) => {
-            let target = WaitFor::GroupExists(a.name);
-            until(
-                &ctx.client,
-                dialect,
-                &target,
-                group_config(a.timeout),
-                false,
-            )
-            .await?
-        }
-        WaitCommand::Gone(a) => {
-            let target = WaitFor::GroupNotExists(a.name);
-            until(
-                &ctx.client,
-                dialect,
-                &target,
-                group_config(a.timeout),
-                false,
-            )
-            .await?
-        }
+        WaitCommand::Exists(a) => group_wait(ctx, WaitFor::GroupExists(a.name), a.timeout).await?,
+        WaitCommand::Gone(a) => group_wait(ctx, WaitFor::GroupNotExists(a.name), a.timeout).await?,
         WaitCommand::InService(a) => {
-            let target = WaitFor::GroupInService(a.name);
-            until(
-                &ctx.client,
-                dialect,
-                &target,
-                group_config(a.timeout),
-                false,
-            )
-            .await?
+            group_wait(ctx, WaitFor::GroupInService(a.name), a.timeout).await?
         }
         WaitCommand::Capacity(a) => {
-            let target = WaitFor::GroupAtCapacity(a.name);
-            until(
-                &ctx.client,
-                dialect,
-                &target,
-                group_config(a.timeout),
-                false,
-            )
-            .await?
+            group_wait(ctx, WaitFor::GroupAtCapacity(a.name), a.timeout).await?
         }
         WaitCommand::Refresh(a) => {
             let refresh_id = match a.refresh_id {
