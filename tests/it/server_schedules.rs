@@ -8,10 +8,9 @@
 //!
 //! Waiting for an action to run polls with a generous bound (a minute), never a timing target.
 
-use std::process::Command;
 use std::time::Duration;
 
-use crate::util::peers::{output as run, peer};
+use crate::util::peers::boto3_script;
 use crate::util::run::scratch_dir;
 use phantom_autoscale::Credentials;
 use phantom_autoscale::server::{RunningServer, ServeOptions, start};
@@ -190,19 +189,7 @@ expect_error("ValidationError", c.delete_scheduled_action, AutoScalingGroupName=
 "#;
 
 async fn boto3(server: &RunningServer, creds: &Credentials, script: &str) -> Vec<String> {
-    let mut cmd = Command::new(peer("PHANTOM_TEST_PYTHON"));
-    cmd.arg("-c")
-        .arg(format!("{PRELUDE}\n{script}"))
-        .env("PHANTOM_ENDPOINT", server.url())
-        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
-        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key().expose())
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    let out = run(cmd).await;
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "boto3 failed:\n{stdout}\n{stderr}");
-    stdout.lines().map(str::to_string).collect()
+    boto3_script(&server.url(), creds, PRELUDE, script, &[]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

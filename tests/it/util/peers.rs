@@ -93,3 +93,29 @@ pub fn unique(prefix: &str) -> String {
 pub fn phantom(args: &[&str], env: &[(&str, &str)]) -> Run {
     Phantom::new(args).envs(env).run()
 }
+
+/// Runs a boto3 script (`prelude`, then `script`) against the endpoint at `url`, signed with
+/// `creds` and no shared config (plus `env`), and returns its stdout lines; a failed script
+/// fails the test with its output.
+pub async fn boto3_script(
+    url: &str,
+    creds: &phantom_autoscale::Credentials,
+    prelude: &str,
+    script: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Vec<String> {
+    let mut cmd = Command::new(peer("PHANTOM_TEST_PYTHON"));
+    cmd.arg("-c")
+        .arg(format!("{prelude}\n{script}"))
+        .env("PHANTOM_ENDPOINT", url)
+        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key().expose())
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .envs(env.iter().copied());
+    let out = output(cmd).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "boto3 failed:\n{stdout}\n{stderr}");
+    stdout.lines().map(str::to_string).collect()
+}
