@@ -439,7 +439,7 @@ impl<'de, 'a: 'de> Deserializer<'de> for NamedItems<'de, 'a> {
     type Error = TreeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
-        visitor.visit_seq(NodeRefs(self.0.into_iter()))
+        visitor.visit_seq(NodeItems(self.0.into_iter()))
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TreeError> {
@@ -452,29 +452,14 @@ impl<'de, 'a: 'de> Deserializer<'de> for NamedItems<'de, 'a> {
     }
 }
 
-struct NodeRefs<'x, 'a>(std::vec::IntoIter<&'x Node<'a>>);
+/// The items of a list, from any iterator over borrowed nodes (a list's own items, or the ones a
+/// named-item list gathered).
+struct NodeItems<I>(I);
 
-impl<'de, 'a: 'de> SeqAccess<'de> for NodeRefs<'de, 'a> {
-    type Error = TreeError;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, TreeError> {
-        match self.0.next() {
-            Some(v) => seed.deserialize(NodeDeserializer(v)).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.0.len())
-    }
-}
-
-struct NodeItems<'x, 'a>(std::slice::Iter<'x, Node<'a>>);
-
-impl<'de, 'a: 'de> SeqAccess<'de> for NodeItems<'de, 'a> {
+impl<'de, 'a: 'de, I> SeqAccess<'de> for NodeItems<I>
+where
+    I: ExactSizeIterator<Item = &'de Node<'a>>,
+{
     type Error = TreeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
