@@ -222,6 +222,7 @@ pub enum Command {
     Api(super::api::ApiArgs),
     /// Run the built-in Auto Scaling endpoint on this machine.
     #[command(
+        long_about = "Run the built-in Auto Scaling endpoint on this machine.\n\nNotification configurations (PutNotificationConfiguration) are stored and described, but no message is ever sent: the endpoint has no SNS. POST /moto-api/reset clears all state (as moto's server mode does; signed when keys are in use), and GET /health answers 200 without authentication.",
         after_help = "Example:\n  phantom serve --listen 127.0.0.1:8445 --state ./phantom.db --credentials ~/.aws/credentials --users ./users"
     )]
     Serve(ServeArgs),
@@ -571,6 +572,12 @@ pub struct ServeArgs {
     /// Time a client has to send a request's body in full, from the end of its headers.
     #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
     pub body_timeout: Duration,
+    /// Most Auto Scaling groups one key may have (DescribeAccountLimits; past it, LimitExceeded).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub max_groups: u32,
+    /// Most launch configurations one key may have (past it, LimitExceeded).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub max_launch_configurations: u32,
 }
 
 /// Arguments of `demo`.

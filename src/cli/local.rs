@@ -41,6 +41,8 @@ pub async fn serve(args: ServeArgs, region: Option<String>) -> Result<(), Error>
             idle_timeout: args.idle_timeout,
             body_timeout: args.body_timeout,
         },
+        max_groups: args.max_groups,
+        max_launch_configurations: args.max_launch_configurations,
         ..ServeOptions::default()
     })
     .await

@@ -104,10 +104,20 @@ impl Stats {
 /// The path that answers with the counters when they are exposed.
 pub const STATS_PATH: &str = "/phantom-stats";
 
-/// The router: the Query API at `/`, XML errors everywhere else.
+/// moto's reset path (`POST` clears this server's state), for suites written for moto's server
+/// mode.
+pub const RESET_PATH: &str = "/moto-api/reset";
+
+/// The health check orchestrators poll (`GET`, no authentication).
+pub const HEALTH_PATH: &str = "/health";
+
+/// The router: the Query API at `/`, the reset and health paths, XML errors everywhere else.
 pub fn router(app: Arc<App>) -> Router {
     let stats = app.stats.clone();
-    let router = Router::new().route("/", any(query));
+    let router = Router::new()
+        .route("/", any(query))
+        .route(RESET_PATH, any(reset))
+        .route(HEALTH_PATH, axum::routing::get(health));
     let router = match stats {
         Some(stats) => router.route(
             STATS_PATH,
@@ -118,6 +128,79 @@ pub fn router(app: Arc<App>) -> Router {
         None => router,
     };
     router.fallback(unknown_path).with_state(app)
+}
+
+/// A JSON reply (the reset and health paths answer JSON, as moto's reset does).
+fn json(status: StatusCode, body: &'static str) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// `POST /moto-api/reset`: clears every owner's state, answered as moto answers it (200
+/// `{"status": "ok"}`; another method, 400 `{"Error": "Need to POST to reset Moto"}`). With
+/// authentication on, the request must be signed by an accepted key like any request (moto has no
+/// keys; under `--no-auth` nothing is asked, as with moto): an unsigned request must not be able
+/// to wipe a keyed endpoint.
+async fn reset(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if method != Method::POST {
+        return json(
+            StatusCode::BAD_REQUEST,
+            r#"{"Error": "Need to POST to reset Moto"}"#,
+        );
+    }
+    let request_id = new_uuid();
+    let cleared = async {
+        let body = read_body(body).await?;
+        if matches!(app.auth, AuthPolicy::Keys(_)) {
+            let query_params =
+                decode_pairs(uri.query().unwrap_or("").as_bytes()).map_err(ApiError::malformed)?;
+            let received = Received {
+                method: &method,
+                host: single_host(&headers, &uri)?,
+                path: uri.path(),
+                headers: &headers,
+                body: &body,
+                query_params: &query_params,
+                form_params: &[],
+            };
+            app.auth.authenticate(&received, SystemTime::now())?;
+        }
+        app.store.transaction(crate::server::store::clear)
+    };
+    match cleared.await {
+        Ok(()) => {
+            // Deadlines went with the rows: the engine looks again and finds none.
+            app.settings.timers.wake();
+            json(StatusCode::OK, r#"{"status": "ok"}"#)
+        }
+        Err(e) => error_reply(&e, &request_id),
+    }
+}
+
+/// `GET /health`: 200 `{"status": "ok"}` when the store answers a query, 503 otherwise; no
+/// authentication, so that an orchestrator's probe needs no key.
+async fn health(State(app): State<Arc<App>>) -> Response {
+    let alive = app.store.transaction(|tx| {
+        tx.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+            .map_err(ApiError::from)
+    });
+    match alive {
+        Ok(_) => json(StatusCode::OK, r#"{"status": "ok"}"#),
+        Err(_) => json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"status": "unavailable"}"#,
+        ),
+    }
 }
 
 async fn query(

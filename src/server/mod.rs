@@ -104,6 +104,10 @@ pub struct ServeOptions {
     pub account_id: String,
     /// Connection cap and timeouts (see [`ConnectionLimits`]).
     pub limits: ConnectionLimits,
+    /// The most Auto Scaling groups one key may have (DescribeAccountLimits; AWS's default 200).
+    pub max_groups: u32,
+    /// The most launch configurations one key may have (AWS's default 200).
+    pub max_launch_configurations: u32,
 }
 
 impl Default for ServeOptions {
@@ -123,6 +127,8 @@ impl Default for ServeOptions {
             region: DEFAULT_REGION.to_string(),
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
             limits: ConnectionLimits::default(),
+            max_groups: rows::account::DEFAULT_MAX_GROUPS,
+            max_launch_configurations: rows::account::DEFAULT_MAX_LAUNCH_CONFIGURATIONS,
         }
     }
 }
@@ -243,6 +249,10 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
         region: opts.region.clone(),
         account_id: opts.account_id.clone(),
         timers: timers::Wake::default(),
+        quotas: rows::account::Quotas {
+            max_groups: opts.max_groups,
+            max_launch_configurations: opts.max_launch_configurations,
+        },
     };
     let state = opts.state.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(state.as_deref()))

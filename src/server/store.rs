@@ -124,6 +124,40 @@ DELETE FROM scheduled_actions WHERE NOT EXISTS (
     SELECT 1 FROM groups g WHERE g.owner = scheduled_actions.owner
     AND g.name = scheduled_actions.group_name
 );
+-- Notification configurations (PutNotificationConfiguration): one row per group, topic and type;
+-- a group deleted takes them with it.
+CREATE TABLE IF NOT EXISTS notification_configurations (
+    owner TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    topic_arn TEXT NOT NULL,
+    notification_type TEXT NOT NULL,
+    PRIMARY KEY (owner, group_name, topic_arn, notification_type)
+);
+CREATE TRIGGER IF NOT EXISTS notifications_follow_group AFTER DELETE ON groups
+BEGIN
+    DELETE FROM notification_configurations WHERE owner = old.owner AND group_name = old.name;
+END;
+-- Account settings a key changed (PutAccountSetting); the others have their defaults.
+CREATE TABLE IF NOT EXISTS account_settings (
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (owner, name)
+);
+-- LaunchInstances by client token: the request as given and the reply it got, so the same
+-- token answers the same reply; a group deleted takes its tokens with it.
+CREATE TABLE IF NOT EXISTS launch_tokens (
+    owner TEXT NOT NULL,
+    token TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    request TEXT NOT NULL,
+    reply TEXT NOT NULL,
+    PRIMARY KEY (owner, token)
+);
+CREATE TRIGGER IF NOT EXISTS launch_tokens_follow_group AFTER DELETE ON groups
+BEGIN
+    DELETE FROM launch_tokens WHERE owner = old.owner AND group_name = old.name;
+END;
 CREATE TABLE IF NOT EXISTS rest_cloud_params (
     owner TEXT NOT NULL,
     lc_name TEXT NOT NULL,
@@ -176,6 +210,23 @@ fn add_instance_health_and_standby(conn: &Connection) -> rusqlite::Result<()> {
         if !has {
             conn.execute_batch(&format!("ALTER TABLE instances ADD COLUMN {column} {decl}"))?;
         }
+    }
+    Ok(())
+}
+
+/// Deletes every row of every table (moto's `POST /moto-api/reset`): whatever tables the schema
+/// has, so a table added later is cleared too; the schema itself stays.
+pub fn clear(tx: &Transaction<'_>) -> Result<(), ApiError> {
+    let tables: Vec<String> = tx
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for table in tables {
+        // Names come from the schema, quoted as SQLite quotes identifiers.
+        tx.execute(
+            &format!("DELETE FROM \"{}\"", table.replace('"', "\"\"")),
+            [],
+        )?;
     }
     Ok(())
 }

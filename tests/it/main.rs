@@ -32,6 +32,7 @@ mod server_auth;
 mod server_instances;
 mod server_interop;
 mod server_limits;
+mod server_misc;
 mod server_pages;
 mod server_policies;
 mod server_processes;

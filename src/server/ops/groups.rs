@@ -87,6 +87,7 @@ impl Handle for CreateAutoScalingGroupInput {
                 shorten(&name)
             )));
         }
+        crate::server::rows::account::check_new_group(ctx, tx)?;
         let lc_ref = resolve_lc(ctx, tx, &given)?;
         let zones: Vec<String> = input
             .availability_zones

@@ -34,6 +34,7 @@ impl Handle for CreateLaunchConfigurationInput {
                 shorten(&name)
             )));
         }
+        crate::server::rows::account::check_new_launch_configuration(ctx, tx)?;
         if input.instance_id.is_none() && input.image_id.is_some() && input.instance_type.is_none()
         {
             return Err(ApiError::validation(

@@ -15,13 +15,19 @@
 //! [`call`], which checks the typed input against the same constraints first.
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
-//! tags, activities, scaling policies, scaling processes, scheduled actions); they share the row model of [`crate::server::rows`] and never import each
+//! tags, activities, scaling policies, scaling processes, scheduled actions, notifications,
+//! metrics collection, the account, LaunchInstances, forecasts); they share the row model of [`crate::server::rows`] and never import each
 //! other.
 
+mod account;
 mod activities;
+mod forecast;
 mod groups;
 mod instances;
+mod launch;
 mod launch_configurations;
+mod metrics;
+mod notifications;
 mod policies;
 mod processes;
 mod scheduled_actions;
@@ -56,6 +62,8 @@ pub struct Settings {
     pub account_id: String,
     /// Wakes the timer engine after a deadline changed (`crate::server::timers`).
     pub timers: crate::server::timers::Wake,
+    /// The per-key quotas on groups and launch configurations (DescribeAccountLimits).
+    pub quotas: crate::server::rows::account::Quotas,
 }
 
 /// Who is asking and when: the context of one request.
@@ -158,6 +166,18 @@ served![
     DescribeScheduledActionsInput,
     DeleteScheduledActionInput,
     BatchDeleteScheduledActionInput,
+    PutNotificationConfigurationInput,
+    DescribeNotificationConfigurationsInput,
+    DeleteNotificationConfigurationInput,
+    DescribeAutoScalingNotificationTypesInput,
+    EnableMetricsCollectionInput,
+    DisableMetricsCollectionInput,
+    DescribeMetricCollectionTypesInput,
+    DescribeAccountLimitsInput,
+    DescribeAccountSettingsInput,
+    PutAccountSettingInput,
+    LaunchInstancesInput,
+    GetPredictiveScalingForecastInput,
 ];
 
 /// Fills the input shape from the request tree (already checked against the model by

@@ -487,6 +487,9 @@ mod tests {
                 "DescribeAdjustmentTypes",
                 "DescribeScalingProcessTypes",
                 "DescribeTerminationPolicyTypes",
+                "DescribeAutoScalingNotificationTypes",
+                "DescribeMetricCollectionTypes",
+                "DescribeAccountLimits",
             ]
             .contains(op);
             assert_eq!(input_shape(op).is_some(), !no_input, "{op}");

@@ -8,6 +8,7 @@
 //! the operations (`crate::server::ops`) import only this model, never each other. Scaling
 //! activities are written by [`crate::server::lifecycle`] and read by their one Describe.
 
+pub mod account;
 pub mod groups;
 pub mod instances;
 pub mod launch_configurations;
