@@ -425,3 +425,62 @@ async fn moto_reset_and_health() {
     keyed.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+// The serve flags reach the endpoint: `phantom limits` against a `phantom serve` child started with
+// lowered quotas shows them, and the quota is enforced for the binary's own commands.
+phantom_test!(
+    serve_quota_flags_reach_the_endpoint,
+    &[
+        "--no-auth",
+        "--max-groups",
+        "3",
+        "--max-launch-configurations",
+        "1"
+    ],
+    |srv| {
+        let env = [
+            ("AWS_ENDPOINT_URL", srv.url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "AKIDQUOTA"),
+            ("AWS_SECRET_ACCESS_KEY", "quota-secret"),
+        ];
+        let run = |args: &[&str]| {
+            crate::util::peers::phantom(&[&["--dialect", "aws"], args].concat(), &env)
+        };
+        let created = run(&["lc", "create", "one", "ami-1"]);
+        assert_eq!(created.code, 0, "{}", created.stderr);
+        let refused = run(&["lc", "create", "two", "ami-1"]);
+        assert_ne!(refused.code, 0);
+        assert!(
+            refused.stderr.contains(
+                "LimitExceeded: Launch Configuration limit exceeded - You may only have 1 \
+                 launch configurations"
+            ),
+            "{}",
+            refused.stderr
+        );
+        let limits = run(&["limits"]);
+        assert_eq!(limits.code, 0, "{}", limits.stderr);
+        assert_eq!(
+            limits.stdout,
+            "Auto Scaling groups: 0 of 3\nlaunch configurations: 1 of 1\n"
+        );
+    }
+);
+
+/// `phantom serve --help` says that notifications are stored but never sent, and names the reset
+/// and health paths.
+#[test]
+fn serve_help_says_notifications_are_not_sent() {
+    let run = crate::util::peers::phantom(&["serve", "--help"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = run.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for wanted in [
+        "no message is ever sent",
+        "POST /moto-api/reset",
+        "GET /health",
+        "--max-groups",
+        "--max-launch-configurations",
+    ] {
+        assert!(text.contains(wanted), "{wanted}: {text}");
+    }
+}
