@@ -1,6 +1,7 @@
 //! Durable state: one SQLite database (a file, or memory) holding launch configurations, groups,
-//! instances, tags, scaling policies, scheduled actions and scaling activities, each row tagged with the access key
-//! that owns it.
+//! instances, tags, scaling policies, scheduled actions, scaling activities, notification
+//! configurations, account settings and LaunchInstances client tokens, each row tagged with the
+//! access key that owns it.
 //!
 //! Why this shape: one connection behind a mutex serializes every operation, so each request runs
 //! as one transaction against a consistent snapshot, and nothing but SQLite's own locking is

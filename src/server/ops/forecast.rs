@@ -10,7 +10,8 @@
 //!    standby took one away. Activities are kept six weeks, so two weeks are always there.
 //! 2. The capacity forecast for an hour H is the mean of the capacity at the same time of day on
 //!    each of the 14 days before H (those at or after the group's creation and not after now),
-//!    rounded up, within [MinSize, MaxSize]. With no such day yet (a group younger than a day),
+//!    rounded up, within [MinSize, MaxSize] (past MaxSize when the policy's
+//!    `MaxCapacityBreachBehavior` is `IncreaseMaxCapacity`). With no such day yet (a group younger than a day),
 //!    the latest capacity known before H stands in: AWS needs 24 hours of data before its first
 //!    forecast, here the forecast starts at once.
 //! 3. The load forecast, one per metric specification of the policy, is the capacity forecast
@@ -156,18 +157,22 @@ impl Handle for GetPredictiveScalingForecastInput {
             .map(|k| first + k * HOUR_MS)
             .take_while(|h| *h < last)
             .collect();
+        let config = policy.doc.predictive_scaling_configuration;
+        // HonorMaxCapacity (the default) keeps the forecast within MaxSize; IncreaseMaxCapacity
+        // lets it pass MaxSize, as AWS then raises the maximum for the forecast.
+        let upper = match config
+            .as_ref()
+            .and_then(|c| c.max_capacity_breach_behavior.as_deref())
+        {
+            Some("IncreaseMaxCapacity") => i64::MAX,
+            _ => group.max.max(group.min),
+        };
         let capacity: Vec<f64> = hours
             .iter()
-            .map(|h| {
-                history
-                    .forecast(*h)
-                    .clamp(group.min, group.max.max(group.min)) as f64
-            })
+            .map(|h| history.forecast(*h).clamp(group.min, upper) as f64)
             .collect();
         let stamps: Vec<Timestamp> = hours.iter().map(|h| timestamp(*h)).collect();
-        let specs = policy
-            .doc
-            .predictive_scaling_configuration
+        let specs = config
             .and_then(|c| c.metric_specifications)
             .unwrap_or_default();
         let load_forecast = specs
