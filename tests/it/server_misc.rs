@@ -484,3 +484,155 @@ fn serve_help_says_notifications_are_not_sent() {
         assert!(text.contains(wanted), "{wanted}: {text}");
     }
 }
+
+/// One AWS CLI session touching each family: notifications, metrics, the account, LaunchInstances
+/// and a forecast, and a misuse answered with AWS's code as the CLI reports it.
+#[tokio::test]
+async fn aws_cli_session_touches_each_family() {
+    use crate::util::peers::{output, peer};
+    let dir = scratch_dir("server-misc-cli");
+    let srv = server(&dir.join("state.db")).await;
+    let url = srv.url();
+    let aws = peer("PHANTOM_TEST_AWS");
+    let call = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(&aws);
+        cmd.args(["autoscaling", "--endpoint-url", &url, "--output", "json"])
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", key().access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", key().secret_access_key().expose())
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+        output(cmd)
+    };
+    let ok = |out: std::process::Output| -> serde_json::Value {
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "aws failed:\n{stdout}\n{stderr}");
+        if stdout.trim().is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&stdout).expect("JSON output")
+        }
+    };
+    ok(call(&[
+        "create-launch-configuration",
+        "--launch-configuration-name",
+        "lc",
+        "--image-id",
+        "ami-12345678",
+        "--instance-type",
+        "m1.small",
+    ])
+    .await);
+    ok(call(&[
+        "create-auto-scaling-group",
+        "--auto-scaling-group-name",
+        "cli",
+        "--launch-configuration-name",
+        "lc",
+        "--min-size",
+        "0",
+        "--max-size",
+        "4",
+    ])
+    .await);
+    let topic = "arn:aws:sns:us-east-1:123456789012:cli-topic";
+    ok(call(&[
+        "put-notification-configuration",
+        "--auto-scaling-group-name",
+        "cli",
+        "--topic-arn",
+        topic,
+        "--notification-types",
+        "autoscaling:EC2_INSTANCE_LAUNCH",
+    ])
+    .await);
+    let described = ok(call(&["describe-notification-configurations"]).await);
+    assert_eq!(
+        described["NotificationConfigurations"][0]["TopicARN"], topic,
+        "{described}"
+    );
+    ok(call(&[
+        "enable-metrics-collection",
+        "--auto-scaling-group-name",
+        "cli",
+        "--granularity",
+        "1Minute",
+    ])
+    .await);
+    let limits = ok(call(&["describe-account-limits"]).await);
+    assert_eq!(limits["NumberOfAutoScalingGroups"], 1, "{limits}");
+    assert_eq!(limits["MaxNumberOfAutoScalingGroups"], 200, "{limits}");
+    let launched = ok(call(&[
+        "launch-instances",
+        "--auto-scaling-group-name",
+        "cli",
+        "--requested-capacity",
+        "2",
+        "--client-token",
+        "cli-token",
+    ])
+    .await);
+    let ids = launched["Instances"][0]["InstanceIds"]
+        .as_array()
+        .map(Vec::len);
+    assert_eq!(ids, Some(2), "{launched}");
+    let groups = ok(call(&["describe-auto-scaling-groups"]).await);
+    let group = &groups["AutoScalingGroups"][0];
+    assert_eq!(group["DesiredCapacity"], 2, "{groups}");
+    assert_eq!(
+        group["EnabledMetrics"].as_array().map(Vec::len),
+        Some(20),
+        "{groups}"
+    );
+    ok(call(&[
+        "put-scaling-policy",
+        "--auto-scaling-group-name",
+        "cli",
+        "--policy-name",
+        "predict",
+        "--policy-type",
+        "PredictiveScaling",
+        "--predictive-scaling-configuration",
+        r#"{"MetricSpecifications":[{"TargetValue":50,"PredefinedMetricPairSpecification":{"PredefinedMetricType":"ASGCPUUtilization"}}]}"#,
+    ])
+    .await);
+    let start = time::OffsetDateTime::now_utc();
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let forecast = ok(call(&[
+        "get-predictive-scaling-forecast",
+        "--auto-scaling-group-name",
+        "cli",
+        "--policy-name",
+        "predict",
+        "--start-time",
+        &fmt(start),
+        "--end-time",
+        &fmt(start + time::Duration::hours(6)),
+    ])
+    .await);
+    let values = forecast["CapacityForecast"]["Values"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!((5..=6).contains(&values.len()), "{forecast}");
+    assert!(values.iter().all(|v| v.as_f64() == Some(2.0)), "{forecast}");
+    // Misuse: the CLI shows AWS's code.
+    let refused = call(&[
+        "enable-metrics-collection",
+        "--auto-scaling-group-name",
+        "cli",
+        "--granularity",
+        "1Hour",
+    ])
+    .await;
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("(ValidationError)"), "{stderr}");
+    srv.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
