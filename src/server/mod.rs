@@ -14,7 +14,8 @@
 //! - `rest_api`: Phantom's REST API (`/api/dev`) as typed calls of the same handlers on the same store,
 //!   served beside the Query API by the HTTP layer of [`crate::rest::endpoint`];
 //! - [`paginate`], [`sites`], [`fault`]: NextToken/MaxRecords, `name@site`, the error value;
-//! - [`conn`]: accepting connections, their cap and timeouts, and the request-head guard.
+//! - [`conn`]: accepting connections, their cap and timeouts, and the request-head guard;
+//! - [`ec2`]: EC2's launch-template slice (VPCs, subnets, templates, instances) on the same port.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), phantom_autoscale::Error> {
@@ -27,6 +28,7 @@
 
 pub mod auth;
 pub mod conn;
+pub mod ec2;
 pub mod fault;
 pub mod front;
 pub mod keys;
@@ -104,6 +106,9 @@ pub struct ServeOptions {
     pub account_id: String,
     /// Connection cap and timeouts (see [`ConnectionLimits`]).
     pub limits: ConnectionLimits,
+    /// The EC2 Availability Zones of the region (default subnets, DescribeAvailabilityZones);
+    /// empty means the region's `a`, `b` and `c`.
+    pub zones: Vec<String>,
 }
 
 impl Default for ServeOptions {
@@ -123,6 +128,7 @@ impl Default for ServeOptions {
             region: DEFAULT_REGION.to_string(),
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
             limits: ConnectionLimits::default(),
+            zones: Vec::new(),
         }
     }
 }
@@ -233,6 +239,22 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
             "the connection cap and the header, idle and body timeouts must be above zero".into(),
         ));
     }
+    let zones = if opts.zones.is_empty() {
+        ["a", "b", "c"]
+            .iter()
+            .map(|s| format!("{}{s}", opts.region))
+            .collect()
+    } else {
+        opts.zones.clone()
+    };
+    if zones
+        .iter()
+        .any(|z| z.is_empty() || !z.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    {
+        return Err(Error::Config(
+            "zones must be names of letters, digits and dashes, e.g. us-east-1a".into(),
+        ));
+    }
     let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
     let settings = Settings {
         sites: opts.sites.clone(),
@@ -243,6 +265,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
         region: opts.region.clone(),
         account_id: opts.account_id.clone(),
         timers: timers::Wake::default(),
+        zones,
     };
     let state = opts.state.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(state.as_deref()))

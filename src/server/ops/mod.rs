@@ -56,6 +56,8 @@ pub struct Settings {
     pub account_id: String,
     /// Wakes the timer engine after a deadline changed (`crate::server::timers`).
     pub timers: crate::server::timers::Wake,
+    /// The EC2 Availability Zones of the region, in order (`phantom serve --zones`).
+    pub zones: Vec<String>,
 }
 
 /// Who is asking and when: the context of one request.
