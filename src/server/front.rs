@@ -7,7 +7,10 @@
 //! (`MissingParameter`), rebuild the parameter tree, then run the operation through its adapter
 //! (checked against the model, read into its input shape, handled in one store transaction; see
 //! `crate::server::ops`); an operation the endpoint does not serve is checked the same way and
-//! then answered `InvalidAction`. Every reply, success or error, is
+//! then answered `InvalidAction`. EC2's slice (`crate::server::ec2`) shares the port: a request
+//! signed for the service `ec2`, or carrying `Version=2016-11-15`, goes to its table and is
+//! answered in EC2's forms; one whose signed service and `Version` disagree is refused. Every
+//! reply, success or error, is
 //! `text/xml` in the AWS form and carries `x-amzn-RequestId`; any other path or method is answered
 //! with an `ErrorResponse` too, never an HTML page.
 

@@ -153,9 +153,8 @@ pub const TERMINATION_POLICIES: &[&str] = &[
 const HOUR_MS: i64 = 3600 * 1000;
 
 /// Narrows the scale-in candidates by one termination policy (keeping all when the policy does
-/// not tell them apart). `OldestLaunchTemplate` and `AllocationStrategy` tell nothing apart here:
-/// groups of this endpoint launch from launch configurations only, without a mixed instances
-/// policy.
+/// not tell them apart). `OldestLaunchTemplate` and `AllocationStrategy` tell nothing apart here
+/// (not modelled yet for template and mixed-instances groups).
 fn narrow<'c>(policy: &str, set: Vec<&'c Counted>, now: i64) -> Vec<&'c Counted> {
     let keep_min = |set: Vec<&'c Counted>, key: &dyn Fn(&Counted) -> i64| {
         let best = set.iter().map(|c| key(c)).min();

@@ -133,6 +133,7 @@ asg.create_auto_scaling_group(AutoScalingGroupName="g", MinSize=1, MaxSize=4, De
 g, live = group_instances("g", 2)
 print("group", g["LaunchTemplate"], g.get("LaunchConfigurationName"), sorted(g["AvailabilityZones"]))
 print("group instances", sorted((i["AvailabilityZone"], i["InstanceType"], i["LaunchTemplate"]["Version"], i["LaunchTemplate"]["LaunchTemplateName"]) for i in live))
+print("asg instances", sorted({(i["LaunchTemplate"]["LaunchTemplateName"], i["LaunchTemplate"]["Version"], "LaunchConfigurationName" in i) for i in asg.describe_auto_scaling_instances()["AutoScalingInstances"]}))
 asg.set_desired_capacity(AutoScalingGroupName="g", DesiredCapacity=3)
 g, live = group_instances("g", 3)
 mine = ec2_instances(Filters=[{"Name": "tag:aws:autoscaling:groupName", "Values": ["g"]},
@@ -167,6 +168,10 @@ ec2.create_launch_template_version(LaunchTemplateName="web", SourceVersion="$Lat
 asg.set_desired_capacity(AutoScalingGroupName="g", DesiredCapacity=4)
 g, live = group_instances("g", 4)
 print("after version 3", sorted(i["InstanceType"] for i in live), sorted(i["LaunchTemplate"]["Version"] for i in live))
+asg.update_auto_scaling_group(AutoScalingGroupName="g", LaunchTemplate={"LaunchTemplateId": lt["LaunchTemplateId"], "Version": "1"})
+expect_error("ValidationError", asg.update_auto_scaling_group, AutoScalingGroupName="g",
+             LaunchTemplate={"LaunchTemplateName": "web", "Version": "8"})
+print("updated", asg.describe_auto_scaling_groups(AutoScalingGroupNames=["g"])["AutoScalingGroups"][0]["LaunchTemplate"]["Version"])
 
 # Versions: a new default, the default kept from deletion, per-version results.
 print("modify", ec2.modify_launch_template(LaunchTemplateName="web", DefaultVersion="2")["LaunchTemplate"]["DefaultVersionNumber"])
@@ -316,6 +321,7 @@ async fn boto3_launch_template_session_isolation_and_restart() {
          'us-east-1b']",
         "group instances [('us-east-1a', 't3.small', '2', 'web'), ('us-east-1b', 't3.small', \
          '2', 'web')]",
+        "asg instances [('web', '2', False)]",
         "described instances 3 [('ami-11111111', 't3.small', 'k', 'running', 16)]",
         "tags [('aws:autoscaling:groupName', 'g'), ('aws:ec2launchtemplate:version', '2'), \
          ('team', 'blue')]",
@@ -329,6 +335,9 @@ async fn boto3_launch_template_session_isolation_and_restart() {
         "health check cause True",
         "victim True",
         "after version 3 ['t3.large', 't3.small', 't3.small', 't3.small'] ['2', '2', '2', '3']",
+        "ValidationError: You must use a valid fully-formed launch template. The specified launch \
+         template version 8 of LT does not exist.",
+        "updated 1",
         "modify 2",
         "deleted [1] [(2, 'unexpectedError'), (9, 'launchTemplateVersionDoesNotExist')]",
         "left [2, 3]",

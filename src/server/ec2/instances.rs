@@ -260,7 +260,10 @@ impl Handle for DescribeInstancesInput {
             if passes(&filters, &|n| values(row, &shown, n))? {
                 // One reservation per instance: each was launched by its own request.
                 chosen.push(Reservation {
-                    reservation_id: Some(format!("r-{}", &row.id[2..])),
+                    reservation_id: Some(format!(
+                        "r-{}",
+                        row.id.strip_prefix("i-").unwrap_or(&row.id)
+                    )),
                     owner_id: Some(ctx.settings.account_id.clone()),
                     requester_id: (!row.group.is_empty()).then(|| "940372691376".to_string()),
                     groups: Some(Vec::new()),

@@ -190,9 +190,12 @@ pub fn zone_id(region: &str, zones: &[String], zone: &str) -> String {
             let word = ["north", "south", "east", "west", "central"]
                 .into_iter()
                 .find(|w| rest.starts_with(w));
-            let len = word.map_or(1, str::len);
-            short.push_str(&rest[..1]);
-            rest = rest.get(len..).unwrap_or("");
+            let mut chars = rest.chars();
+            short.extend(chars.next());
+            rest = match word {
+                Some(w) => rest.get(w.len()..).unwrap_or(""),
+                None => chars.as_str(),
+            };
         }
     }
     let n = zones.iter().position(|z| z == zone).map_or(0, |i| i + 1);

@@ -8,6 +8,10 @@
 //! configuration, sizes out of order, or a desired capacity outside [MinSize, MaxSize] is
 //! `ValidationError`; deleting a group that still has instances needs `ForceDelete`, else
 //! `ResourceInUse`. Every capacity change reconciles instances in the same transaction.
+//! A group's launch source is a launch configuration, a `LaunchTemplate`, a
+//! `MixedInstancesPolicy` or an `InstanceId` (whose template or launch configuration and subnet
+//! it takes); templates and `VPCZoneIdentifier` subnets are checked against the owner's EC2 rows
+//! (`crate::server::ec2::rows`), the subnets' zones becoming the group's.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 

@@ -313,10 +313,9 @@ pub fn shape(
     doc.desired_capacity = Some(clamp_i32(group.desired));
     let mut instances = Vec::new();
     for i in live_instances(ctx, tx, Some(&group.name))? {
-        let template = ec2_rows::instance_side(tx, ctx.owner, &i.id)?.and_then(|s| s.template);
         instances.push(Instance {
             launch_configuration_name: (!i.lc.is_empty()).then_some(i.lc),
-            launch_template: template,
+            launch_template: i.template,
             instance_id: Some(i.id),
             instance_type: Some(i.instance_type),
             availability_zone: Some(i.zone),
