@@ -3,7 +3,9 @@
 operations in OPERATIONS only, and the shapes they reach, not EC2's 800-odd.
 
 Run from the repository root (each output then through `rustfmt --edition 2024`):
-  `python3 tools/gen-ec2.py > src/ec2/types.rs`: the shapes (see `main`);
+  `python3 tools/gen-ec2.py > src/ec2/types.rs`: the shapes (see `main`) and `reply_name`, the
+  reply element of each member whose serde name differs (what the built-in endpoint writes) and
+  `member_name`, the model's name of each member serialized under another;
   `python3 tools/gen-ec2.py operations > src/ec2/generated_ops.rs`: the `Operation` impls, a
   `Paginated` impl per paginator among OPERATIONS and one client method per operation.
 `tests/it/generated.rs` checks both files are what this script writes.
@@ -176,6 +178,8 @@ def main():
         return "; ".join(parts)
 
     items = set()
+    renames = []
+    members = []
     body = []
     w = body.append
     for rust, name, role, op in structs:
@@ -201,6 +205,10 @@ def main():
             reply = spec.get("locationName", member)
             w("    /// `%s`: %s." % (member, facts(target, is_required)))
             sent = wire if is_request else member
+            if sent != reply:
+                renames.append((rust, sent, reply))
+            if sent != member:
+                members.append((rust, sent, member))
             if sent == member:
                 attrs = ['rename = "%s"' % member]
             else:
@@ -257,6 +265,30 @@ def main():
         w("    }")
         w("}")
     out.extend(body)
+    w = out.append
+    w("")
+    w("/// The reply element of a member whose serde name is not its reply name (`locationName`):")
+    w("/// `reply_name(\"DescribeVpcsOutput\", \"Vpcs\")` is `vpcSet`. For the endpoint's writer")
+    w("/// (`crate::query::xml::render_members_named`); `None` keeps the serde name.")
+    w("pub fn reply_name(shape: &'static str, member: &'static str) -> Option<&'static str> {")
+    w("    Some(match (shape, member) {")
+    for rust, sent, reply in renames:
+        w("        (%s, %s) => %s," % (rust_str(rust), rust_str(sent), rust_str(reply)))
+    w("        _ => return None,")
+    w("    })")
+    w("}")
+    w("")
+    w("/// The model's member name of a member whose serde name is not it (a request shape's wire")
+    w("/// name): `member_name(\"RequestLaunchTemplateData\", \"SecurityGroupId\")` is")
+    w("/// `SecurityGroupIds`. Request and reply shapes of the same thing share member names, so")
+    w("/// the endpoint turns a request's data into the reply's shape through them.")
+    w("pub fn member_name(shape: &'static str, member: &'static str) -> Option<&'static str> {")
+    w("    Some(match (shape, member) {")
+    for rust, sent, member in members:
+        w("        (%s, %s) => %s," % (rust_str(rust), rust_str(sent), rust_str(member)))
+    w("        _ => return None,")
+    w("    })")
+    w("}")
     sys.stdout.write("\n".join(out) + "\n")
 
 

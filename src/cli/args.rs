@@ -540,6 +540,9 @@ pub struct ServeArgs {
         default_value = "hotel,sierra,foxtrot,alamo"
     )]
     pub sites: Vec<String>,
+    /// EC2 Availability Zones, comma-separated (default: the region's a, b and c).
+    #[arg(long, value_delimiter = ',', value_name = "ZONES")]
+    pub zones: Vec<String>,
     /// Time a new instance spends Pending before InService.
     #[arg(long, value_parser = parse_duration, default_value = "2s")]
     pub launch_delay: Duration,

@@ -30,6 +30,7 @@ pub async fn serve(args: ServeArgs, region: Option<String>) -> Result<(), Error>
         credentials_file: args.credentials,
         no_auth: args.no_auth,
         sites: args.sites,
+        zones: args.zones,
         launch_delay: args.launch_delay,
         terminate_delay: args.terminate_delay,
         stats: args.stats,

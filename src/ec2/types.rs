@@ -7846,3 +7846,743 @@ pub struct DeleteVpcInput {
     )]
     pub dry_run: Option<bool>,
 }
+
+/// The reply element of a member whose serde name is not its reply name (`locationName`):
+/// `reply_name("DescribeVpcsOutput", "Vpcs")` is `vpcSet`. For the endpoint's writer
+/// (`crate::query::xml::render_members_named`); `None` keeps the serde name.
+pub fn reply_name(shape: &'static str, member: &'static str) -> Option<&'static str> {
+    Some(match (shape, member) {
+        ("PrivateIpAddressSpecification", "Primary") => "primary",
+        ("PrivateIpAddressSpecification", "PrivateIpAddress") => "privateIpAddress",
+        ("Tag", "Key") => "key",
+        ("Tag", "Value") => "value",
+        ("TagSpecification", "ResourceType") => "resourceType",
+        ("CreateLaunchTemplateOutput", "LaunchTemplate") => "launchTemplate",
+        ("CreateLaunchTemplateOutput", "Warning") => "warning",
+        ("LaunchTemplate", "LaunchTemplateId") => "launchTemplateId",
+        ("LaunchTemplate", "LaunchTemplateName") => "launchTemplateName",
+        ("LaunchTemplate", "CreateTime") => "createTime",
+        ("LaunchTemplate", "CreatedBy") => "createdBy",
+        ("LaunchTemplate", "DefaultVersionNumber") => "defaultVersionNumber",
+        ("LaunchTemplate", "LatestVersionNumber") => "latestVersionNumber",
+        ("LaunchTemplate", "Tags") => "tagSet",
+        ("LaunchTemplate", "Operator") => "operator",
+        ("OperatorResponse", "Managed") => "managed",
+        ("OperatorResponse", "Principal") => "principal",
+        ("OperatorResponse", "HiddenByDefault") => "hiddenByDefault",
+        ("ValidationWarning", "Errors") => "errorSet",
+        ("ValidationError", "Code") => "code",
+        ("ValidationError", "Message") => "message",
+        ("CreateLaunchTemplateVersionOutput", "LaunchTemplateVersion") => "launchTemplateVersion",
+        ("CreateLaunchTemplateVersionOutput", "Warning") => "warning",
+        ("LaunchTemplateVersion", "LaunchTemplateId") => "launchTemplateId",
+        ("LaunchTemplateVersion", "LaunchTemplateName") => "launchTemplateName",
+        ("LaunchTemplateVersion", "VersionNumber") => "versionNumber",
+        ("LaunchTemplateVersion", "VersionDescription") => "versionDescription",
+        ("LaunchTemplateVersion", "CreateTime") => "createTime",
+        ("LaunchTemplateVersion", "CreatedBy") => "createdBy",
+        ("LaunchTemplateVersion", "DefaultVersion") => "defaultVersion",
+        ("LaunchTemplateVersion", "LaunchTemplateData") => "launchTemplateData",
+        ("LaunchTemplateVersion", "Operator") => "operator",
+        ("ResponseLaunchTemplateData", "KernelId") => "kernelId",
+        ("ResponseLaunchTemplateData", "EbsOptimized") => "ebsOptimized",
+        ("ResponseLaunchTemplateData", "IamInstanceProfile") => "iamInstanceProfile",
+        ("ResponseLaunchTemplateData", "BlockDeviceMappings") => "blockDeviceMappingSet",
+        ("ResponseLaunchTemplateData", "NetworkInterfaces") => "networkInterfaceSet",
+        ("ResponseLaunchTemplateData", "ImageId") => "imageId",
+        ("ResponseLaunchTemplateData", "InstanceType") => "instanceType",
+        ("ResponseLaunchTemplateData", "KeyName") => "keyName",
+        ("ResponseLaunchTemplateData", "Monitoring") => "monitoring",
+        ("ResponseLaunchTemplateData", "Placement") => "placement",
+        ("ResponseLaunchTemplateData", "RamDiskId") => "ramDiskId",
+        ("ResponseLaunchTemplateData", "DisableApiTermination") => "disableApiTermination",
+        ("ResponseLaunchTemplateData", "InstanceInitiatedShutdownBehavior") => {
+            "instanceInitiatedShutdownBehavior"
+        }
+        ("ResponseLaunchTemplateData", "UserData") => "userData",
+        ("ResponseLaunchTemplateData", "TagSpecifications") => "tagSpecificationSet",
+        ("ResponseLaunchTemplateData", "ElasticGpuSpecifications") => "elasticGpuSpecificationSet",
+        ("ResponseLaunchTemplateData", "ElasticInferenceAccelerators") => {
+            "elasticInferenceAcceleratorSet"
+        }
+        ("ResponseLaunchTemplateData", "SecurityGroupIds") => "securityGroupIdSet",
+        ("ResponseLaunchTemplateData", "SecurityGroups") => "securityGroupSet",
+        ("ResponseLaunchTemplateData", "InstanceMarketOptions") => "instanceMarketOptions",
+        ("ResponseLaunchTemplateData", "CreditSpecification") => "creditSpecification",
+        ("ResponseLaunchTemplateData", "CpuOptions") => "cpuOptions",
+        ("ResponseLaunchTemplateData", "CapacityReservationSpecification") => {
+            "capacityReservationSpecification"
+        }
+        ("ResponseLaunchTemplateData", "LicenseSpecifications") => "licenseSet",
+        ("ResponseLaunchTemplateData", "HibernationOptions") => "hibernationOptions",
+        ("ResponseLaunchTemplateData", "MetadataOptions") => "metadataOptions",
+        ("ResponseLaunchTemplateData", "EnclaveOptions") => "enclaveOptions",
+        ("ResponseLaunchTemplateData", "InstanceRequirements") => "instanceRequirements",
+        ("ResponseLaunchTemplateData", "PrivateDnsNameOptions") => "privateDnsNameOptions",
+        ("ResponseLaunchTemplateData", "MaintenanceOptions") => "maintenanceOptions",
+        ("ResponseLaunchTemplateData", "DisableApiStop") => "disableApiStop",
+        ("ResponseLaunchTemplateData", "Operator") => "operator",
+        ("ResponseLaunchTemplateData", "NetworkPerformanceOptions") => "networkPerformanceOptions",
+        ("ResponseLaunchTemplateData", "SecondaryInterfaces") => "secondaryInterfaceSet",
+        ("LaunchTemplateIamInstanceProfileSpecification", "Arn") => "arn",
+        ("LaunchTemplateIamInstanceProfileSpecification", "Name") => "name",
+        ("LaunchTemplateBlockDeviceMapping", "DeviceName") => "deviceName",
+        ("LaunchTemplateBlockDeviceMapping", "VirtualName") => "virtualName",
+        ("LaunchTemplateBlockDeviceMapping", "Ebs") => "ebs",
+        ("LaunchTemplateBlockDeviceMapping", "NoDevice") => "noDevice",
+        ("LaunchTemplateEbsBlockDevice", "Encrypted") => "encrypted",
+        ("LaunchTemplateEbsBlockDevice", "DeleteOnTermination") => "deleteOnTermination",
+        ("LaunchTemplateEbsBlockDevice", "Iops") => "iops",
+        ("LaunchTemplateEbsBlockDevice", "KmsKeyId") => "kmsKeyId",
+        ("LaunchTemplateEbsBlockDevice", "SnapshotId") => "snapshotId",
+        ("LaunchTemplateEbsBlockDevice", "VolumeSize") => "volumeSize",
+        ("LaunchTemplateEbsBlockDevice", "VolumeType") => "volumeType",
+        ("LaunchTemplateEbsBlockDevice", "Throughput") => "throughput",
+        ("LaunchTemplateEbsBlockDevice", "VolumeInitializationRate") => "volumeInitializationRate",
+        ("LaunchTemplateEbsBlockDevice", "EbsCardIndex") => "ebsCardIndex",
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "AssociateCarrierIpAddress") => {
+            "associateCarrierIpAddress"
+        }
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "AssociatePublicIpAddress") => {
+            "associatePublicIpAddress"
+        }
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "DeleteOnTermination") => {
+            "deleteOnTermination"
+        }
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "Description") => "description",
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "DeviceIndex") => "deviceIndex",
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "Groups") => "groupSet",
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "InterfaceType") => "interfaceType",
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "Ipv6AddressCount") => {
+            "ipv6AddressCount"
+        }
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "Ipv6Addresses") => {
+            "ipv6AddressesSet"
+        }
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "NetworkInterfaceId") => {
+            "networkInterfaceId"
+        }
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "PrivateIpAddress") => {
+            "privateIpAddress"
+        }
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "PrivateIpAddresses") => {
+            "privateIpAddressesSet"
+        }
+        (
+            "LaunchTemplateInstanceNetworkInterfaceSpecification",
+            "SecondaryPrivateIpAddressCount",
+        ) => "secondaryPrivateIpAddressCount",
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "SubnetId") => "subnetId",
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "NetworkCardIndex") => {
+            "networkCardIndex"
+        }
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "Ipv4Prefixes") => "ipv4PrefixSet",
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "Ipv4PrefixCount") => {
+            "ipv4PrefixCount"
+        }
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "Ipv6Prefixes") => "ipv6PrefixSet",
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "Ipv6PrefixCount") => {
+            "ipv6PrefixCount"
+        }
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "PrimaryIpv6") => "primaryIpv6",
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "EnaSrdSpecification") => {
+            "enaSrdSpecification"
+        }
+        (
+            "LaunchTemplateInstanceNetworkInterfaceSpecification",
+            "ConnectionTrackingSpecification",
+        ) => "connectionTrackingSpecification",
+        ("LaunchTemplateInstanceNetworkInterfaceSpecification", "EnaQueueCount") => "enaQueueCount",
+        ("InstanceIpv6Address", "Ipv6Address") => "ipv6Address",
+        ("InstanceIpv6Address", "IsPrimaryIpv6") => "isPrimaryIpv6",
+        ("Ipv4PrefixSpecificationResponse", "Ipv4Prefix") => "ipv4Prefix",
+        ("Ipv6PrefixSpecificationResponse", "Ipv6Prefix") => "ipv6Prefix",
+        ("LaunchTemplateEnaSrdSpecification", "EnaSrdEnabled") => "enaSrdEnabled",
+        ("LaunchTemplateEnaSrdSpecification", "EnaSrdUdpSpecification") => "enaSrdUdpSpecification",
+        ("LaunchTemplateEnaSrdUdpSpecification", "EnaSrdUdpEnabled") => "enaSrdUdpEnabled",
+        ("ConnectionTrackingSpecification", "TcpEstablishedTimeout") => "tcpEstablishedTimeout",
+        ("ConnectionTrackingSpecification", "UdpTimeout") => "udpTimeout",
+        ("ConnectionTrackingSpecification", "UdpStreamTimeout") => "udpStreamTimeout",
+        ("LaunchTemplatesMonitoring", "Enabled") => "enabled",
+        ("LaunchTemplatesMonitoring", "MetricCategoryIds") => "metricCategoryIdSet",
+        ("LaunchTemplatePlacement", "AvailabilityZone") => "availabilityZone",
+        ("LaunchTemplatePlacement", "AvailabilityZoneId") => "availabilityZoneId",
+        ("LaunchTemplatePlacement", "Affinity") => "affinity",
+        ("LaunchTemplatePlacement", "GroupName") => "groupName",
+        ("LaunchTemplatePlacement", "HostId") => "hostId",
+        ("LaunchTemplatePlacement", "Tenancy") => "tenancy",
+        ("LaunchTemplatePlacement", "SpreadDomain") => "spreadDomain",
+        ("LaunchTemplatePlacement", "HostResourceGroupArn") => "hostResourceGroupArn",
+        ("LaunchTemplatePlacement", "PartitionNumber") => "partitionNumber",
+        ("LaunchTemplatePlacement", "GroupId") => "groupId",
+        ("LaunchTemplateTagSpecification", "ResourceType") => "resourceType",
+        ("LaunchTemplateTagSpecification", "Tags") => "tagSet",
+        ("ElasticGpuSpecificationResponse", "Type") => "type",
+        ("LaunchTemplateElasticInferenceAcceleratorResponse", "Type") => "type",
+        ("LaunchTemplateElasticInferenceAcceleratorResponse", "Count") => "count",
+        ("LaunchTemplateInstanceMarketOptions", "MarketType") => "marketType",
+        ("LaunchTemplateInstanceMarketOptions", "SpotOptions") => "spotOptions",
+        ("LaunchTemplateSpotMarketOptions", "MaxPrice") => "maxPrice",
+        ("LaunchTemplateSpotMarketOptions", "SpotInstanceType") => "spotInstanceType",
+        ("LaunchTemplateSpotMarketOptions", "BlockDurationMinutes") => "blockDurationMinutes",
+        ("LaunchTemplateSpotMarketOptions", "ValidUntil") => "validUntil",
+        ("LaunchTemplateSpotMarketOptions", "InstanceInterruptionBehavior") => {
+            "instanceInterruptionBehavior"
+        }
+        ("CreditSpecification", "CpuCredits") => "cpuCredits",
+        ("LaunchTemplateCpuOptions", "CoreCount") => "coreCount",
+        ("LaunchTemplateCpuOptions", "ThreadsPerCore") => "threadsPerCore",
+        ("LaunchTemplateCpuOptions", "AmdSevSnp") => "amdSevSnp",
+        ("LaunchTemplateCpuOptions", "NestedVirtualization") => "nestedVirtualization",
+        (
+            "LaunchTemplateCapacityReservationSpecificationResponse",
+            "CapacityReservationPreference",
+        ) => "capacityReservationPreference",
+        ("LaunchTemplateCapacityReservationSpecificationResponse", "CapacityReservationTarget") => {
+            "capacityReservationTarget"
+        }
+        ("CapacityReservationTargetResponse", "CapacityReservationId") => "capacityReservationId",
+        ("CapacityReservationTargetResponse", "CapacityReservationResourceGroupArn") => {
+            "capacityReservationResourceGroupArn"
+        }
+        ("LaunchTemplateLicenseConfiguration", "LicenseConfigurationArn") => {
+            "licenseConfigurationArn"
+        }
+        ("LaunchTemplateHibernationOptions", "Configured") => "configured",
+        ("LaunchTemplateInstanceMetadataOptions", "State") => "state",
+        ("LaunchTemplateInstanceMetadataOptions", "HttpTokens") => "httpTokens",
+        ("LaunchTemplateInstanceMetadataOptions", "HttpPutResponseHopLimit") => {
+            "httpPutResponseHopLimit"
+        }
+        ("LaunchTemplateInstanceMetadataOptions", "HttpEndpoint") => "httpEndpoint",
+        ("LaunchTemplateInstanceMetadataOptions", "HttpProtocolIpv6") => "httpProtocolIpv6",
+        ("LaunchTemplateInstanceMetadataOptions", "InstanceMetadataTags") => "instanceMetadataTags",
+        ("LaunchTemplateEnclaveOptions", "Enabled") => "enabled",
+        ("InstanceRequirements", "VCpuCount") => "vCpuCount",
+        ("InstanceRequirements", "MemoryMiB") => "memoryMiB",
+        ("InstanceRequirements", "CpuManufacturers") => "cpuManufacturerSet",
+        ("InstanceRequirements", "MemoryGiBPerVCpu") => "memoryGiBPerVCpu",
+        ("InstanceRequirements", "ExcludedInstanceTypes") => "excludedInstanceTypeSet",
+        ("InstanceRequirements", "InstanceGenerations") => "instanceGenerationSet",
+        ("InstanceRequirements", "SpotMaxPricePercentageOverLowestPrice") => {
+            "spotMaxPricePercentageOverLowestPrice"
+        }
+        ("InstanceRequirements", "OnDemandMaxPricePercentageOverLowestPrice") => {
+            "onDemandMaxPricePercentageOverLowestPrice"
+        }
+        ("InstanceRequirements", "BareMetal") => "bareMetal",
+        ("InstanceRequirements", "BurstablePerformance") => "burstablePerformance",
+        ("InstanceRequirements", "RequireHibernateSupport") => "requireHibernateSupport",
+        ("InstanceRequirements", "NetworkInterfaceCount") => "networkInterfaceCount",
+        ("InstanceRequirements", "LocalStorage") => "localStorage",
+        ("InstanceRequirements", "LocalStorageTypes") => "localStorageTypeSet",
+        ("InstanceRequirements", "TotalLocalStorageGB") => "totalLocalStorageGB",
+        ("InstanceRequirements", "BaselineEbsBandwidthMbps") => "baselineEbsBandwidthMbps",
+        ("InstanceRequirements", "AcceleratorTypes") => "acceleratorTypeSet",
+        ("InstanceRequirements", "AcceleratorCount") => "acceleratorCount",
+        ("InstanceRequirements", "AcceleratorManufacturers") => "acceleratorManufacturerSet",
+        ("InstanceRequirements", "AcceleratorNames") => "acceleratorNameSet",
+        ("InstanceRequirements", "AcceleratorTotalMemoryMiB") => "acceleratorTotalMemoryMiB",
+        ("InstanceRequirements", "NetworkBandwidthGbps") => "networkBandwidthGbps",
+        ("InstanceRequirements", "AllowedInstanceTypes") => "allowedInstanceTypeSet",
+        ("InstanceRequirements", "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice") => {
+            "maxSpotPriceAsPercentageOfOptimalOnDemandPrice"
+        }
+        ("InstanceRequirements", "BaselinePerformanceFactors") => "baselinePerformanceFactors",
+        ("InstanceRequirements", "RequireEncryptionInTransit") => "requireEncryptionInTransit",
+        ("VCpuCountRange", "Min") => "min",
+        ("VCpuCountRange", "Max") => "max",
+        ("MemoryMiB", "Min") => "min",
+        ("MemoryMiB", "Max") => "max",
+        ("MemoryGiBPerVCpu", "Min") => "min",
+        ("MemoryGiBPerVCpu", "Max") => "max",
+        ("NetworkInterfaceCount", "Min") => "min",
+        ("NetworkInterfaceCount", "Max") => "max",
+        ("TotalLocalStorageGB", "Min") => "min",
+        ("TotalLocalStorageGB", "Max") => "max",
+        ("BaselineEbsBandwidthMbps", "Min") => "min",
+        ("BaselineEbsBandwidthMbps", "Max") => "max",
+        ("AcceleratorCount", "Min") => "min",
+        ("AcceleratorCount", "Max") => "max",
+        ("AcceleratorTotalMemoryMiB", "Min") => "min",
+        ("AcceleratorTotalMemoryMiB", "Max") => "max",
+        ("NetworkBandwidthGbps", "Min") => "min",
+        ("NetworkBandwidthGbps", "Max") => "max",
+        ("BaselinePerformanceFactors", "Cpu") => "cpu",
+        ("CpuPerformanceFactor", "References") => "referenceSet",
+        ("PerformanceFactorReference", "InstanceFamily") => "instanceFamily",
+        ("LaunchTemplatePrivateDnsNameOptions", "HostnameType") => "hostnameType",
+        ("LaunchTemplatePrivateDnsNameOptions", "EnableResourceNameDnsARecord") => {
+            "enableResourceNameDnsARecord"
+        }
+        ("LaunchTemplatePrivateDnsNameOptions", "EnableResourceNameDnsAAAARecord") => {
+            "enableResourceNameDnsAAAARecord"
+        }
+        ("LaunchTemplateInstanceMaintenanceOptions", "AutoRecovery") => "autoRecovery",
+        ("LaunchTemplateNetworkPerformanceOptions", "BandwidthWeighting") => "bandwidthWeighting",
+        ("LaunchTemplateInstanceSecondaryInterfaceSpecification", "DeleteOnTermination") => {
+            "deleteOnTermination"
+        }
+        ("LaunchTemplateInstanceSecondaryInterfaceSpecification", "DeviceIndex") => "deviceIndex",
+        ("LaunchTemplateInstanceSecondaryInterfaceSpecification", "PrivateIpAddresses") => {
+            "privateIpAddressesSet"
+        }
+        ("LaunchTemplateInstanceSecondaryInterfaceSpecification", "PrivateIpAddressCount") => {
+            "privateIpAddressCount"
+        }
+        ("LaunchTemplateInstanceSecondaryInterfaceSpecification", "SecondarySubnetId") => {
+            "secondarySubnetId"
+        }
+        ("LaunchTemplateInstanceSecondaryInterfaceSpecification", "InterfaceType") => {
+            "interfaceType"
+        }
+        ("LaunchTemplateInstanceSecondaryInterfaceSpecification", "NetworkCardIndex") => {
+            "networkCardIndex"
+        }
+        ("SecondaryInterfacePrivateIpAddressSpecification", "PrivateIpAddress") => {
+            "privateIpAddress"
+        }
+        ("DescribeLaunchTemplatesOutput", "LaunchTemplates") => "launchTemplates",
+        ("DescribeLaunchTemplatesOutput", "NextToken") => "nextToken",
+        ("DescribeLaunchTemplateVersionsOutput", "LaunchTemplateVersions") => {
+            "launchTemplateVersionSet"
+        }
+        ("DescribeLaunchTemplateVersionsOutput", "NextToken") => "nextToken",
+        ("ModifyLaunchTemplateOutput", "LaunchTemplate") => "launchTemplate",
+        ("DeleteLaunchTemplateOutput", "LaunchTemplate") => "launchTemplate",
+        ("DeleteLaunchTemplateVersionsOutput", "SuccessfullyDeletedLaunchTemplateVersions") => {
+            "successfullyDeletedLaunchTemplateVersionSet"
+        }
+        ("DeleteLaunchTemplateVersionsOutput", "UnsuccessfullyDeletedLaunchTemplateVersions") => {
+            "unsuccessfullyDeletedLaunchTemplateVersionSet"
+        }
+        ("DeleteLaunchTemplateVersionsResponseSuccessItem", "LaunchTemplateId") => {
+            "launchTemplateId"
+        }
+        ("DeleteLaunchTemplateVersionsResponseSuccessItem", "LaunchTemplateName") => {
+            "launchTemplateName"
+        }
+        ("DeleteLaunchTemplateVersionsResponseSuccessItem", "VersionNumber") => "versionNumber",
+        ("DeleteLaunchTemplateVersionsResponseErrorItem", "LaunchTemplateId") => "launchTemplateId",
+        ("DeleteLaunchTemplateVersionsResponseErrorItem", "LaunchTemplateName") => {
+            "launchTemplateName"
+        }
+        ("DeleteLaunchTemplateVersionsResponseErrorItem", "VersionNumber") => "versionNumber",
+        ("DeleteLaunchTemplateVersionsResponseErrorItem", "ResponseError") => "responseError",
+        ("ResponseError", "Code") => "code",
+        ("ResponseError", "Message") => "message",
+        ("DescribeInstancesInput", "DryRun") => "dryRun",
+        ("DescribeInstancesInput", "NextToken") => "nextToken",
+        ("DescribeInstancesInput", "MaxResults") => "maxResults",
+        ("DescribeInstancesOutput", "NextToken") => "nextToken",
+        ("DescribeInstancesOutput", "Reservations") => "reservationSet",
+        ("Reservation", "ReservationId") => "reservationId",
+        ("Reservation", "OwnerId") => "ownerId",
+        ("Reservation", "RequesterId") => "requesterId",
+        ("Reservation", "Groups") => "groupSet",
+        ("Reservation", "Instances") => "instancesSet",
+        ("GroupIdentifier", "GroupId") => "groupId",
+        ("GroupIdentifier", "GroupName") => "groupName",
+        ("Instance", "Architecture") => "architecture",
+        ("Instance", "BlockDeviceMappings") => "blockDeviceMapping",
+        ("Instance", "ClientToken") => "clientToken",
+        ("Instance", "EbsOptimized") => "ebsOptimized",
+        ("Instance", "EnaSupport") => "enaSupport",
+        ("Instance", "Hypervisor") => "hypervisor",
+        ("Instance", "IamInstanceProfile") => "iamInstanceProfile",
+        ("Instance", "InstanceLifecycle") => "instanceLifecycle",
+        ("Instance", "ElasticGpuAssociations") => "elasticGpuAssociationSet",
+        ("Instance", "ElasticInferenceAcceleratorAssociations") => {
+            "elasticInferenceAcceleratorAssociationSet"
+        }
+        ("Instance", "NetworkInterfaces") => "networkInterfaceSet",
+        ("Instance", "OutpostArn") => "outpostArn",
+        ("Instance", "RootDeviceName") => "rootDeviceName",
+        ("Instance", "RootDeviceType") => "rootDeviceType",
+        ("Instance", "SecurityGroups") => "groupSet",
+        ("Instance", "SourceDestCheck") => "sourceDestCheck",
+        ("Instance", "SpotInstanceRequestId") => "spotInstanceRequestId",
+        ("Instance", "SriovNetSupport") => "sriovNetSupport",
+        ("Instance", "StateReason") => "stateReason",
+        ("Instance", "Tags") => "tagSet",
+        ("Instance", "VirtualizationType") => "virtualizationType",
+        ("Instance", "CpuOptions") => "cpuOptions",
+        ("Instance", "CapacityBlockId") => "capacityBlockId",
+        ("Instance", "CapacityReservationId") => "capacityReservationId",
+        ("Instance", "CapacityReservationSpecification") => "capacityReservationSpecification",
+        ("Instance", "HibernationOptions") => "hibernationOptions",
+        ("Instance", "Licenses") => "licenseSet",
+        ("Instance", "MetadataOptions") => "metadataOptions",
+        ("Instance", "EnclaveOptions") => "enclaveOptions",
+        ("Instance", "BootMode") => "bootMode",
+        ("Instance", "PlatformDetails") => "platformDetails",
+        ("Instance", "UsageOperation") => "usageOperation",
+        ("Instance", "UsageOperationUpdateTime") => "usageOperationUpdateTime",
+        ("Instance", "PrivateDnsNameOptions") => "privateDnsNameOptions",
+        ("Instance", "Ipv6Address") => "ipv6Address",
+        ("Instance", "TpmSupport") => "tpmSupport",
+        ("Instance", "MaintenanceOptions") => "maintenanceOptions",
+        ("Instance", "CurrentInstanceBootMode") => "currentInstanceBootMode",
+        ("Instance", "NetworkPerformanceOptions") => "networkPerformanceOptions",
+        ("Instance", "Operator") => "operator",
+        ("Instance", "SecondaryInterfaces") => "secondaryInterfaceSet",
+        ("Instance", "InstanceId") => "instanceId",
+        ("Instance", "ImageId") => "imageId",
+        ("Instance", "State") => "instanceState",
+        ("Instance", "PrivateDnsName") => "privateDnsName",
+        ("Instance", "PublicDnsName") => "dnsName",
+        ("Instance", "StateTransitionReason") => "reason",
+        ("Instance", "KeyName") => "keyName",
+        ("Instance", "AmiLaunchIndex") => "amiLaunchIndex",
+        ("Instance", "ProductCodes") => "productCodes",
+        ("Instance", "InstanceType") => "instanceType",
+        ("Instance", "LaunchTime") => "launchTime",
+        ("Instance", "Placement") => "placement",
+        ("Instance", "KernelId") => "kernelId",
+        ("Instance", "RamdiskId") => "ramdiskId",
+        ("Instance", "Platform") => "platform",
+        ("Instance", "Monitoring") => "monitoring",
+        ("Instance", "SubnetId") => "subnetId",
+        ("Instance", "VpcId") => "vpcId",
+        ("Instance", "PrivateIpAddress") => "privateIpAddress",
+        ("Instance", "PublicIpAddress") => "ipAddress",
+        ("InstanceBlockDeviceMapping", "DeviceName") => "deviceName",
+        ("InstanceBlockDeviceMapping", "Ebs") => "ebs",
+        ("EbsInstanceBlockDevice", "AttachTime") => "attachTime",
+        ("EbsInstanceBlockDevice", "DeleteOnTermination") => "deleteOnTermination",
+        ("EbsInstanceBlockDevice", "Status") => "status",
+        ("EbsInstanceBlockDevice", "VolumeId") => "volumeId",
+        ("EbsInstanceBlockDevice", "AssociatedResource") => "associatedResource",
+        ("EbsInstanceBlockDevice", "VolumeOwnerId") => "volumeOwnerId",
+        ("EbsInstanceBlockDevice", "Operator") => "operator",
+        ("EbsInstanceBlockDevice", "EbsCardIndex") => "ebsCardIndex",
+        ("IamInstanceProfile", "Arn") => "arn",
+        ("IamInstanceProfile", "Id") => "id",
+        ("ElasticGpuAssociation", "ElasticGpuId") => "elasticGpuId",
+        ("ElasticGpuAssociation", "ElasticGpuAssociationId") => "elasticGpuAssociationId",
+        ("ElasticGpuAssociation", "ElasticGpuAssociationState") => "elasticGpuAssociationState",
+        ("ElasticGpuAssociation", "ElasticGpuAssociationTime") => "elasticGpuAssociationTime",
+        ("ElasticInferenceAcceleratorAssociation", "ElasticInferenceAcceleratorArn") => {
+            "elasticInferenceAcceleratorArn"
+        }
+        ("ElasticInferenceAcceleratorAssociation", "ElasticInferenceAcceleratorAssociationId") => {
+            "elasticInferenceAcceleratorAssociationId"
+        }
+        (
+            "ElasticInferenceAcceleratorAssociation",
+            "ElasticInferenceAcceleratorAssociationState",
+        ) => "elasticInferenceAcceleratorAssociationState",
+        (
+            "ElasticInferenceAcceleratorAssociation",
+            "ElasticInferenceAcceleratorAssociationTime",
+        ) => "elasticInferenceAcceleratorAssociationTime",
+        ("InstanceNetworkInterface", "Association") => "association",
+        ("InstanceNetworkInterface", "Attachment") => "attachment",
+        ("InstanceNetworkInterface", "Description") => "description",
+        ("InstanceNetworkInterface", "Groups") => "groupSet",
+        ("InstanceNetworkInterface", "Ipv6Addresses") => "ipv6AddressesSet",
+        ("InstanceNetworkInterface", "MacAddress") => "macAddress",
+        ("InstanceNetworkInterface", "NetworkInterfaceId") => "networkInterfaceId",
+        ("InstanceNetworkInterface", "OwnerId") => "ownerId",
+        ("InstanceNetworkInterface", "PrivateDnsName") => "privateDnsName",
+        ("InstanceNetworkInterface", "PrivateIpAddress") => "privateIpAddress",
+        ("InstanceNetworkInterface", "PrivateIpAddresses") => "privateIpAddressesSet",
+        ("InstanceNetworkInterface", "SourceDestCheck") => "sourceDestCheck",
+        ("InstanceNetworkInterface", "Status") => "status",
+        ("InstanceNetworkInterface", "SubnetId") => "subnetId",
+        ("InstanceNetworkInterface", "VpcId") => "vpcId",
+        ("InstanceNetworkInterface", "InterfaceType") => "interfaceType",
+        ("InstanceNetworkInterface", "Ipv4Prefixes") => "ipv4PrefixSet",
+        ("InstanceNetworkInterface", "Ipv6Prefixes") => "ipv6PrefixSet",
+        ("InstanceNetworkInterface", "ConnectionTrackingConfiguration") => {
+            "connectionTrackingConfiguration"
+        }
+        ("InstanceNetworkInterface", "Operator") => "operator",
+        ("InstanceNetworkInterfaceAssociation", "CarrierIp") => "carrierIp",
+        ("InstanceNetworkInterfaceAssociation", "CustomerOwnedIp") => "customerOwnedIp",
+        ("InstanceNetworkInterfaceAssociation", "IpOwnerId") => "ipOwnerId",
+        ("InstanceNetworkInterfaceAssociation", "PublicDnsName") => "publicDnsName",
+        ("InstanceNetworkInterfaceAssociation", "PublicIp") => "publicIp",
+        ("InstanceNetworkInterfaceAttachment", "AttachTime") => "attachTime",
+        ("InstanceNetworkInterfaceAttachment", "AttachmentId") => "attachmentId",
+        ("InstanceNetworkInterfaceAttachment", "DeleteOnTermination") => "deleteOnTermination",
+        ("InstanceNetworkInterfaceAttachment", "DeviceIndex") => "deviceIndex",
+        ("InstanceNetworkInterfaceAttachment", "Status") => "status",
+        ("InstanceNetworkInterfaceAttachment", "NetworkCardIndex") => "networkCardIndex",
+        ("InstanceNetworkInterfaceAttachment", "EnaSrdSpecification") => "enaSrdSpecification",
+        ("InstanceNetworkInterfaceAttachment", "EnaQueueCount") => "enaQueueCount",
+        ("InstanceAttachmentEnaSrdSpecification", "EnaSrdEnabled") => "enaSrdEnabled",
+        ("InstanceAttachmentEnaSrdSpecification", "EnaSrdUdpSpecification") => {
+            "enaSrdUdpSpecification"
+        }
+        ("InstanceAttachmentEnaSrdUdpSpecification", "EnaSrdUdpEnabled") => "enaSrdUdpEnabled",
+        ("InstancePrivateIpAddress", "Association") => "association",
+        ("InstancePrivateIpAddress", "Primary") => "primary",
+        ("InstancePrivateIpAddress", "PrivateDnsName") => "privateDnsName",
+        ("InstancePrivateIpAddress", "PrivateIpAddress") => "privateIpAddress",
+        ("InstanceIpv4Prefix", "Ipv4Prefix") => "ipv4Prefix",
+        ("InstanceIpv6Prefix", "Ipv6Prefix") => "ipv6Prefix",
+        ("ConnectionTrackingSpecificationResponse", "TcpEstablishedTimeout") => {
+            "tcpEstablishedTimeout"
+        }
+        ("ConnectionTrackingSpecificationResponse", "UdpStreamTimeout") => "udpStreamTimeout",
+        ("ConnectionTrackingSpecificationResponse", "UdpTimeout") => "udpTimeout",
+        ("StateReason", "Code") => "code",
+        ("StateReason", "Message") => "message",
+        ("CpuOptions", "CoreCount") => "coreCount",
+        ("CpuOptions", "ThreadsPerCore") => "threadsPerCore",
+        ("CpuOptions", "AmdSevSnp") => "amdSevSnp",
+        ("CpuOptions", "NestedVirtualization") => "nestedVirtualization",
+        ("CapacityReservationSpecificationResponse", "CapacityReservationPreference") => {
+            "capacityReservationPreference"
+        }
+        ("CapacityReservationSpecificationResponse", "CapacityReservationTarget") => {
+            "capacityReservationTarget"
+        }
+        ("HibernationOptions", "Configured") => "configured",
+        ("LicenseConfiguration", "LicenseConfigurationArn") => "licenseConfigurationArn",
+        ("InstanceMetadataOptionsResponse", "State") => "state",
+        ("InstanceMetadataOptionsResponse", "HttpTokens") => "httpTokens",
+        ("InstanceMetadataOptionsResponse", "HttpPutResponseHopLimit") => "httpPutResponseHopLimit",
+        ("InstanceMetadataOptionsResponse", "HttpEndpoint") => "httpEndpoint",
+        ("InstanceMetadataOptionsResponse", "HttpProtocolIpv6") => "httpProtocolIpv6",
+        ("InstanceMetadataOptionsResponse", "InstanceMetadataTags") => "instanceMetadataTags",
+        ("EnclaveOptions", "Enabled") => "enabled",
+        ("PrivateDnsNameOptionsResponse", "HostnameType") => "hostnameType",
+        ("PrivateDnsNameOptionsResponse", "EnableResourceNameDnsARecord") => {
+            "enableResourceNameDnsARecord"
+        }
+        ("PrivateDnsNameOptionsResponse", "EnableResourceNameDnsAAAARecord") => {
+            "enableResourceNameDnsAAAARecord"
+        }
+        ("InstanceMaintenanceOptions", "AutoRecovery") => "autoRecovery",
+        ("InstanceMaintenanceOptions", "RebootMigration") => "rebootMigration",
+        ("InstanceNetworkPerformanceOptions", "BandwidthWeighting") => "bandwidthWeighting",
+        ("InstanceSecondaryInterface", "Attachment") => "attachment",
+        ("InstanceSecondaryInterface", "MacAddress") => "macAddress",
+        ("InstanceSecondaryInterface", "SecondaryInterfaceId") => "secondaryInterfaceId",
+        ("InstanceSecondaryInterface", "OwnerId") => "ownerId",
+        ("InstanceSecondaryInterface", "PrivateIpAddresses") => "privateIpAddressSet",
+        ("InstanceSecondaryInterface", "SourceDestCheck") => "sourceDestCheck",
+        ("InstanceSecondaryInterface", "Status") => "status",
+        ("InstanceSecondaryInterface", "SecondarySubnetId") => "secondarySubnetId",
+        ("InstanceSecondaryInterface", "SecondaryNetworkId") => "secondaryNetworkId",
+        ("InstanceSecondaryInterface", "InterfaceType") => "interfaceType",
+        ("InstanceSecondaryInterfaceAttachment", "AttachTime") => "attachTime",
+        ("InstanceSecondaryInterfaceAttachment", "AttachmentId") => "attachmentId",
+        ("InstanceSecondaryInterfaceAttachment", "DeleteOnTermination") => "deleteOnTermination",
+        ("InstanceSecondaryInterfaceAttachment", "DeviceIndex") => "deviceIndex",
+        ("InstanceSecondaryInterfaceAttachment", "Status") => "status",
+        ("InstanceSecondaryInterfaceAttachment", "NetworkCardIndex") => "networkCardIndex",
+        ("InstanceSecondaryInterfacePrivateIpAddress", "PrivateIpAddress") => "privateIpAddress",
+        ("InstanceState", "Code") => "code",
+        ("InstanceState", "Name") => "name",
+        ("ProductCode", "ProductCodeId") => "productCode",
+        ("ProductCode", "ProductCodeType") => "type",
+        ("Placement", "AvailabilityZoneId") => "availabilityZoneId",
+        ("Placement", "Affinity") => "affinity",
+        ("Placement", "GroupName") => "groupName",
+        ("Placement", "PartitionNumber") => "partitionNumber",
+        ("Placement", "HostId") => "hostId",
+        ("Placement", "Tenancy") => "tenancy",
+        ("Placement", "SpreadDomain") => "spreadDomain",
+        ("Placement", "HostResourceGroupArn") => "hostResourceGroupArn",
+        ("Placement", "GroupId") => "groupId",
+        ("Placement", "AvailabilityZone") => "availabilityZone",
+        ("Monitoring", "MetricCategoryIds") => "metricCategoryIdSet",
+        ("Monitoring", "State") => "state",
+        ("TerminateInstancesInput", "DryRun") => "dryRun",
+        ("TerminateInstancesOutput", "TerminatingInstances") => "instancesSet",
+        ("InstanceStateChange", "InstanceId") => "instanceId",
+        ("InstanceStateChange", "CurrentState") => "currentState",
+        ("InstanceStateChange", "PreviousState") => "previousState",
+        ("DescribeAvailabilityZonesInput", "DryRun") => "dryRun",
+        ("DescribeAvailabilityZonesOutput", "AvailabilityZones") => "availabilityZoneInfo",
+        ("AvailabilityZone", "OptInStatus") => "optInStatus",
+        ("AvailabilityZone", "Messages") => "messageSet",
+        ("AvailabilityZone", "RegionName") => "regionName",
+        ("AvailabilityZone", "ZoneName") => "zoneName",
+        ("AvailabilityZone", "ZoneId") => "zoneId",
+        ("AvailabilityZone", "GroupName") => "groupName",
+        ("AvailabilityZone", "NetworkBorderGroup") => "networkBorderGroup",
+        ("AvailabilityZone", "ZoneType") => "zoneType",
+        ("AvailabilityZone", "ParentZoneName") => "parentZoneName",
+        ("AvailabilityZone", "ParentZoneId") => "parentZoneId",
+        ("AvailabilityZone", "GroupLongName") => "groupLongName",
+        ("AvailabilityZone", "Geography") => "geographySet",
+        ("AvailabilityZone", "SubGeography") => "subGeographySet",
+        ("AvailabilityZone", "State") => "zoneState",
+        ("AvailabilityZoneMessage", "Message") => "message",
+        ("AvailabilityZoneGeography", "Name") => "name",
+        ("AvailabilityZoneSubGeography", "Name") => "name",
+        ("DescribeVpcsInput", "DryRun") => "dryRun",
+        ("DescribeVpcsOutput", "NextToken") => "nextToken",
+        ("DescribeVpcsOutput", "Vpcs") => "vpcSet",
+        ("Vpc", "OwnerId") => "ownerId",
+        ("Vpc", "InstanceTenancy") => "instanceTenancy",
+        ("Vpc", "Ipv6CidrBlockAssociationSet") => "ipv6CidrBlockAssociationSet",
+        ("Vpc", "CidrBlockAssociationSet") => "cidrBlockAssociationSet",
+        ("Vpc", "IsDefault") => "isDefault",
+        ("Vpc", "EncryptionControl") => "encryptionControl",
+        ("Vpc", "Tags") => "tagSet",
+        ("Vpc", "BlockPublicAccessStates") => "blockPublicAccessStates",
+        ("Vpc", "NetworkFirewallAssociations") => "networkFirewallAssociationSet",
+        ("Vpc", "VpcId") => "vpcId",
+        ("Vpc", "State") => "state",
+        ("Vpc", "CidrBlock") => "cidrBlock",
+        ("Vpc", "DhcpOptionsId") => "dhcpOptionsId",
+        ("VpcIpv6CidrBlockAssociation", "AssociationId") => "associationId",
+        ("VpcIpv6CidrBlockAssociation", "Ipv6CidrBlock") => "ipv6CidrBlock",
+        ("VpcIpv6CidrBlockAssociation", "Ipv6CidrBlockState") => "ipv6CidrBlockState",
+        ("VpcIpv6CidrBlockAssociation", "NetworkBorderGroup") => "networkBorderGroup",
+        ("VpcIpv6CidrBlockAssociation", "Ipv6Pool") => "ipv6Pool",
+        ("VpcIpv6CidrBlockAssociation", "Ipv6AddressAttribute") => "ipv6AddressAttribute",
+        ("VpcIpv6CidrBlockAssociation", "IpSource") => "ipSource",
+        ("VpcCidrBlockState", "State") => "state",
+        ("VpcCidrBlockState", "StatusMessage") => "statusMessage",
+        ("VpcCidrBlockAssociation", "AssociationId") => "associationId",
+        ("VpcCidrBlockAssociation", "CidrBlock") => "cidrBlock",
+        ("VpcCidrBlockAssociation", "CidrBlockState") => "cidrBlockState",
+        ("VpcEncryptionControl", "VpcId") => "vpcId",
+        ("VpcEncryptionControl", "VpcEncryptionControlId") => "vpcEncryptionControlId",
+        ("VpcEncryptionControl", "Mode") => "mode",
+        ("VpcEncryptionControl", "State") => "state",
+        ("VpcEncryptionControl", "StateMessage") => "stateMessage",
+        ("VpcEncryptionControl", "ResourceExclusions") => "resourceExclusions",
+        ("VpcEncryptionControl", "Tags") => "tagSet",
+        ("VpcEncryptionControlExclusions", "InternetGateway") => "internetGateway",
+        ("VpcEncryptionControlExclusions", "EgressOnlyInternetGateway") => {
+            "egressOnlyInternetGateway"
+        }
+        ("VpcEncryptionControlExclusions", "NatGateway") => "natGateway",
+        ("VpcEncryptionControlExclusions", "VirtualPrivateGateway") => "virtualPrivateGateway",
+        ("VpcEncryptionControlExclusions", "VpcPeering") => "vpcPeering",
+        ("VpcEncryptionControlExclusions", "Lambda") => "lambda",
+        ("VpcEncryptionControlExclusions", "VpcLattice") => "vpcLattice",
+        ("VpcEncryptionControlExclusions", "ElasticFileSystem") => "elasticFileSystem",
+        ("VpcEncryptionControlExclusions", "GlobalAccelerator") => "globalAccelerator",
+        ("VpcEncryptionControlExclusions", "ApiGatewayV2") => "apiGatewayV2",
+        ("VpcEncryptionControlExclusion", "State") => "state",
+        ("VpcEncryptionControlExclusion", "StateMessage") => "stateMessage",
+        ("BlockPublicAccessStates", "InternetGatewayBlockMode") => "internetGatewayBlockMode",
+        ("NetworkFirewallAssociation", "FirewallArn") => "firewallArn",
+        ("NetworkFirewallAssociation", "FirewallOnboardingStatus") => "firewallOnboardingStatus",
+        ("NetworkFirewallAssociation", "FirewallMode") => "firewallMode",
+        ("DescribeSubnetsInput", "DryRun") => "dryRun",
+        ("DescribeSubnetsOutput", "NextToken") => "nextToken",
+        ("DescribeSubnetsOutput", "Subnets") => "subnetSet",
+        ("Subnet", "AvailabilityZoneId") => "availabilityZoneId",
+        ("Subnet", "EnableLniAtDeviceIndex") => "enableLniAtDeviceIndex",
+        ("Subnet", "MapCustomerOwnedIpOnLaunch") => "mapCustomerOwnedIpOnLaunch",
+        ("Subnet", "CustomerOwnedIpv4Pool") => "customerOwnedIpv4Pool",
+        ("Subnet", "OwnerId") => "ownerId",
+        ("Subnet", "AssignIpv6AddressOnCreation") => "assignIpv6AddressOnCreation",
+        ("Subnet", "Ipv6CidrBlockAssociationSet") => "ipv6CidrBlockAssociationSet",
+        ("Subnet", "Tags") => "tagSet",
+        ("Subnet", "SubnetArn") => "subnetArn",
+        ("Subnet", "OutpostArn") => "outpostArn",
+        ("Subnet", "EnableDns64") => "enableDns64",
+        ("Subnet", "Ipv6Native") => "ipv6Native",
+        ("Subnet", "PrivateDnsNameOptionsOnLaunch") => "privateDnsNameOptionsOnLaunch",
+        ("Subnet", "BlockPublicAccessStates") => "blockPublicAccessStates",
+        ("Subnet", "Type") => "type",
+        ("Subnet", "NetworkFirewallConnectivityType") => "networkFirewallConnectivityType",
+        ("Subnet", "SubnetId") => "subnetId",
+        ("Subnet", "State") => "state",
+        ("Subnet", "VpcId") => "vpcId",
+        ("Subnet", "CidrBlock") => "cidrBlock",
+        ("Subnet", "AvailableIpAddressCount") => "availableIpAddressCount",
+        ("Subnet", "AvailabilityZone") => "availabilityZone",
+        ("Subnet", "DefaultForAz") => "defaultForAz",
+        ("Subnet", "MapPublicIpOnLaunch") => "mapPublicIpOnLaunch",
+        ("SubnetIpv6CidrBlockAssociation", "AssociationId") => "associationId",
+        ("SubnetIpv6CidrBlockAssociation", "Ipv6CidrBlock") => "ipv6CidrBlock",
+        ("SubnetIpv6CidrBlockAssociation", "Ipv6CidrBlockState") => "ipv6CidrBlockState",
+        ("SubnetIpv6CidrBlockAssociation", "Ipv6AddressAttribute") => "ipv6AddressAttribute",
+        ("SubnetIpv6CidrBlockAssociation", "IpSource") => "ipSource",
+        ("SubnetCidrBlockState", "State") => "state",
+        ("SubnetCidrBlockState", "StatusMessage") => "statusMessage",
+        ("PrivateDnsNameOptionsOnLaunch", "HostnameType") => "hostnameType",
+        ("PrivateDnsNameOptionsOnLaunch", "EnableResourceNameDnsARecord") => {
+            "enableResourceNameDnsARecord"
+        }
+        ("PrivateDnsNameOptionsOnLaunch", "EnableResourceNameDnsAAAARecord") => {
+            "enableResourceNameDnsAAAARecord"
+        }
+        ("CreateVpcInput", "DryRun") => "dryRun",
+        ("CreateVpcInput", "InstanceTenancy") => "instanceTenancy",
+        ("CreateVpcInput", "AmazonProvidedIpv6CidrBlock") => "amazonProvidedIpv6CidrBlock",
+        ("CreateVpcOutput", "Vpc") => "vpc",
+        ("CreateSubnetInput", "DryRun") => "dryRun",
+        ("CreateSubnetOutput", "Subnet") => "subnet",
+        ("DeleteSubnetInput", "DryRun") => "dryRun",
+        ("DeleteVpcInput", "DryRun") => "dryRun",
+        _ => return None,
+    })
+}
+
+/// The model's member name of a member whose serde name is not it (a request shape's wire
+/// name): `member_name("RequestLaunchTemplateData", "SecurityGroupId")` is
+/// `SecurityGroupIds`. Request and reply shapes of the same thing share member names, so
+/// the endpoint turns a request's data into the reply's shape through them.
+pub fn member_name(shape: &'static str, member: &'static str) -> Option<&'static str> {
+    Some(match (shape, member) {
+        ("CreateLaunchTemplateInput", "TagSpecification") => "TagSpecifications",
+        ("RequestLaunchTemplateData", "BlockDeviceMapping") => "BlockDeviceMappings",
+        ("RequestLaunchTemplateData", "NetworkInterface") => "NetworkInterfaces",
+        ("RequestLaunchTemplateData", "TagSpecification") => "TagSpecifications",
+        ("RequestLaunchTemplateData", "ElasticGpuSpecification") => "ElasticGpuSpecifications",
+        ("RequestLaunchTemplateData", "ElasticInferenceAccelerator") => {
+            "ElasticInferenceAccelerators"
+        }
+        ("RequestLaunchTemplateData", "SecurityGroupId") => "SecurityGroupIds",
+        ("RequestLaunchTemplateData", "SecurityGroup") => "SecurityGroups",
+        ("RequestLaunchTemplateData", "LicenseSpecification") => "LicenseSpecifications",
+        ("RequestLaunchTemplateData", "SecondaryInterface") => "SecondaryInterfaces",
+        ("LaunchTemplateInstanceNetworkInterfaceSpecificationRequest", "SecurityGroupId") => {
+            "Groups"
+        }
+        ("LaunchTemplateInstanceNetworkInterfaceSpecificationRequest", "Ipv4Prefix") => {
+            "Ipv4Prefixes"
+        }
+        ("LaunchTemplateInstanceNetworkInterfaceSpecificationRequest", "Ipv6Prefix") => {
+            "Ipv6Prefixes"
+        }
+        ("LaunchTemplatesMonitoringRequest", "MetricCategoryId") => "MetricCategoryIds",
+        ("LaunchTemplateTagSpecificationRequest", "Tag") => "Tags",
+        ("InstanceRequirementsRequest", "CpuManufacturer") => "CpuManufacturers",
+        ("InstanceRequirementsRequest", "ExcludedInstanceType") => "ExcludedInstanceTypes",
+        ("InstanceRequirementsRequest", "InstanceGeneration") => "InstanceGenerations",
+        ("InstanceRequirementsRequest", "LocalStorageType") => "LocalStorageTypes",
+        ("InstanceRequirementsRequest", "AcceleratorType") => "AcceleratorTypes",
+        ("InstanceRequirementsRequest", "AcceleratorManufacturer") => "AcceleratorManufacturers",
+        ("InstanceRequirementsRequest", "AcceleratorName") => "AcceleratorNames",
+        ("InstanceRequirementsRequest", "AllowedInstanceType") => "AllowedInstanceTypes",
+        ("CpuPerformanceFactorRequest", "Reference") => "References",
+        ("LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest", "PrivateIpAddress") => {
+            "PrivateIpAddresses"
+        }
+        ("TagSpecification", "Tag") => "Tags",
+        ("DescribeLaunchTemplatesInput", "LaunchTemplateId") => "LaunchTemplateIds",
+        ("DescribeLaunchTemplatesInput", "LaunchTemplateName") => "LaunchTemplateNames",
+        ("DescribeLaunchTemplatesInput", "Filter") => "Filters",
+        ("Filter", "Value") => "Values",
+        ("DescribeLaunchTemplateVersionsInput", "LaunchTemplateVersion") => "Versions",
+        ("DescribeLaunchTemplateVersionsInput", "Filter") => "Filters",
+        ("ModifyLaunchTemplateInput", "SetDefaultVersion") => "DefaultVersion",
+        ("DeleteLaunchTemplateVersionsInput", "LaunchTemplateVersion") => "Versions",
+        ("DescribeInstancesInput", "InstanceId") => "InstanceIds",
+        ("DescribeInstancesInput", "Filter") => "Filters",
+        ("TerminateInstancesInput", "InstanceId") => "InstanceIds",
+        ("DescribeAvailabilityZonesInput", "ZoneName") => "ZoneNames",
+        ("DescribeAvailabilityZonesInput", "ZoneId") => "ZoneIds",
+        ("DescribeAvailabilityZonesInput", "Filter") => "Filters",
+        ("DescribeVpcsInput", "Filter") => "Filters",
+        ("DescribeVpcsInput", "VpcId") => "VpcIds",
+        ("DescribeSubnetsInput", "Filter") => "Filters",
+        ("DescribeSubnetsInput", "SubnetId") => "SubnetIds",
+        ("CreateVpcInput", "TagSpecification") => "TagSpecifications",
+        ("CreateSubnetInput", "TagSpecification") => "TagSpecifications",
+        _ => return None,
+    })
+}

@@ -261,6 +261,10 @@ impl<'de, 'a: 'de> Deserializer<'de> for NodeDeserializer<'de, 'a> {
         match self.0 {
             Node::List(items) => visitor.visit_seq(NodeItems(items.iter())),
             Node::Text(s) if s.trim().is_empty() => visitor.visit_seq(NodeItems([].iter())),
+            // An EC2 form's list (`Name.1`, `Name.2`).
+            Node::Map(_) if numbered(self.0).is_some() => {
+                visitor.visit_seq(NodeItems(numbered(self.0).unwrap_or_default().into_iter()))
+            }
             // A lone `<member>` some writers leave unwrapped.
             Node::Map(_) => match self.0.get("member") {
                 Some(Node::List(items)) => visitor.visit_seq(NodeItems(items.iter())),
@@ -363,6 +367,8 @@ fn named_items<'x, 'a>(node: &'x Node<'a>, item: &str) -> Result<Vec<&'x Node<'a
     match node {
         Node::Text(s) if s.trim().is_empty() => Ok(Vec::new()),
         Node::List(items) => Ok(items.iter().collect()),
+        // An EC2 form's list (`Name.1`, `Name.2`): the numbered children themselves.
+        Node::Map(_) if numbered(node).is_some() => Ok(numbered(node).unwrap_or_default()),
         Node::Map(children) => {
             let mut out = Vec::new();
             for (name, value) in children {
@@ -371,18 +377,23 @@ fn named_items<'x, 'a>(node: &'x Node<'a>, item: &str) -> Result<Vec<&'x Node<'a
                 }
                 match value {
                     Node::List(items) => out.extend(items.iter()),
-                    Node::Map(numbered)
-                        if !numbered.is_empty()
-                            && numbered.iter().all(|(k, _)| k.parse::<u64>().is_ok()) =>
-                    {
-                        let mut indexed: Vec<(u64, &Node<'a>)> = numbered
-                            .iter()
-                            .filter_map(|(k, v)| k.parse::<u64>().ok().map(|i| (i, v)))
-                            .collect();
-                        indexed.sort_by_key(|(i, _)| *i);
-                        out.extend(indexed.into_iter().map(|(_, v)| v));
+                    Node::Map(_) if numbered(value).is_some() => {
+                        out.extend(numbered(value).unwrap_or_default());
                     }
                     one => out.push(one),
+                }
+            }
+            // Items all named alike, but otherwise (a writer that used another shape's item
+            // name, such as the endpoint turning a request's data into the reply's shape).
+            if out.is_empty()
+                && let Some((first, _)) = children.first()
+                && children.iter().all(|(name, _)| name == first)
+            {
+                for (_, value) in children {
+                    match value {
+                        Node::List(items) => out.extend(items.iter()),
+                        one => out.push(one),
+                    }
                 }
             }
             if out.is_empty() && !children.is_empty() {
@@ -394,6 +405,24 @@ fn named_items<'x, 'a>(node: &'x Node<'a>, item: &str) -> Result<Vec<&'x Node<'a
         }
         Node::Text(s) => Err(TreeError(format!("expected a list, found {s:?}"))),
     }
+}
+
+/// The children of a structure whose names are all numbers (a decoded form's `{1: a, 2: b}`), in
+/// index order; `None` for anything else. XML element names cannot be numbers, so only a form
+/// makes such a node.
+fn numbered<'x, 'a>(node: &'x Node<'a>) -> Option<Vec<&'x Node<'a>>> {
+    let Node::Map(children) = node else {
+        return None;
+    };
+    let mut indexed: Vec<(u64, &Node<'a>)> = Vec::with_capacity(children.len());
+    for (k, v) in children {
+        indexed.push((k.parse::<u64>().ok()?, v));
+    }
+    if indexed.is_empty() {
+        return None;
+    }
+    indexed.sort_by_key(|(i, _)| *i);
+    Some(indexed.into_iter().map(|(_, v)| v).collect())
 }
 
 /// Reads a list member marked with its items' element name (the reading side of

@@ -30,13 +30,21 @@ impl AuthPolicy {
     ///
     /// Under [`AuthPolicy::Open`] every caller is the one [`ANONYMOUS`] owner, whatever key a
     /// request names: an unverified name must not open another owner's resources.
-    pub fn authenticate(&self, req: &Received<'_>, now: SystemTime) -> Result<String, ApiError> {
+    ///
+    /// Also returns the verified SigV4 credential scope's service (`ec2`, `autoscaling`), which
+    /// tells the front end which API the request was signed for; `None` for SigV2 and under
+    /// [`AuthPolicy::Open`] (nothing verified, so nothing to trust).
+    pub fn authenticate(
+        &self,
+        req: &Received<'_>,
+        now: SystemTime,
+    ) -> Result<(String, Option<String>), ApiError> {
         match self {
-            AuthPolicy::Open => Ok(ANONYMOUS.to_string()),
+            AuthPolicy::Open => Ok((ANONYMOUS.to_string(), None)),
             AuthPolicy::Keys(ring) => {
                 let lookup = |id: &str| ring.secret(id);
                 sign::verify(req, &lookup, now)
-                    .map(|v| v.access_key_id)
+                    .map(|v| (v.access_key_id, v.service))
                     .map_err(reject)
             }
         }

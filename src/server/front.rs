@@ -7,7 +7,10 @@
 //! (`MissingParameter`), rebuild the parameter tree, then run the operation through its adapter
 //! (checked against the model, read into its input shape, handled in one store transaction; see
 //! `crate::server::ops`); an operation the endpoint does not serve is checked the same way and
-//! then answered `InvalidAction`. Every reply, success or error, is
+//! then answered `InvalidAction`. EC2's slice (`crate::server::ec2`) shares the port: a request
+//! signed for the service `ec2`, or carrying `Version=2016-11-15`, goes to its table and is
+//! answered in EC2's forms; one whose signed service and `Version` disagree is refused. Every
+//! reply, success or error, is
 //! `text/xml` in the AWS form and carries `x-amzn-RequestId`; any other path or method is answered
 //! with an `ErrorResponse` too, never an HTML page.
 
@@ -27,6 +30,7 @@ use crate::query::form::{decode_pairs, pairs_to_node};
 use crate::query::sign::Received;
 use crate::query::xml::{write_error, write_rendered_reply};
 use crate::server::auth::AuthPolicy;
+use crate::server::ec2;
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::{new_uuid, now_ms};
 use crate::server::ops::{self, Ctx, Settings, validate};
@@ -215,13 +219,61 @@ async fn query(
         Ok(b) => b,
         Err(e) => return error_reply(&e, &request_id),
     };
-    match answer(app, &method, &uri, &headers, &body).await {
-        Ok((action, result)) => xml(
-            StatusCode::OK,
-            write_rendered_reply(&action, result.as_deref(), &request_id),
+    let mut api = Api::AutoScaling;
+    match answer(app, &method, &uri, &headers, &body, &mut api).await {
+        Ok((action, result)) => {
+            let body = match api {
+                Api::AutoScaling => write_rendered_reply(&action, result.as_deref(), &request_id),
+                Api::Ec2 => ec2::write_reply(&action, result.as_deref(), &request_id),
+            };
+            xml(StatusCode::OK, body, &request_id)
+        }
+        Err(e) if api == Api::Ec2 => xml(
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            ec2::write_error(e.code, &e.message, &request_id),
             &request_id,
         ),
         Err(e) => error_reply(&e, &request_id),
+    }
+}
+
+/// Which API a request speaks: its replies and errors take that API's form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    AutoScaling,
+    Ec2,
+}
+
+/// The API of a request, from its `Version` (EC2's is `2016-11-15`) and, when the signature was
+/// verified, the credential scope's service: a request signed for `ec2` must carry EC2's
+/// version, and one that carries EC2's version must not be signed for another service, so that
+/// what the signature names and what runs agree.
+fn route(version: Option<&str>, service: Option<&str>) -> Result<Api, ApiError> {
+    let ec2_version = version == Some(ec2::VERSION);
+    match service {
+        Some(ec2::SERVICE) if ec2_version => Ok(Api::Ec2),
+        Some(ec2::SERVICE) => Err(ApiError::with_status(
+            400,
+            "InvalidParameterValue",
+            format!(
+                "The request is signed for the service ec2 but its Version is {}; EC2 requests \
+                 carry Version={}.",
+                crate::server::fault::shorten(version.unwrap_or("(none)")),
+                ec2::VERSION
+            ),
+        )),
+        Some(other) if ec2_version => Err(ApiError::with_status(
+            400,
+            "InvalidParameterValue",
+            format!(
+                "The request carries EC2's Version={} but is signed for the service {}; sign \
+                 EC2 requests with the service ec2.",
+                ec2::VERSION,
+                crate::server::fault::shorten(other)
+            ),
+        )),
+        _ if ec2_version => Ok(Api::Ec2),
+        _ => Ok(Api::AutoScaling),
     }
 }
 
@@ -231,6 +283,7 @@ async fn answer(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
+    api: &mut Api,
 ) -> Result<(String, Option<String>), ApiError> {
     if method != Method::GET && method != Method::POST {
         return Err(ApiError::with_status(
@@ -254,6 +307,16 @@ async fn answer(
     } else {
         Vec::new()
     };
+    let version = query_params
+        .iter()
+        .chain(&form_params)
+        .find(|(k, _)| k == "Version")
+        .map(|(_, v)| v.as_str());
+    // Errors from here on take the form of the API the request names (refined once the
+    // signature's scope is known).
+    if version == Some(ec2::VERSION) {
+        *api = Api::Ec2;
+    }
     refuse_repeats(query_params.iter().chain(&form_params))?;
     let received = Received {
         method,
@@ -264,7 +327,11 @@ async fn answer(
         query_params: &query_params,
         form_params: &form_params,
     };
-    let owner = app.auth.authenticate(&received, SystemTime::now())?;
+    let (owner, service) = app.auth.authenticate(&received, SystemTime::now())?;
+    if service.as_deref() == Some(ec2::SERVICE) {
+        *api = Api::Ec2;
+    }
+    *api = route(version, service.as_deref())?;
     // What runs is exactly what was verified: the same decoded pairs, moved, not decoded again.
     let mut params = query_params;
     params.extend(form_params);
@@ -275,7 +342,11 @@ async fn answer(
         .filter(|a| !a.is_empty())
         .ok_or_else(|| ApiError::missing_parameter("Action"))?;
     let tree = pairs_to_node(&params).map_err(ApiError::malformed)?;
-    let Some(handler) = ops::handler(&action) else {
+    let handler = match *api {
+        Api::Ec2 => Some(ec2::handler(&action).ok_or_else(|| ec2::invalid_action(&action))?),
+        Api::AutoScaling => ops::handler(&action),
+    };
+    let Some(handler) = handler else {
         // An operation of the model that is not served yet is checked like a served one (its
         // errors are AWS's), then refused as an unknown action; a name outside the model only
         // refused.

@@ -115,6 +115,9 @@ pub struct GroupFacts<'a> {
     pub suspended: &'a [String],
     /// The group's termination policies, in order (scale-in picks by them).
     pub termination_policies: &'a [String],
+    /// Where launches go and what they run when the group names subnets, a launch template or a
+    /// mixed instances policy (`None`: the zone above and the launch configuration's type).
+    pub launch: Option<&'a crate::server::ec2::rows::LaunchPlan>,
 }
 
 impl GroupFacts<'_> {
@@ -150,9 +153,8 @@ pub const TERMINATION_POLICIES: &[&str] = &[
 const HOUR_MS: i64 = 3600 * 1000;
 
 /// Narrows the scale-in candidates by one termination policy (keeping all when the policy does
-/// not tell them apart). `OldestLaunchTemplate` and `AllocationStrategy` tell nothing apart here:
-/// groups of this endpoint launch from launch configurations only, without a mixed instances
-/// policy.
+/// not tell them apart). `OldestLaunchTemplate` and `AllocationStrategy` tell nothing apart here
+/// (not modelled yet for template and mixed-instances groups).
 fn narrow<'c>(policy: &str, set: Vec<&'c Counted>, now: i64) -> Vec<&'c Counted> {
     let keep_min = |set: Vec<&'c Counted>, key: &dyn Fn(&Counted) -> i64| {
         let best = set.iter().map(|c| key(c)).min();
@@ -276,6 +278,13 @@ pub fn reconcile(
         for n in have..group.desired {
             let id = new_instance_id();
             let ready = now + timing.launch_delay_ms;
+            let (zone, instance_type) = match group.launch {
+                Some(plan) => {
+                    let placed = plan.place(tx, group.owner, group.name, &id, group.zone)?;
+                    (placed.zone, placed.instance_type)
+                }
+                None => (group.zone.to_string(), group.instance_type.to_string()),
+            };
             tx.execute_cached(
                 "INSERT INTO instances (id, owner, group_name, zone, lc_name, instance_type, \
                  image_id, launched_ms, ready_ms, protected) \
@@ -284,9 +293,9 @@ pub fn reconcile(
                     id,
                     group.owner,
                     group.name,
-                    group.zone,
+                    zone,
                     group.lc_name,
-                    group.instance_type,
+                    instance_type,
                     group.image_id,
                     now,
                     ready,

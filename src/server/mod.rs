@@ -14,7 +14,8 @@
 //! - `rest_api`: Phantom's REST API (`/api/dev`) as typed calls of the same handlers on the same store,
 //!   served beside the Query API by the HTTP layer of [`crate::rest::endpoint`];
 //! - [`paginate`], [`sites`], [`fault`]: NextToken/MaxRecords, `name@site`, the error value;
-//! - [`conn`]: accepting connections, their cap and timeouts, and the request-head guard.
+//! - [`conn`]: accepting connections, their cap and timeouts, and the request-head guard;
+//! - [`ec2`]: EC2's launch-template slice (VPCs, subnets, templates, instances) on the same port.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), phantom_autoscale::Error> {
@@ -27,6 +28,7 @@
 
 pub mod auth;
 pub mod conn;
+pub mod ec2;
 pub mod fault;
 pub mod front;
 pub mod keys;
@@ -108,6 +110,9 @@ pub struct ServeOptions {
     pub max_groups: u32,
     /// The most launch configurations one key may have (AWS's default 200).
     pub max_launch_configurations: u32,
+    /// The EC2 Availability Zones of the region (default subnets, DescribeAvailabilityZones);
+    /// empty means the region's `a`, `b` and `c`.
+    pub zones: Vec<String>,
 }
 
 impl Default for ServeOptions {
@@ -129,6 +134,7 @@ impl Default for ServeOptions {
             limits: ConnectionLimits::default(),
             max_groups: rows::account::DEFAULT_MAX_GROUPS,
             max_launch_configurations: rows::account::DEFAULT_MAX_LAUNCH_CONFIGURATIONS,
+            zones: Vec::new(),
         }
     }
 }
@@ -239,6 +245,22 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
             "the connection cap and the header, idle and body timeouts must be above zero".into(),
         ));
     }
+    let zones = if opts.zones.is_empty() {
+        ["a", "b", "c"]
+            .iter()
+            .map(|s| format!("{}{s}", opts.region))
+            .collect()
+    } else {
+        opts.zones.clone()
+    };
+    if zones
+        .iter()
+        .any(|z| z.is_empty() || !z.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    {
+        return Err(Error::Config(
+            "zones must be names of letters, digits and dashes, e.g. us-east-1a".into(),
+        ));
+    }
     let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
     let settings = Settings {
         sites: opts.sites.clone(),
@@ -253,6 +275,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
             max_groups: opts.max_groups,
             max_launch_configurations: opts.max_launch_configurations,
         },
+        zones,
     };
     let state = opts.state.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(state.as_deref()))

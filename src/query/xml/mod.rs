@@ -17,5 +17,6 @@ pub use envelope::{ReadError, TypedReply, parse_typed_reply};
 pub use errors::{ErrorDetails, parse_error_body, snippet};
 pub use node::{MAX_DEPTH, Node, parse_nodes};
 pub use write::{
-    NAMESPACE, escape, escape_into, render_members, write_error, write_rendered_reply,
+    ElementNames, NAMESPACE, escape, escape_into, render_members, render_members_named,
+    write_error, write_rendered_reply,
 };

@@ -84,11 +84,31 @@ pub fn write_rendered_reply(operation: &str, members: Option<&str>, request_id: 
 /// parts the Query XML form has no writing for (byte strings, tuples, enum variants with data,
 /// maps with non-text keys) are refused.
 pub fn render_members<T: Serialize + ?Sized>(shape: &T) -> Result<String, String> {
+    render_members_named(shape, same_names)
+}
+
+/// Where a member's element name differs from its serde name: `names(struct, member)` gives the
+/// element name of `member` in the structure `struct` (its Rust name), `None` to keep the serde
+/// name. EC2's replies name members by the model's `locationName` (`vpcSet`), which the shapes'
+/// serde names are not; the table is generated with the shapes (`crate::ec2::types::reply_name`).
+pub type ElementNames = fn(&'static str, &'static str) -> Option<&'static str>;
+
+/// The [`ElementNames`] of the Query protocol: every element is named as serde names it.
+fn same_names(_shape: &'static str, _member: &'static str) -> Option<&'static str> {
+    None
+}
+
+/// As [`render_members`], naming each structure member's element as `names` says.
+pub fn render_members_named<T: Serialize + ?Sized>(
+    shape: &T,
+    names: ElementNames,
+) -> Result<String, String> {
     let mut out = String::with_capacity(1024);
     shape.serialize(XmlWriter {
         out: &mut out,
         name: None,
         item: "member",
+        names,
     })?;
     Ok(out)
 }
@@ -125,6 +145,8 @@ struct XmlWriter<'o> {
     /// The item element of the list about to be written (`member` unless a
     /// [`crate::query::form::LIST_ITEM_MARKER`] names another).
     item: &'static str,
+    /// How structure members are named.
+    names: ElementNames,
 }
 
 impl XmlWriter<'_> {
@@ -252,6 +274,7 @@ impl<'o> ser::Serializer for XmlWriter<'o> {
             out: self.out,
             name: self.name,
             item: self.item,
+            names: self.names,
         })
     }
 
@@ -278,6 +301,14 @@ impl<'o> ser::Serializer for XmlWriter<'o> {
     }
 
     fn serialize_map(self, _len: Option<usize>) -> Result<XmlStruct<'o>, Unsupported> {
+        self.serialize_struct("", 0)
+    }
+
+    fn serialize_struct(
+        self,
+        shape: &'static str,
+        _len: usize,
+    ) -> Result<XmlStruct<'o>, Unsupported> {
         if let Some(name) = self.name {
             open_tag(name, self.out);
         }
@@ -286,15 +317,9 @@ impl<'o> ser::Serializer for XmlWriter<'o> {
             name: self.name,
             key: None,
             seen: Vec::new(),
+            shape,
+            names: self.names,
         })
-    }
-
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<XmlStruct<'o>, Unsupported> {
-        self.serialize_map(None)
     }
 
     fn serialize_struct_variant(
@@ -313,6 +338,7 @@ struct XmlList<'o> {
     out: &'o mut String,
     name: Option<&'o str>,
     item: &'static str,
+    names: ElementNames,
 }
 
 impl ser::SerializeSeq for XmlList<'_> {
@@ -327,6 +353,7 @@ impl ser::SerializeSeq for XmlList<'_> {
             out: self.out,
             name: Some(self.item),
             item: "member",
+            names: self.names,
         })
     }
 
@@ -345,6 +372,9 @@ struct XmlStruct<'o> {
     name: Option<&'o str>,
     key: Option<String>,
     seen: Vec<String>,
+    /// The structure's Rust name (`""` for a map), for [`ElementNames`].
+    shape: &'static str,
+    names: ElementNames,
 }
 
 impl XmlStruct<'_> {
@@ -357,6 +387,7 @@ impl XmlStruct<'_> {
             out: self.out,
             name: Some(key),
             item: "member",
+            names: self.names,
         })
     }
 }
@@ -371,10 +402,12 @@ impl ser::SerializeStruct for XmlStruct<'_> {
         value: &T,
     ) -> Result<(), Unsupported> {
         // Struct members are unique by construction: no bookkeeping needed.
+        let key = (self.names)(self.shape, key).unwrap_or(key);
         value.serialize(XmlWriter {
             out: self.out,
             name: Some(key),
             item: "member",
+            names: self.names,
         })
     }
 

@@ -8,15 +8,21 @@
 //! configuration, sizes out of order, or a desired capacity outside [MinSize, MaxSize] is
 //! `ValidationError`; deleting a group that still has instances needs `ForceDelete`, else
 //! `ResourceInUse`. Every capacity change reconciles instances in the same transaction.
+//! A group's launch source is a launch configuration, a `LaunchTemplate`, a
+//! `MixedInstancesPolicy` or an `InstanceId` (whose template or launch configuration and subnet
+//! it takes); templates and `VPCZoneIdentifier` subnets are checked against the owner's EC2 rows
+//! (`crate::server::ec2::rows`), the subnets' zones becoming the group's.
 
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::autoscaling::NoOutput;
 use crate::autoscaling::types::{
     AutoScalingGroup, CreateAutoScalingGroupInput, DeleteAutoScalingGroupInput,
     DescribeAutoScalingGroupsInput, DescribeAutoScalingGroupsOutput, Filter,
-    SetDesiredCapacityInput, TagDescription, UpdateAutoScalingGroupInput,
+    LaunchTemplateSpecification, MixedInstancesPolicy, SetDesiredCapacityInput, TagDescription,
+    UpdateAutoScalingGroupInput,
 };
+use crate::server::ec2::rows as ec2_rows;
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::{self, timestamp};
 use crate::server::ops::{Ctx, Handle, arn};
@@ -69,12 +75,27 @@ impl Handle for CreateAutoScalingGroupInput {
         if sources.iter().filter(|&&given| given).count() != 1 {
             return Err(ApiError::validation(ONE_SOURCE));
         }
-        let Some(given) = input.launch_configuration_name else {
-            return Err(ApiError::validation(
-                "Valid requests must contain the LaunchConfigurationName parameter: this endpoint \
-             supports launch configurations only.",
-            ));
-        };
+        let mut launch_template = input.launch_template;
+        let mut given = input.launch_configuration_name.unwrap_or_default();
+        let mut vpc_zone_identifier = input.vpc_zone_identifier;
+        let mut zones: Vec<String> = input
+            .availability_zones
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|z| !z.is_empty())
+            .collect();
+        if let Some(id) = &input.instance_id {
+            // The group takes the instance's launch source, subnet and zone.
+            let from = launch_source_of(ctx, tx, id)?;
+            given = from.lc;
+            launch_template = from.template;
+            if vpc_zone_identifier.is_none() && !from.subnet.is_empty() {
+                vpc_zone_identifier = Some(from.subnet);
+            }
+            if zones.is_empty() && vpc_zone_identifier.is_none() {
+                zones.push(from.zone);
+            }
+        }
         let tags = input.tags.unwrap_or_default();
         check_tags(&tags)?;
         let (min, max) = (i64::from(input.min_size), i64::from(input.max_size));
@@ -88,14 +109,30 @@ impl Handle for CreateAutoScalingGroupInput {
             )));
         }
         crate::server::rows::account::check_new_group(ctx, tx)?;
-        let lc_ref = resolve_lc(ctx, tx, &given)?;
-        let zones: Vec<String> = input
-            .availability_zones
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|z| !z.is_empty())
-            .collect();
-        let site = sites::zone_for(&lc_ref, &zones, &ctx.settings.sites);
+        let lc_ref = if given.is_empty() {
+            String::new()
+        } else {
+            resolve_lc(ctx, tx, &given)?
+        };
+        check_template(
+            ctx,
+            tx,
+            launch_template.as_ref(),
+            input.mixed_instances_policy.as_ref(),
+        )?;
+        let subnet_zones = subnet_zones(ctx, tx, vpc_zone_identifier.as_deref())?;
+        if lc_ref.is_empty() && subnet_zones.is_empty() && zones.is_empty() {
+            return Err(ApiError::validation(
+                "At least one Availability Zone or VPC Subnet is required.",
+            ));
+        }
+        if !subnet_zones.is_empty() && zones.is_empty() {
+            zones = subnet_zones;
+        }
+        let site = match zones.first() {
+            Some(z) if lc_ref.is_empty() => z.clone(),
+            _ => sites::zone_for(&lc_ref, &zones, &ctx.settings.sites),
+        };
         let doc = AutoScalingGroup {
             auto_scaling_group_name: Some(name.clone()),
             auto_scaling_group_arn: Some(arn(
@@ -117,7 +154,9 @@ impl Handle for CreateAutoScalingGroupInput {
             created_time: Some(timestamp(ctx.now)),
             suspended_processes: Some(Vec::new()),
             placement_group: input.placement_group,
-            vpc_zone_identifier: input.vpc_zone_identifier,
+            vpc_zone_identifier,
+            launch_template,
+            mixed_instances_policy: input.mixed_instances_policy,
             enabled_metrics: Some(Vec::new()),
             termination_policies: Some(
                 input
@@ -164,6 +203,99 @@ impl Handle for CreateAutoScalingGroupInput {
     }
 }
 
+/// Refuses a group's template (or mixed instances policy) that does not name an existing
+/// template and version, in Auto Scaling's words.
+fn check_template(
+    ctx: &Ctx<'_>,
+    tx: &Transaction<'_>,
+    template: Option<&LaunchTemplateSpecification>,
+    mixed: Option<&MixedInstancesPolicy>,
+) -> Result<(), ApiError> {
+    let spec = match (template, mixed) {
+        (Some(spec), _) => spec,
+        (None, Some(mixed)) => mixed
+            .launch_template
+            .as_ref()
+            .and_then(|l| l.launch_template_specification.as_ref())
+            .ok_or_else(|| {
+                ApiError::validation(
+                    "The mixed instances policy must contain a launch template: \
+                     MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.",
+                )
+            })?,
+        (None, None) => return Ok(()),
+    };
+    ec2_rows::resolve_group_template(tx, ctx.owner, spec).map(|_| ())
+}
+
+/// The zones of the subnets a `VPCZoneIdentifier` names, in order, each once (checked: the
+/// owner's, one VPC); none without subnets.
+fn subnet_zones(
+    ctx: &Ctx<'_>,
+    tx: &Transaction<'_>,
+    ids: Option<&str>,
+) -> Result<Vec<String>, ApiError> {
+    let Some(ids) = ids.filter(|s| !s.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let mut zones: Vec<String> = Vec::new();
+    for s in ec2_rows::group_subnets(ctx, tx, ids)? {
+        if !zones.contains(&s.zone) {
+            zones.push(s.zone);
+        }
+    }
+    Ok(zones)
+}
+
+/// What a group created from `InstanceId` takes from the instance.
+struct InstanceSource {
+    lc: String,
+    template: Option<LaunchTemplateSpecification>,
+    subnet: String,
+    zone: String,
+}
+
+/// The launch source, subnet and zone of one of the owner's instances (AWS: "Amazon EC2 Auto
+/// Scaling uses the configuration values from the specified instance").
+fn launch_source_of(
+    ctx: &Ctx<'_>,
+    tx: &Transaction<'_>,
+    id: &str,
+) -> Result<InstanceSource, ApiError> {
+    let row: Option<(String, String)> = tx
+        .query_row_cached(
+            "SELECT lc_name, zone FROM instances WHERE owner = ?1 AND id = ?2 AND gone_ms IS NULL",
+            params![ctx.owner, id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((lc, zone)) = row else {
+        return Err(ApiError::validation(format!(
+            "Invalid instance ID: the instance {} does not exist or is not running.",
+            shorten(id)
+        )));
+    };
+    let side = ec2_rows::instance_side(tx, ctx.owner, id)?;
+    // By id only: a specification names its template by id or by name, not both.
+    let template =
+        side.as_ref()
+            .and_then(|s| s.template.clone())
+            .map(|t| LaunchTemplateSpecification {
+                launch_template_name: None,
+                ..t
+            });
+    Ok(InstanceSource {
+        lc: if template.is_some() {
+            String::new()
+        } else {
+            lc
+        },
+        template,
+        subnet: side.map(|s| s.subnet_id).unwrap_or_default(),
+        zone,
+    })
+}
+
 /// `UpdateAutoScalingGroup`.
 impl Handle for UpdateAutoScalingGroupInput {
     fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<NoOutput, ApiError> {
@@ -192,6 +324,28 @@ impl Handle for UpdateAutoScalingGroupInput {
             group.site = sites::zone_for(&lc_ref, &zones, &ctx.settings.sites);
             group.lc_given = given;
             group.lc_ref = lc_ref;
+            group.doc.launch_template = None;
+            group.doc.mixed_instances_policy = None;
+        }
+        if input.launch_template.is_some() || input.mixed_instances_policy.is_some() {
+            check_template(
+                ctx,
+                tx,
+                input.launch_template.as_ref(),
+                input.mixed_instances_policy.as_ref(),
+            )?;
+            group.lc_given.clear();
+            group.lc_ref.clear();
+            group.doc.launch_template = input.launch_template;
+            group.doc.mixed_instances_policy = input.mixed_instances_policy;
+        }
+        if let Some(ids) = input.vpc_zone_identifier {
+            let zones = subnet_zones(ctx, tx, Some(&ids))?;
+            if let Some(first) = zones.first() {
+                group.site = first.clone();
+                group.doc.availability_zones = Some(zones);
+            }
+            group.doc.vpc_zone_identifier = (!ids.trim().is_empty()).then_some(ids);
         }
         let doc = &mut group.doc;
         if let Some(zones) = input.availability_zones.filter(|z| !z.is_empty()) {

@@ -60,7 +60,8 @@ impl Handle for DescribeAutoScalingInstancesInput {
                     availability_zone: Some(i.zone),
                     lifecycle_state: Some(i.state.to_string()),
                     health_status: Some(i.health),
-                    launch_configuration_name: Some(i.lc),
+                    launch_configuration_name: (!i.lc.is_empty()).then_some(i.lc),
+                    launch_template: i.template,
                     image_id: Some(i.image),
                     protected_from_scale_in: Some(i.protected),
                     ..Default::default()

@@ -64,6 +64,8 @@ pub struct Settings {
     pub timers: crate::server::timers::Wake,
     /// The per-key quotas on groups and launch configurations (DescribeAccountLimits).
     pub quotas: crate::server::rows::account::Quotas,
+    /// The EC2 Availability Zones of the region, in order (`phantom serve --zones`).
+    pub zones: Vec<String>,
 }
 
 /// Who is asking and when: the context of one request.

@@ -1,10 +1,18 @@
 //! Group rows: a group's sizes and launch configuration in columns (what the rules and the
 //! lifecycle need), its other attributes as the JSON of the API's `AutoScalingGroup` shape; the
 //! shape as Describe shows it, and the reconciling of a group's instances with its capacity.
+//!
+//! A group launches from a launch configuration (`lc_ref`), or, when that column is empty, from
+//! the launch template its `LaunchTemplate` or `MixedInstancesPolicy` names (resolved again at
+//! each reconcile, so `$Latest` and `$Default` follow the template as AWS's do); its
+//! `VPCZoneIdentifier` subnets decide the zones ([`launch_plan`], `crate::server::ec2::rows`).
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::autoscaling::types::{AutoScalingGroup, Instance, LaunchConfiguration};
+use crate::autoscaling::types::{
+    AutoScalingGroup, Instance, LaunchConfiguration, LaunchTemplateSpecification,
+};
+use crate::server::ec2::rows::{self as ec2_rows, LaunchPlan};
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::{self, GroupFacts};
 use crate::server::ops::Ctx;
@@ -125,7 +133,89 @@ pub fn facts<'a>(
             .unwrap_or(false),
         suspended,
         termination_policies: group.doc.termination_policies.as_deref().unwrap_or(&[]),
+        launch: None,
     }
+}
+
+/// The template specification a group launches from: its `LaunchTemplate`, or its mixed
+/// instances policy's.
+pub fn template_spec(doc: &AutoScalingGroup) -> Option<&LaunchTemplateSpecification> {
+    doc.launch_template.as_ref().or_else(|| {
+        doc.mixed_instances_policy
+            .as_ref()?
+            .launch_template
+            .as_ref()?
+            .launch_template_specification
+            .as_ref()
+    })
+}
+
+/// Where the group's launches go and what they run, when it names subnets or a template
+/// (`None`: a launch configuration in the group's zone). The template version is resolved now.
+pub fn launch_plan(
+    ctx: &Ctx<'_>,
+    tx: &Transaction<'_>,
+    group: &GroupRow,
+    lc: Option<&LaunchConfiguration>,
+) -> Result<Option<LaunchPlan>, ApiError> {
+    let doc = &group.doc;
+    let spec = template_spec(doc).filter(|_| group.lc_ref.is_empty());
+    let subnets = match doc
+        .vpc_zone_identifier
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
+        Some(ids) => ec2_rows::group_subnets(ctx, tx, ids)?,
+        // A template group given zones only launches into their default subnets, as EC2 does.
+        None if spec.is_some() => {
+            ec2_rows::default_subnets(ctx, tx, doc.availability_zones.as_deref().unwrap_or(&[]))?
+        }
+        None => Vec::new(),
+    };
+    if subnets.is_empty() && spec.is_none() {
+        return Ok(None);
+    }
+    let mut plan = LaunchPlan {
+        subnets,
+        template: None,
+        instance_type: lc
+            .and_then(|lc| lc.instance_type.clone())
+            .unwrap_or_else(|| "m1.small".into()),
+        image_id: lc.and_then(|lc| lc.image_id.clone()).unwrap_or_default(),
+        override_types: Vec::new(),
+        on_demand_base: 0,
+        on_demand_percent: 100,
+    };
+    if let Some(spec) = spec {
+        let (t, version) = ec2_rows::resolve_group_template(tx, ctx.owner, spec)?;
+        let data = version.launch_template_data.unwrap_or_default();
+        plan.template = Some((
+            t.id.clone(),
+            t.name().to_string(),
+            version.version_number.unwrap_or(1),
+        ));
+        plan.instance_type = data.instance_type.unwrap_or_else(|| "m1.small".into());
+        plan.image_id = data.image_id.unwrap_or_default();
+    }
+    if let Some(mixed) = &doc.mixed_instances_policy {
+        plan.override_types = mixed
+            .launch_template
+            .as_ref()
+            .and_then(|l| l.overrides.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o.instance_type.clone())
+            .collect();
+        if let Some(d) = &mixed.instances_distribution {
+            plan.on_demand_base = i64::from(d.on_demand_base_capacity.unwrap_or(0).max(0));
+            plan.on_demand_percent = i64::from(
+                d.on_demand_percentage_above_base_capacity
+                    .unwrap_or(100)
+                    .clamp(0, 100),
+            );
+        }
+    }
+    Ok(Some(plan))
 }
 
 /// Reconciles a group's instances with its desired capacity.
@@ -135,10 +225,22 @@ pub fn reconcile(
     group: &GroupRow,
     reason: &str,
 ) -> Result<(), ApiError> {
-    let lc = launch_configurations::load(tx, ctx.owner, &group.lc_ref)?
-        .ok_or_else(|| launch_configurations::not_found(&group.lc_ref))?;
+    let lc = if group.lc_ref.is_empty() {
+        None
+    } else {
+        Some(
+            launch_configurations::load(tx, ctx.owner, &group.lc_ref)?
+                .ok_or_else(|| launch_configurations::not_found(&group.lc_ref))?,
+        )
+    };
+    let plan = launch_plan(ctx, tx, group, lc.as_ref())?;
     let suspended = suspended_names(&group.doc);
-    let facts = facts(ctx, group, &suspended, Some(&lc));
+    let mut facts = facts(ctx, group, &suspended, lc.as_ref());
+    if let Some(plan) = &plan {
+        facts.launch = Some(plan);
+        facts.instance_type = &plan.instance_type;
+        facts.image_id = &plan.image_id;
+    }
     lifecycle::reconcile(tx, &ctx.settings.timing, &facts, ctx.now, reason)
 }
 
@@ -205,24 +307,25 @@ pub fn shape(
     group: GroupRow,
 ) -> Result<AutoScalingGroup, ApiError> {
     let mut doc = group.doc;
-    doc.launch_configuration_name = Some(group.lc_given);
+    doc.launch_configuration_name = (!group.lc_given.is_empty()).then_some(group.lc_given);
     doc.min_size = Some(clamp_i32(group.min));
     doc.max_size = Some(clamp_i32(group.max));
     doc.desired_capacity = Some(clamp_i32(group.desired));
-    let instances = live_instances(ctx, tx, Some(&group.name))?
-        .into_iter()
-        .map(|i| Instance {
+    let mut instances = Vec::new();
+    for i in live_instances(ctx, tx, Some(&group.name))? {
+        instances.push(Instance {
+            launch_configuration_name: (!i.lc.is_empty()).then_some(i.lc),
+            launch_template: i.template,
             instance_id: Some(i.id),
             instance_type: Some(i.instance_type),
             availability_zone: Some(i.zone),
             lifecycle_state: Some(i.state.to_string()),
             health_status: Some(i.health),
-            launch_configuration_name: Some(i.lc),
             image_id: Some(i.image),
             protected_from_scale_in: Some(i.protected),
             ..Default::default()
-        })
-        .collect();
+        });
+    }
     doc.instances = Some(instances);
     doc.tags = Some(group_tags(tx, ctx.owner, &group.name)?);
     Ok(doc)

@@ -1,9 +1,11 @@
-//! Instance rows, as the lifecycle writes them: the ones still there at the request's time, with
+//! Instance rows, as the lifecycle writes them (with the launch template version of their EC2
+//! side, `crate::server::ec2::rows`): the ones still there at the request's time, with
 //! their state then (a detached instance, whose group is `''`, belongs to no group and is left
 //! out).
 
 use rusqlite::{Transaction, params};
 
+use crate::autoscaling::types::LaunchTemplateSpecification;
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::instance_state;
 use crate::server::ops::Ctx;
@@ -29,6 +31,8 @@ pub struct LiveInstance {
     /// Protected from scale-in (launched while the group's `NewInstancesProtectedFromScaleIn`
     /// was on).
     pub protected: bool,
+    /// The launch template version it was launched from (`None`: a launch configuration).
+    pub template: Option<LaunchTemplateSpecification>,
 }
 
 /// The owner's live instances: one group's in launch order, or all by id. Gone ones are left out.
@@ -37,10 +41,22 @@ pub fn live_instances(
     tx: &Transaction<'_>,
     group: Option<&str>,
 ) -> Result<Vec<LiveInstance>, ApiError> {
-    const COLUMNS: &str = "SELECT id, group_name, instance_type, zone, lc_name, image_id, \
-         ready_ms, terminating_ms, gone_ms, protected, health, standby FROM instances \
-         WHERE owner = ?1 AND group_name <> ''";
+    const COLUMNS: &str = "SELECT i.id, i.group_name, i.instance_type, i.zone, i.lc_name, \
+         i.image_id, i.ready_ms, i.terminating_ms, i.gone_ms, i.protected, i.health, i.standby, \
+         COALESCE(e.lt_id, ''), COALESCE(e.lt_name, ''), COALESCE(e.lt_version, '') \
+         FROM instances i LEFT JOIN ec2_instances e ON e.id = i.id \
+         WHERE i.owner = ?1 AND i.group_name <> ''";
     let read = |r: &rusqlite::Row<'_>| {
+        let lt_id: String = r.get(12)?;
+        let template = (!lt_id.is_empty())
+            .then(|| -> rusqlite::Result<_> {
+                Ok(LaunchTemplateSpecification {
+                    launch_template_id: Some(lt_id),
+                    launch_template_name: Some(r.get(13)?),
+                    version: Some(r.get(14)?),
+                })
+            })
+            .transpose()?;
         Ok((
             LiveInstance {
                 id: r.get(0)?,
@@ -52,6 +68,7 @@ pub fn live_instances(
                 state: "",
                 protected: r.get(9)?,
                 health: r.get(10)?,
+                template,
             },
             r.get::<_, i64>(6)?,
             r.get::<_, Option<i64>>(7)?,
@@ -62,12 +79,12 @@ pub fn live_instances(
     let rows: Vec<_> = match group {
         Some(name) => tx
             .prepare_cached(&format!(
-                "{COLUMNS} AND group_name = ?2 ORDER BY launched_ms, id"
+                "{COLUMNS} AND i.group_name = ?2 ORDER BY i.launched_ms, i.id"
             ))?
             .query_map(params![ctx.owner, name], read)?
             .collect::<Result<_, _>>()?,
         None => tx
-            .prepare_cached(&format!("{COLUMNS} ORDER BY id"))?
+            .prepare_cached(&format!("{COLUMNS} ORDER BY i.id"))?
             .query_map(params![ctx.owner], read)?
             .collect::<Result<_, _>>()?,
     };
