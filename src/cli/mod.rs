@@ -143,6 +143,10 @@ async fn dispatch_unbounded(cli: Cli, env: &dyn Environment) -> Result<(), Error
     if cli.global.output.is_none() {
         cli.global.output = output::Output::choose(env, config.output.as_deref())?;
     }
+    // `phantom api` prints JSON when nothing chooses: a raw reply has no seed layout.
+    if cli.global.output.is_none() && matches!(cli.command, Command::Api(_)) {
+        cli.global.output = Some(args::OutputFormat::Json);
+    }
     output::Output::of(&cli.global).check()?;
     if config.api == ApiChoice::Rest && cli.global.query.is_some() {
         return Err(Error::Config(

@@ -155,17 +155,12 @@ impl KeyOrders {
 }
 
 /// The text `format` prints for `doc` (already queried): empty when the AWS CLI prints nothing
-/// for it (JSON's `{}`, a table of an empty value).
+/// for it (a table of an empty value, text of an empty list).
 pub fn render(doc: &Value, format: Format, table: &TableStyle) -> Result<String, Error> {
     Ok(match format {
-        Format::Json => {
-            // As the AWS CLI: an empty reply (an operation without output members) prints
-            // nothing; every other value, `null` and `[]` included, prints.
-            if doc.as_object().is_some_and(Map::is_empty) {
-                return Ok(String::new());
-            }
-            json(doc)?
-        }
+        // `{}` prints too: the AWS CLI prints nothing for an operation without output members,
+        // which `phantom api` does itself; a command's own `{}` is a document its callers parse.
+        Format::Json => json(doc)?,
         Format::Text => {
             let mut out = String::new();
             text(doc, None, None, &mut out);

@@ -312,6 +312,22 @@ fn the_default_format_comes_from_the_environment_then_the_profile_then_the_seed(
         "{}",
         seed.stdout
     );
+    // `phantom api` prints JSON when nothing chooses, so it takes a query as it is.
+    let api = srv
+        .phantom(&[
+            "--no-sign-request",
+            "api",
+            "DescribeAutoScalingGroups",
+            "--query",
+            "length(AutoScalingGroups)",
+        ])
+        .run();
+    assert_eq!(
+        (api.code, api.stdout.as_str()),
+        (0, "3\n"),
+        "{}",
+        api.stderr
+    );
     // A bad choice names where it came from.
     let bad = run(&[("AWS_DEFAULT_OUTPUT", "xml")]);
     assert_ne!(bad.code, 0);
