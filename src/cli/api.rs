@@ -76,7 +76,7 @@ pub fn local(args: &ApiArgs) -> Result<(), Error> {
 /// Calls the operation against the configured endpoint and prints its reply.
 pub async fn run(ctx: &Context, args: ApiArgs) -> Result<(), Error> {
     let entry = entry(&args)?;
-    if ctx.format == OutputFormat::JsonLines {
+    if ctx.format.format == OutputFormat::JsonLines {
         return Err(Error::Config(
             "phantom api prints one JSON document (--output json, the default for it); \
              --output json-lines is not available for it yet"
@@ -100,10 +100,15 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<(), Error> {
             .await?
     };
     // As the AWS CLI: a reply without members prints nothing.
-    if reply.as_object().is_some_and(|members| members.is_empty()) {
+    if ctx.format.query.is_none() && reply.as_object().is_some_and(|members| members.is_empty()) {
         return Ok(());
     }
-    print_json(&reply)
+    // The seed's lines have no layout for a raw reply: JSON is this command's default.
+    let mut output = ctx.format.clone();
+    if output.format == OutputFormat::Seed {
+        output.format = OutputFormat::Json;
+    }
+    output.print_document(reply, Some(entry.name))
 }
 
 /// The error for `phantom api` under `--api rest` (or an endpoint ending in `/api/dev`).

@@ -23,8 +23,10 @@ use crate::config::{ApiChoice, Dialect, SignatureChoice};
     about,
     after_help = "Examples:\n  phantom demo\n  phantom lc create testlc1 hello-phantom.gz hotel\n  phantom domain create testDomain1 testlc1 1\n  phantom domain list\n\nKeys come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, EC2_ACCESS_KEY/EC2_SECRET_KEY, \
 --hotel-conf, or ~/.aws/credentials; never from the command line. Without any, commands fail \
-unless --no-sign-request asks for unsigned requests.\n\nOutput: --output text (default), json (one \
-document, printed only on success) or json-lines (one JSON object per line, streamed)."
+unless --no-sign-request asks for unsigned requests.\n\nOutput: the seed scripts' lines unless \
+--output, AWS_DEFAULT_OUTPUT or the profile's `output` says json, yaml, yaml-stream, text or table \
+(the AWS CLI's formats, of the API's reply, after --query) or json-lines (one JSON object per line, \
+streamed); --output seed asks for the seed's lines explicitly."
 )]
 pub struct Cli {
     /// Options for every command.
@@ -35,14 +37,24 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// How output is printed.
+/// How output is printed. All but `seed` and `json-lines` print the API's reply as the AWS CLI
+/// prints it (after `--query`), once the command has succeeded (nothing on stdout when it
+/// fails).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// Lines like the seed's scripts print.
+    /// Lines like the seed's scripts print (the default when nothing chooses a format).
+    Seed,
+    /// The AWS CLI's text: tab-separated values, keys sorted, nested lists under their key.
     Text,
-    /// One complete JSON document with the API's field names, printed once the command has
-    /// succeeded (nothing on stdout when it fails).
+    /// One JSON document with the API's field names, indented by four spaces.
     Json,
+    /// The AWS CLI's table: boxed sections (coloured with --color on, or on a terminal).
+    Table,
+    /// One YAML document.
+    Yaml,
+    /// A YAML sequence of the reply's pages (one here: the merged reply).
+    #[value(name = "yaml-stream")]
+    YamlStream,
     /// One complete JSON object per line, streamed: each item of a listing on its own line as it
     /// arrives (for very long listings); a failure stops the stream between two lines.
     #[value(name = "json-lines", alias = "ndjson")]
@@ -85,9 +97,16 @@ pub struct GlobalArgs {
     /// A FutureGrid hotel.conf or cloud.properties holding vws.repository.s3id / s3key (else PHANTOM_HOTEL_CONF).
     #[arg(long, global = true, value_name = "FILE")]
     pub hotel_conf: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format [default: AWS_DEFAULT_OUTPUT, else the profile's `output`, else seed].
+    #[arg(long, global = true, value_enum)]
+    pub output: Option<OutputFormat>,
+    /// A JMESPath expression applied to the API's reply before it is printed (the whole reply
+    /// of a listing, all its pages merged), as the AWS CLI's --query.
+    #[arg(long, global = true, value_name = "JMESPATH", value_parser = parse_query)]
+    pub query: Option<super::render::Query>,
+    /// Colour tables: on, off, or auto (on when stdout is a terminal).
+    #[arg(long, global = true, value_enum, default_value_t = super::output::ColorChoice::Auto)]
+    pub color: super::output::ColorChoice,
     /// Trace every request and reply on stderr (signatures, tokens and secrets redacted).
     #[arg(long, global = true)]
     pub debug: bool,
@@ -123,6 +142,10 @@ pub struct GlobalArgs {
     /// API: query or rest (else PHANTOM_API; else rest when the endpoint path ends in /api/dev).
     #[arg(long, global = true, value_enum)]
     pub api: Option<ApiChoice>,
+}
+
+fn parse_query(s: &str) -> Result<super::render::Query, String> {
+    super::render::Query::parse(s)
 }
 
 fn parse_dialect(s: &str) -> Result<Dialect, String> {

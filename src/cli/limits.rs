@@ -19,7 +19,7 @@ pub async fn run(ctx: &Context, _args: LimitsArgs) -> Result<(), Error> {
         .client
         .describe_account_limits(&DescribeAccountLimitsInput {})
         .await?;
-    let mut printer = Printer::new(ctx.format, ctx.config.dialect);
+    let mut printer = Printer::new(&ctx.format, ctx.config.dialect);
     let number = |n: Option<i32>| n.map_or_else(|| "?".to_string(), |n| n.to_string());
     printer.line(&format!(
         "Auto Scaling groups: {} of {}",

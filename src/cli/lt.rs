@@ -109,7 +109,7 @@ pub async fn execute(
         eprintln!("[debug] EC2 at {}", transport.endpoint);
     }
     let client = Client::new(transport)?.with_max_pages(global.max_pages as usize);
-    let mut printer = Printer::new(global.output, config.dialect);
+    let mut printer = Printer::new(&super::output::Output::of(global), config.dialect);
     match command {
         LtCommand::Create(a) => {
             let mut data = a.settings.data()?;

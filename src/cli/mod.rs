@@ -15,6 +15,7 @@ mod output;
 mod processes;
 mod query_cmds;
 mod refresh;
+mod render;
 mod rest_args;
 mod rest_cmds;
 mod secret_input;
@@ -138,6 +139,22 @@ async fn dispatch_unbounded(cli: Cli, env: &dyn Environment) -> Result<(), Error
         _ => None,
     };
     let config = resolve(&config_inputs(&cli.global, forced), env)?;
+    let mut cli = cli;
+    if cli.global.output.is_none() {
+        cli.global.output = output::Output::choose(env, config.output.as_deref())?;
+    }
+    // `phantom api` prints JSON when nothing chooses: a raw reply has no seed layout.
+    if cli.global.output.is_none() && matches!(cli.command, Command::Api(_)) {
+        cli.global.output = Some(args::OutputFormat::Json);
+    }
+    output::Output::of(&cli.global).check()?;
+    if config.api == ApiChoice::Rest && cli.global.query.is_some() {
+        return Err(Error::Config(
+            "--query applies to the Auto Scaling API's replies; Phantom's REST API commands \
+             do not take it"
+                .into(),
+        ));
+    }
     let command = match cli.command {
         Command::Lt(command) => return lt::execute(&cli.global, &config, command).await,
         other => other,

@@ -55,7 +55,7 @@ pub struct ListArgs {
 
 /// Runs one `processes` command.
 pub async fn run(ctx: &Context, command: ProcessesCommand) -> Result<(), Error> {
-    let mut printer = Printer::new(ctx.format, ctx.config.dialect);
+    let mut printer = Printer::new(&ctx.format, ctx.config.dialect);
     match command {
         ProcessesCommand::Suspend(a) => {
             let processes = (!a.processes.is_empty()).then(|| a.processes.clone());

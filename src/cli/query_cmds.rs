@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use super::args::*;
-use super::output::Printer;
+use super::output::{Output, Printer};
 use super::tasks;
 use super::wait;
 use crate::autoscaling::Client;
@@ -26,8 +26,8 @@ pub struct Context {
     pub client: Client,
     /// The resolved configuration.
     pub config: ResolvedConfig,
-    /// Output format.
-    pub format: OutputFormat,
+    /// Output format, query and colours.
+    pub format: Output,
 }
 
 impl Context {
@@ -42,7 +42,7 @@ impl Context {
         Ok(Context {
             client: Client::new(transport)?.with_max_pages(global.max_pages as usize),
             config,
-            format: global.output,
+            format: Output::of(global),
         })
     }
 
@@ -53,7 +53,7 @@ impl Context {
 
     /// A printer for the output format.
     pub(super) fn printer(&self) -> Printer {
-        Printer::new(self.format, self.dialect())
+        Printer::new(&self.format, self.dialect())
     }
 }
 

@@ -111,7 +111,7 @@ pub async fn run(ctx: &Context, command: RefreshCommand) -> Result<(), Error> {
 }
 
 fn printer(ctx: &Context) -> Printer {
-    Printer::new(ctx.format, ctx.config.dialect)
+    Printer::new(&ctx.format, ctx.config.dialect)
 }
 
 /// Checks that checkpoints ascend without repeats, as the service requires.

@@ -41,7 +41,7 @@ struct Context {
 impl Context {
     /// Whether JSON (a document or lines) was asked for.
     fn json(&self) -> bool {
-        self.format != OutputFormat::Text
+        self.format != OutputFormat::Seed
     }
 
     /// Prints one object (JSON modes; nothing in text mode).
@@ -52,7 +52,7 @@ impl Context {
     /// Prints a list: a JSON array, or one line per item (JSON modes; nothing in text mode).
     fn items<T: Serialize>(&self, items: &[T]) -> Result<(), Error> {
         match self.format {
-            OutputFormat::Text => Ok(()),
+            OutputFormat::Seed => Ok(()),
             OutputFormat::Json => print_json(items),
             OutputFormat::JsonLines => {
                 let mut out = io::BufWriter::new(io::stdout().lock());
@@ -63,14 +63,26 @@ impl Context {
                 }
                 out.flush().map_err(io_error)
             }
+            other => rendered(other, items),
         }
     }
+}
+
+/// Prints a REST reply in one of the AWS CLI's formats (yaml, text, table).
+fn rendered<T: Serialize + ?Sized>(format: OutputFormat, value: &T) -> Result<(), Error> {
+    let value = serde_json::to_value(value).map_err(|e| io_error(e.into()))?;
+    let output = super::output::Output {
+        format,
+        query: None,
+        color: super::output::ColorChoice::Auto,
+    };
+    output.print_document(value, None)
 }
 
 /// Prints one object in a JSON mode (nothing in text mode).
 fn print_value<T: Serialize + ?Sized>(format: OutputFormat, value: &T) -> Result<(), Error> {
     match format {
-        OutputFormat::Text => Ok(()),
+        OutputFormat::Seed => Ok(()),
         OutputFormat::Json => print_json(value),
         OutputFormat::JsonLines => {
             let mut line = serde_json::to_vec(value).map_err(|e| io_error(e.into()))?;
@@ -79,6 +91,7 @@ fn print_value<T: Serialize + ?Sized>(format: OutputFormat, value: &T) -> Result
             out.write_all(&line).map_err(io_error)?;
             out.flush().map_err(io_error)
         }
+        other => rendered(other, value),
     }
 }
 
@@ -130,7 +143,7 @@ pub async fn execute(
     if global.debug {
         eprintln!("[debug] REST API at {}", config.base_url);
     }
-    let format = global.output;
+    let format = global.output.unwrap_or(OutputFormat::Seed);
     if let Command::Api(_) = command {
         return Err(super::api::refused_under_rest());
     }
@@ -271,7 +284,7 @@ async fn login(
         Error::Config("no place for the token file: set PHANTOM_TOKEN_FILE or HOME".into())
     })?;
     save(&path, &endpoint, &token)?;
-    if format != OutputFormat::Text {
+    if format != OutputFormat::Seed {
         print_value(
             format,
             &json!({"user": token.user_id, "endpoint": endpoint, "token_file": path.display().to_string()}),

@@ -110,7 +110,7 @@ pub async fn run(ctx: &Context, command: WaitCommand) -> Result<(), Error> {
             .await?
         }
     };
-    let mut printer = Printer::new(ctx.format, dialect);
+    let mut printer = Printer::new(&ctx.format, dialect);
     print_waited(&mut printer, &waited)?;
     printer.finish()
 }

@@ -97,7 +97,7 @@ pub struct DeleteArgs {
 
 /// Runs one `warm-pool` command.
 pub async fn run(ctx: &Context, command: WarmPoolCommand) -> Result<(), Error> {
-    let mut printer = Printer::new(ctx.format, ctx.config.dialect);
+    let mut printer = Printer::new(&ctx.format, ctx.config.dialect);
     match command {
         WarmPoolCommand::Put(a) => {
             let input = PutWarmPoolInput {

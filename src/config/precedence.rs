@@ -252,5 +252,6 @@ pub fn resolve(inputs: &ConfigInputs, env: &dyn Environment) -> Result<ResolvedC
         credentials_source,
         api,
         connection,
+        output: config_profile.and_then(|(p, _)| p.output.clone()),
     })
 }

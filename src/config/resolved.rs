@@ -95,6 +95,8 @@ pub struct ResolvedConfig {
     pub api: ApiChoice,
     /// Attempts, timeouts, TLS.
     pub connection: Connection,
+    /// The profile's `output` setting (the CLI's default format), if the config file has one.
+    pub output: Option<String>,
 }
 
 impl ResolvedConfig {

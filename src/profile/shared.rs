@@ -54,6 +54,8 @@ pub struct AwsProfile {
     /// `services`: the name of the `[services NAME]` section with this profile's
     /// service-specific endpoints (config file).
     pub services: Option<String>,
+    /// `output`: the CLI's default output format (config file).
+    pub output: Option<String>,
 }
 
 /// A parsed AWS shared credentials or config file.
@@ -205,6 +207,7 @@ impl SharedFile {
                 "region" => profile.region = value,
                 "endpoint_url" => profile.endpoint_url = value,
                 "services" => profile.services = value,
+                "output" => profile.output = value,
                 _ => {}
             }
         }

@@ -10,6 +10,7 @@ mod util;
 mod api_cmd;
 mod cli_help;
 mod cli_local;
+mod cli_output;
 mod client_defects;
 mod ec2_moto;
 mod examples;

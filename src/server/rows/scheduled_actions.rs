@@ -8,15 +8,14 @@
 //! the next one. Both need the same rows and the same arithmetic, so it lives in the row model.
 //!
 //! Crates: `croner` parses and evaluates the cron expression (configured for exactly five
-//! fields: no seconds, no year), `chrono-tz` gives the IANA zones (the zone database compiled in,
-//! so a schedule does not depend on the host's zoneinfo files), `chrono` is what both speak.
+//! fields: no seconds, no year) on `jiff`'s zoned times, which handle the DST gaps and folds;
+//! `jiff` gives the IANA zones from its bundled database (compressed TZif bytes compiled in and
+//! parsed on first use, so a schedule does not depend on the host's zoneinfo files, and a
+//! process that never schedules pays nothing for the data at start-up: no tables to relocate).
 
-use std::str::FromStr;
-
-use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
+use jiff::tz::TimeZone;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::autoscaling::types::ScheduledUpdateGroupAction;
@@ -204,27 +203,38 @@ pub fn parse_recurrence(text: &str) -> Result<Cron, ApiError> {
         .map_err(|e| bad(shorten(&e.to_string())))
 }
 
-/// Parses a time zone: an IANA name (`Etc/GMT+9`, `Pacific/Tahiti`); UTC when absent.
-pub fn parse_zone(name: Option<&str>) -> Result<Tz, ApiError> {
-    match name {
-        None => Ok(Tz::UTC),
-        Some(name) => Tz::from_str(name).map_err(|_| {
+/// Parses a time zone: an IANA name (`Etc/GMT+9`, `Pacific/Tahiti`), spelled exactly as the
+/// database spells it (the lookup itself ignores case; AWS does not); UTC when absent.
+pub fn parse_zone(name: Option<&str>) -> Result<TimeZone, ApiError> {
+    let Some(name) = name else {
+        return Ok(TimeZone::UTC);
+    };
+    jiff::tz::db()
+        .get(name)
+        .ok()
+        .filter(|zone| zone.iana_name() == Some(name))
+        .ok_or_else(|| {
             ApiError::validation(format!(
                 "Given time zone is not valid: {}. Valid values are the canonical names of the \
                  IANA time zones, such as Etc/GMT+9 or Pacific/Tahiti.",
                 shorten(name)
             ))
-        }),
-    }
+        })
 }
 
 /// The first occurrence of `cron` in `zone` strictly after `after_ms`, if any (and if before
 /// `end_ms`, when given).
-pub fn next_occurrence(cron: &Cron, zone: Tz, after_ms: i64, end_ms: Option<i64>) -> Option<i64> {
-    let utc: DateTime<Utc> = Utc.timestamp_millis_opt(after_ms).single()?;
-    let local = utc.with_timezone(&zone);
+pub fn next_occurrence(
+    cron: &Cron,
+    zone: TimeZone,
+    after_ms: i64,
+    end_ms: Option<i64>,
+) -> Option<i64> {
+    let local = jiff::Timestamp::from_millisecond(after_ms)
+        .ok()?
+        .to_zoned(zone);
     let next = cron.find_next_occurrence(&local, false).ok()?;
-    let ms = next.timestamp_millis();
+    let ms = next.timestamp().as_millisecond();
     end_ms.is_none_or(|end| ms <= end).then_some(ms)
 }
 
@@ -354,13 +364,66 @@ mod tests {
             Some(start + 24 * 3600 * 1000)
         );
         assert_eq!(
-            next_occurrence(&cron, Tz::UTC, start, None),
+            next_occurrence(&cron, TimeZone::UTC, start, None),
             Some(start + 9 * 3600 * 1000)
         );
         assert_eq!(
-            next_occurrence(&cron, Tz::UTC, start, Some(start + 1000)),
+            next_occurrence(&cron, TimeZone::UTC, start, Some(start + 1000)),
             None
         );
         assert!(parse_zone(Some("Mars/Olympus")).is_err());
+    }
+
+    #[test]
+    fn zone_names_are_iana_names_as_spelled() {
+        for name in [
+            "Etc/UTC",
+            "UTC",
+            "America/New_York",
+            "Etc/GMT+9",
+            "Pacific/Tahiti",
+        ] {
+            assert!(parse_zone(Some(name)).is_ok(), "{name}");
+        }
+        for name in [
+            "america/new_york",
+            "ETC/UTC",
+            "",
+            "EST5EDT,M3.2.0,M11.1.0",
+            "+09:00",
+        ] {
+            assert!(parse_zone(Some(name)).is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn occurrences_cross_daylight_saving_changes() {
+        let cron = parse_recurrence("0 9 * * *").unwrap_or_else(|e| panic!("{}", e.message));
+        let york =
+            || parse_zone(Some("America/New_York")).unwrap_or_else(|e| panic!("{}", e.message));
+        let hour = 3600 * 1000;
+        // 2024-03-09T15:00:00Z is 10:00 EST; clocks go forward on the 10th, so 09:00 EDT that
+        // day is 13:00 UTC, 22 hours on (not 23 as it would be without the change).
+        let before_spring = 1_709_996_400_000;
+        assert_eq!(
+            next_occurrence(&cron, york(), before_spring, None),
+            Some(before_spring + 22 * hour)
+        );
+        // 2024-11-02T14:00:00Z is 10:00 EDT; clocks go back on the 3rd, so 09:00 EST is
+        // 14:00 UTC, 24 hours on; the day after, 09:00 EST again (another 24).
+        let before_autumn = 1_730_556_000_000;
+        let first = next_occurrence(&cron, york(), before_autumn, None);
+        assert_eq!(first, Some(before_autumn + 24 * hour));
+        assert_eq!(
+            next_occurrence(&cron, york(), before_autumn + 24 * hour, None),
+            Some(before_autumn + 48 * hour)
+        );
+        // A time in the fold (01:30 happens twice on 2024-11-03) runs once, at the first.
+        let fold = parse_recurrence("30 1 3 11 *").unwrap_or_else(|e| panic!("{}", e.message));
+        // 2024-11-03T05:30:00Z is 01:30 EDT, the first of the two.
+        assert_eq!(
+            next_occurrence(&fold, york(), before_autumn, None),
+            Some(1_730_611_800_000)
+        );
     }
 }
