@@ -104,6 +104,9 @@ pub struct ServeOptions {
     pub account_id: String,
     /// Connection cap and timeouts (see [`ConnectionLimits`]).
     pub limits: ConnectionLimits,
+    /// The factor lifecycle hook timeouts (heartbeat and global) are multiplied by: 1, AWS's
+    /// timing, unless a test wants a 30 s heartbeat to pass in a fraction of a second.
+    pub hook_timeout_scale: f64,
 }
 
 impl Default for ServeOptions {
@@ -123,6 +126,7 @@ impl Default for ServeOptions {
             region: DEFAULT_REGION.to_string(),
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
             limits: ConnectionLimits::default(),
+            hook_timeout_scale: 1.0,
         }
     }
 }
@@ -233,12 +237,18 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
             "the connection cap and the header, idle and body timeouts must be above zero".into(),
         ));
     }
+    if !(opts.hook_timeout_scale.is_finite() && opts.hook_timeout_scale > 0.0) {
+        return Err(Error::Config(
+            "the hook timeout scale must be a number above zero, e.g. 0.01".into(),
+        ));
+    }
     let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
     let settings = Settings {
         sites: opts.sites.clone(),
         timing: Timing {
             launch_delay_ms: millis(opts.launch_delay),
             terminate_delay_ms: millis(opts.terminate_delay),
+            hook_timeout_scale: opts.hook_timeout_scale,
         },
         region: opts.region.clone(),
         account_id: opts.account_id.clone(),

@@ -29,6 +29,7 @@ mod secrets;
 mod serve_flags;
 mod server_activities;
 mod server_auth;
+mod server_hooks;
 mod server_instances;
 mod server_interop;
 mod server_limits;

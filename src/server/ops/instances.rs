@@ -162,12 +162,10 @@ impl Handle for TerminateInstanceInAutoScalingGroupInput {
         let suspended = groups::suspended_names(&group.doc);
         let facts = groups::facts(ctx, &group, &suspended, None);
         let arn = facts.arn.to_string();
-        let timing = &ctx.settings.timing;
         let when = timestamp(ctx.now);
-        let end = ctx.now + timing.terminate_delay_ms;
         let mut activities = Vec::with_capacity(ids.len());
         for (n, id) in ids.iter().enumerate() {
-            lifecycle::terminate(tx, timing, &facts, id, ctx.now)?;
+            let end = lifecycle::terminate(tx, ctx.settings, &facts, id, ctx.now)?;
             let cause = if input.should_decrement_desired_capacity {
                 let from = before - i64::try_from(n).unwrap_or(0);
                 format!(

@@ -15,11 +15,12 @@
 //! [`call`], which checks the typed input against the same constraints first.
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
-//! tags, activities, scaling policies, scaling processes, scheduled actions); they share the row model of [`crate::server::rows`] and never import each
+//! tags, activities, scaling policies, scaling processes, scheduled actions, lifecycle hooks); they share the row model of [`crate::server::rows`] and never import each
 //! other.
 
 mod activities;
 mod groups;
+mod hooks;
 mod instances;
 mod launch_configurations;
 mod policies;
@@ -158,6 +159,12 @@ served![
     DescribeScheduledActionsInput,
     DeleteScheduledActionInput,
     BatchDeleteScheduledActionInput,
+    PutLifecycleHookInput,
+    DescribeLifecycleHooksInput,
+    DeleteLifecycleHookInput,
+    DescribeLifecycleHookTypesInput,
+    CompleteLifecycleActionInput,
+    RecordLifecycleActionHeartbeatInput,
 ];
 
 /// Fills the input shape from the request tree (already checked against the model by

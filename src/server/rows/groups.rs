@@ -139,7 +139,7 @@ pub fn reconcile(
         .ok_or_else(|| launch_configurations::not_found(&group.lc_ref))?;
     let suspended = suspended_names(&group.doc);
     let facts = facts(ctx, group, &suspended, Some(&lc));
-    lifecycle::reconcile(tx, &ctx.settings.timing, &facts, ctx.now, reason)
+    lifecycle::reconcile(tx, ctx.settings, &facts, ctx.now, reason)
 }
 
 /// The scaling processes AWS defines, in the order DescribeScalingProcessTypes lists them.

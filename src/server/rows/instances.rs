@@ -22,7 +22,8 @@ pub struct LiveInstance {
     pub lc: String,
     /// Image id.
     pub image: String,
-    /// `Pending`, `InService`, `Standby` or `Terminating`.
+    /// `Pending`, `InService`, `Standby` or `Terminating`, or a lifecycle hook's wait or proceed
+    /// state (`Pending:Wait`, `Pending:Proceed`, `Terminating:Wait`, `Terminating:Proceed`).
     pub state: &'static str,
     /// `Healthy` or `Unhealthy` (SetInstanceHealth).
     pub health: String,
@@ -38,7 +39,7 @@ pub fn live_instances(
     group: Option<&str>,
 ) -> Result<Vec<LiveInstance>, ApiError> {
     const COLUMNS: &str = "SELECT id, group_name, instance_type, zone, lc_name, image_id, \
-         ready_ms, terminating_ms, gone_ms, protected, health, standby FROM instances \
+         ready_ms, terminating_ms, gone_ms, protected, health, standby, hook_phase FROM instances \
          WHERE owner = ?1 AND group_name <> ''";
     let read = |r: &rusqlite::Row<'_>| {
         Ok((
@@ -57,6 +58,7 @@ pub fn live_instances(
             r.get::<_, Option<i64>>(7)?,
             r.get::<_, Option<i64>>(8)?,
             r.get::<_, bool>(11)?,
+            r.get::<_, Option<String>>(12)?,
         ))
     };
     let rows: Vec<_> = match group {
@@ -73,9 +75,9 @@ pub fn live_instances(
     };
     Ok(rows
         .into_iter()
-        .filter_map(|(mut i, ready, terminating, gone, standby)| {
-            i.state = match instance_state(ctx.now, ready, terminating, gone)? {
-                "Terminating" => "Terminating",
+        .filter_map(|(mut i, ready, terminating, gone, standby, phase)| {
+            i.state = match instance_state(ctx.now, ready, terminating, gone, phase.as_deref())? {
+                s if s.starts_with("Terminating") => s,
                 _ if standby => "Standby",
                 state => state,
             };
