@@ -303,6 +303,8 @@ pub fn reconcile(
     }
     let have = counted.len() as i64;
     if have < group.desired && !group.suspended("Launch") {
+        // One look for launch hooks, not one per instance.
+        let hooked = hooks::any(tx, group, hooks::LAUNCHING)?;
         for n in have..group.desired {
             let id = new_instance_id();
             let ready = now + timing.launch_delay_ms;
@@ -323,7 +325,7 @@ pub fn reconcile(
                     group.protect
                 ],
             )?;
-            let held = hooks::hold(tx, settings, group, &id, hooks::LAUNCHING, ready)?;
+            let held = hooked && hooks::hold(tx, settings, group, &id, hooks::LAUNCHING, ready)?;
             if held {
                 tx.execute_cached(
                     "UPDATE instances SET hook_phase = 'Pending:Wait' WHERE id = ?1",

@@ -263,6 +263,20 @@ pub fn delete(
     Ok(())
 }
 
+/// Whether the group has a hook of `transition`.
+pub fn any(
+    tx: &Transaction<'_>,
+    group: &GroupFacts<'_>,
+    transition: &str,
+) -> Result<bool, ApiError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT 1 FROM lifecycle_hooks WHERE owner = ?1 AND group_name = ?2 \
+             AND transition = ?3",
+        )?
+        .exists(params![group.owner, group.name, transition])?)
+}
+
 /// Starts the group's hooks of `transition` on instance `id`, its wait beginning at `start`:
 /// one action per hook. Returns whether any hook holds it (the caller then marks its wait phase).
 pub fn hold(
