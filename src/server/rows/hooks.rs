@@ -223,14 +223,19 @@ pub fn put(
     Ok(())
 }
 
-/// Deletes a hook; its outstanding actions are completed first, as AWS documents: ABANDON for
-/// launching instances, CONTINUE for terminating ones.
+/// Deletes a hook; its outstanding actions are completed, as AWS documents: ABANDON for
+/// launching instances, CONTINUE for terminating ones. The hook goes first, so the replacement
+/// of an abandoned launch is not held by it.
 pub fn delete(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
     group: &str,
     name: &str,
 ) -> Result<(), ApiError> {
+    tx.execute_cached(
+        "DELETE FROM lifecycle_hooks WHERE owner = ?1 AND group_name = ?2 AND name = ?3",
+        params![ctx.owner, group, name],
+    )?;
     let tokens: Vec<String> = {
         let mut stmt = tx.prepare_cached(
             "SELECT token FROM lifecycle_actions WHERE owner = ?1 AND group_name = ?2 \
@@ -256,10 +261,6 @@ pub fn delete(
             )?;
         }
     }
-    tx.execute_cached(
-        "DELETE FROM lifecycle_hooks WHERE owner = ?1 AND group_name = ?2 AND name = ?3",
-        params![ctx.owner, group, name],
-    )?;
     Ok(())
 }
 
