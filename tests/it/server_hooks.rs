@@ -115,6 +115,12 @@ c.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=1)
 a = new_instance(set())
 print("a", wait_state(a, "Pending:Wait"), activity(a, "Launching a new EC2 instance:")["StatusCode"],
       c.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]["DesiredCapacity"])
+# The cooldown of a simple scaling policy begins when the held launch ends, not before.
+c.put_scaling_policy(AutoScalingGroupName="web", PolicyName="up", AdjustmentType="ChangeInCapacity",
+                     ScalingAdjustment=1, Cooldown=1)
+expect_error("ScalingActivityInProgress", c.execute_policy, AutoScalingGroupName="web",
+             PolicyName="up")
+c.delete_policy(AutoScalingGroupName="web", PolicyName="up")
 c.complete_lifecycle_action(AutoScalingGroupName="web", LifecycleHookName="launch",
                             InstanceId=a, LifecycleActionResult="CONTINUE")
 print("a next", state(a) in ("Pending:Proceed", "InService"), wait_state(a, "InService"),
@@ -282,9 +288,11 @@ async fn boto3_hooks_hold_complete_time_out_and_survive_a_restart() {
         "types ['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING']",
         "hook launch autoscaling:EC2_INSTANCE_LAUNCHING 7200 172800 ABANDON hello",
         "a Pending:Wait MidLifecycleAction 1",
+        "ScalingActivityInProgress: The operation can't be performed because there are scaling \
+         activities in progress.",
         "a next True InService Successful",
     ];
-    assert_eq!(lines[..4], want);
+    assert_eq!(lines[..5], want);
     let misuse = [
         "ValidationError: No active Lifecycle Action found with instance ID ",
         "ValidationError: No active Lifecycle Action found with instance ID i-00000000000000000",
@@ -308,10 +316,10 @@ async fn boto3_hooks_hold_complete_time_out_and_survive_a_restart() {
         "ValidationError: AutoScalingGroup name not found - AutoScalingGroup nowhere not found",
         "ValidationError: No Lifecycle Hook found with name nohook for AutoScalingGroup web",
     ];
-    for (got, want) in lines[4..4 + misuse.len()].iter().zip(misuse) {
+    for (got, want) in lines[5..5 + misuse.len()].iter().zip(misuse) {
         assert!(got.starts_with(want), "{got} / {want}");
     }
-    let rest: Vec<&str> = lines[4 + misuse.len()..]
+    let rest: Vec<&str> = lines[5 + misuse.len()..]
         .iter()
         .map(String::as_str)
         .collect();
