@@ -572,6 +572,10 @@ pub struct ServeArgs {
     /// Time a terminated instance spends Terminating before it is gone.
     #[arg(long, value_parser = parse_duration, default_value = "1s")]
     pub terminate_delay: Duration,
+    /// Testing aid: multiply lifecycle hook timeouts by this (0.01 makes AWS's 30 s minimum
+    /// heartbeat 0.3 s); 1 is AWS's timing.
+    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
+    pub hook_timeout_scale: f64,
     /// Users of the REST API at /api/dev: one `username:password[:ACCESSKEY]` a line, user ids in
     /// file order from 1; ACCESSKEY makes the user share that Query key's objects.
     #[arg(long, value_name = "FILE")]

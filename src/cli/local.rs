@@ -33,6 +33,7 @@ pub async fn serve(args: ServeArgs, region: Option<String>) -> Result<(), Error>
         zones: args.zones,
         launch_delay: args.launch_delay,
         terminate_delay: args.terminate_delay,
+        hook_timeout_scale: args.hook_timeout_scale,
         stats: args.stats,
         account_id: args.account_id,
         region: region.unwrap_or_else(|| server::DEFAULT_REGION.to_string()),

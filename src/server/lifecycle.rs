@@ -10,17 +10,29 @@
 //! restart simply carries on where the clock is. Rows of instances already gone are swept by the
 //! next write ([`sweep`]).
 //!
+//! Lifecycle hooks (`crate::server::rows::hooks`) add wait states: an instance launched into a
+//! group with an `autoscaling:EC2_INSTANCE_LAUNCHING` hook has `hook_phase` `Pending:Wait` (shown
+//! once its launch delay has passed) until its lifecycle actions complete, then
+//! `Pending:Proceed` until its new `ready_ms`; one terminated in a group with an
+//! `autoscaling:EC2_INSTANCE_TERMINATING` hook is `Terminating:Wait` (no `gone_ms` yet), then
+//! `Terminating:Proceed` until `gone_ms`. The phase is stored, the rest still follows the clock;
+//! what ends a wait (a completion, a heartbeat timeout) is the hooks' own rows and the engine's
+//! `timers::Source` over their deadlines. An activity whose instance is held has the end time
+//! [`HELD`] (shown `MidLifecycleAction`) until the wait ends ([`settle_activity`]).
+//!
 //! Capacity is reconciled eagerly, inside the transaction that changes it ([`reconcile`]): a group
 //! always has exactly `desired` instances that are not terminating, and one activity per launch or
 //! termination records why. A group keeps six weeks of activities, at most
 //! [`MAX_ACTIVITIES_PER_GROUP`] of them ([`prune_activities`], run as activities are written).
 
 use crate::server::store::Cached;
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::autoscaling::types::Activity;
 use crate::query::timestamp::Timestamp;
 use crate::server::fault::ApiError;
+use crate::server::ops::Settings;
+use crate::server::rows::hooks;
 
 /// Timing and naming settings the lifecycle needs.
 #[derive(Debug, Clone)]
@@ -29,7 +41,14 @@ pub struct Timing {
     pub launch_delay_ms: i64,
     /// How long a terminated instance stays `Terminating`, in milliseconds.
     pub terminate_delay_ms: i64,
+    /// The factor lifecycle hook timeouts are multiplied by (`phantom serve
+    /// --hook-timeout-scale`, a testing aid): 1 is AWS's timing.
+    pub hook_timeout_scale: f64,
 }
+
+/// The end time of an activity whose instance a lifecycle hook holds (shown `InProgress` with
+/// the status code `MidLifecycleAction` until [`settle_activity`] gives it its real end).
+pub const HELD: i64 = i64::MAX;
 
 /// The milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
@@ -65,18 +84,28 @@ pub fn new_uuid() -> String {
     format!("{}-{}-4{}-{}-{}", hex(8), hex(4), hex(3), hex(4), hex(12))
 }
 
-/// The lifecycle state of an instance at `now`, or `None` once it is gone.
+/// The lifecycle state of an instance at `now`, or `None` once it is gone; `phase` is its stored
+/// lifecycle hook phase (`Pending:Wait`, `Pending:Proceed`, `Terminating:Wait`,
+/// `Terminating:Proceed`), if any.
 pub fn instance_state(
     now: i64,
     ready_ms: i64,
     terminating_ms: Option<i64>,
     gone_ms: Option<i64>,
+    phase: Option<&str>,
 ) -> Option<&'static str> {
-    match (terminating_ms, gone_ms) {
-        (_, Some(gone)) if now >= gone => None,
-        (Some(_), _) | (_, Some(_)) => Some("Terminating"),
-        (None, None) if now < ready_ms => Some("Pending"),
-        (None, None) => Some("InService"),
+    let ending = terminating_ms.is_some() || gone_ms.is_some();
+    match (gone_ms, phase) {
+        (Some(gone), _) if now >= gone => None,
+        (_, Some("Terminating:Wait")) if ending => Some("Terminating:Wait"),
+        (_, Some("Terminating:Proceed")) if ending => Some("Terminating:Proceed"),
+        _ if ending => Some("Terminating"),
+        _ if now < ready_ms => Some(match phase {
+            Some("Pending:Proceed") => "Pending:Proceed",
+            _ => "Pending",
+        }),
+        (_, Some("Pending:Wait")) => Some("Pending:Wait"),
+        _ => Some("InService"),
     }
 }
 
@@ -225,11 +254,12 @@ fn scale_in_choice<'c>(
 /// a protected instance (the group then stays above its desired capacity, as on AWS).
 pub fn reconcile(
     tx: &Transaction<'_>,
-    timing: &Timing,
+    settings: &Settings,
     group: &GroupFacts<'_>,
     now: i64,
     reason: &str,
 ) -> Result<(), ApiError> {
+    let timing = &settings.timing;
     let mut counted: Vec<Counted> = {
         let mut stmt = tx.prepare_cached(
             "SELECT i.id, i.protected, i.launched_ms, i.zone, i.health, \
@@ -258,7 +288,7 @@ pub fn reconcile(
     let when = timestamp(now);
     if !group.suspended("ReplaceUnhealthy") {
         for c in counted.iter().filter(|c| c.unhealthy) {
-            terminate(tx, timing, group, &c.id, now)?;
+            let end = terminate(tx, settings, group, &c.id, now)?;
             record_one(
                 tx,
                 group,
@@ -268,13 +298,15 @@ pub fn reconcile(
                      health-check."
                 ),
                 now,
-                now + timing.terminate_delay_ms,
+                end,
             )?;
         }
         counted.retain(|c| !c.unhealthy);
     }
     let have = counted.len() as i64;
     if have < group.desired && !group.suspended("Launch") {
+        // One look for launch hooks, not one per instance.
+        let hooked = hooks::any(tx, group, hooks::LAUNCHING)?;
         for n in have..group.desired {
             let id = new_instance_id();
             let ready = now + timing.launch_delay_ms;
@@ -302,6 +334,13 @@ pub fn reconcile(
                     group.protect
                 ],
             )?;
+            let held = hooked && hooks::hold(tx, settings, group, &id, hooks::LAUNCHING, ready)?;
+            if held {
+                tx.execute_cached(
+                    "UPDATE instances SET hook_phase = 'Pending:Wait' WHERE id = ?1",
+                    params![id],
+                )?;
+            }
             record_one(
                 tx,
                 group,
@@ -313,7 +352,7 @@ pub fn reconcile(
                     n + 1
                 ),
                 now,
-                ready,
+                if held { HELD } else { ready },
             )?;
         }
     } else if have > group.desired && !group.suspended("Terminate") {
@@ -324,7 +363,7 @@ pub fn reconcile(
                 break;
             };
             let id = victim.id.clone();
-            terminate(tx, timing, group, &id, now)?;
+            let end = terminate(tx, settings, group, &id, now)?;
             let from = have - n;
             record_one(
                 tx,
@@ -337,7 +376,7 @@ pub fn reconcile(
                     from - 1
                 ),
                 now,
-                now + timing.terminate_delay_ms,
+                end,
             )?;
             taken.push(id);
         }
@@ -345,17 +384,72 @@ pub fn reconcile(
     prune_activities(tx, group, now)
 }
 
-/// Marks one instance `Terminating` from `now`.
+/// Marks one instance `Terminating` from `now` (any launch wait it was in ends: its launch
+/// activity is settled now) and returns when its termination activity ends: `now` plus the
+/// terminate delay, or [`HELD`] when a termination hook of the group holds it in
+/// `Terminating:Wait`.
 pub fn terminate(
     tx: &Transaction<'_>,
-    timing: &Timing,
+    settings: &Settings,
     group: &GroupFacts<'_>,
     id: &str,
     now: i64,
+) -> Result<i64, ApiError> {
+    let phase: Option<String> = tx
+        .query_row_cached(
+            "SELECT hook_phase FROM instances WHERE id = ?1 AND owner = ?2",
+            params![id, group.owner],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    if phase.is_some() {
+        hooks::drop_actions(tx, group.owner, id)?;
+        settle_activity(tx, group.owner, group.name, id, now)?;
+    }
+    if hooks::hold(tx, settings, group, id, hooks::TERMINATING, now)? {
+        tx.execute_cached(
+            "UPDATE instances SET terminating_ms = ?1, gone_ms = NULL, \
+             hook_phase = 'Terminating:Wait' WHERE id = ?2 AND owner = ?3",
+            params![now, id, group.owner],
+        )?;
+        return Ok(HELD);
+    }
+    end_now(tx, &settings.timing, group.owner, id, now)
+}
+
+/// Marks one instance `Terminating` from `now` without asking any hook (a launch abandoned by
+/// its hook), gone after the terminate delay, which it returns.
+pub fn end_now(
+    tx: &Transaction<'_>,
+    timing: &Timing,
+    owner: &str,
+    id: &str,
+    now: i64,
+) -> Result<i64, ApiError> {
+    let gone = now + timing.terminate_delay_ms;
+    tx.execute_cached(
+        "UPDATE instances SET terminating_ms = ?1, gone_ms = ?2, hook_phase = NULL \
+         WHERE id = ?3 AND owner = ?4",
+        params![now, gone, id, owner],
+    )?;
+    Ok(gone)
+}
+
+/// Gives the instance's held activity (a launch or termination a hook waited on, end [`HELD`])
+/// its end time.
+pub fn settle_activity(
+    tx: &Transaction<'_>,
+    owner: &str,
+    group: &str,
+    id: &str,
+    end: i64,
 ) -> Result<(), ApiError> {
     tx.execute_cached(
-        "UPDATE instances SET terminating_ms = ?1, gone_ms = ?2 WHERE id = ?3 AND owner = ?4",
-        params![now, now + timing.terminate_delay_ms, id, group.owner],
+        "UPDATE activities SET end_ms = ?4 WHERE owner = ?1 AND group_name = ?2 \
+         AND end_ms = ?5 AND description IN ('Launching a new EC2 instance: ' || ?3, \
+         'Terminating EC2 instance: ' || ?3)",
+        params![owner, group, id, end, HELD],
     )?;
     Ok(())
 }
@@ -446,7 +540,12 @@ pub fn activity_shape(
     start_ms: i64,
     end_ms: i64,
 ) -> Activity {
-    let done = now >= end_ms;
+    let done = end_ms != HELD && now >= end_ms;
+    let status = match (done, end_ms == HELD) {
+        (true, _) => "Successful",
+        (false, true) => "MidLifecycleAction",
+        (false, false) => "InProgress",
+    };
     Activity {
         activity_id: Some(id),
         auto_scaling_group_name: Some(group_name),
@@ -454,7 +553,7 @@ pub fn activity_shape(
         cause: Some(cause),
         start_time: Some(timestamp(start_ms)),
         end_time: done.then(|| timestamp(end_ms)),
-        status_code: Some(if done { "Successful" } else { "InProgress" }.to_string()),
+        status_code: Some(status.to_string()),
         progress: Some(if done { 100 } else { 50 }),
         details: Some(details),
         auto_scaling_group_arn: group_arn,
@@ -468,13 +567,43 @@ mod tests {
 
     #[test]
     fn states_follow_the_clock() {
-        assert_eq!(instance_state(5, 10, None, None), Some("Pending"));
-        assert_eq!(instance_state(10, 10, None, None), Some("InService"));
+        assert_eq!(instance_state(5, 10, None, None, None), Some("Pending"));
+        assert_eq!(instance_state(10, 10, None, None, None), Some("InService"));
         assert_eq!(
-            instance_state(12, 10, Some(11), Some(20)),
+            instance_state(12, 10, Some(11), Some(20), None),
             Some("Terminating")
         );
-        assert_eq!(instance_state(20, 10, Some(11), Some(20)), None);
+        assert_eq!(instance_state(20, 10, Some(11), Some(20), None), None);
+    }
+
+    #[test]
+    fn hook_phases_hold_and_follow_the_clock() {
+        let wait = Some("Pending:Wait");
+        assert_eq!(instance_state(5, 10, None, None, wait), Some("Pending"));
+        assert_eq!(
+            instance_state(99, 10, None, None, wait),
+            Some("Pending:Wait")
+        );
+        let proceed = Some("Pending:Proceed");
+        assert_eq!(
+            instance_state(5, 10, None, None, proceed),
+            Some("Pending:Proceed")
+        );
+        assert_eq!(
+            instance_state(10, 10, None, None, proceed),
+            Some("InService")
+        );
+        let held = Some("Terminating:Wait");
+        assert_eq!(
+            instance_state(99, 10, Some(11), None, held),
+            Some("Terminating:Wait")
+        );
+        let out = Some("Terminating:Proceed");
+        assert_eq!(
+            instance_state(15, 10, Some(11), Some(20), out),
+            Some("Terminating:Proceed")
+        );
+        assert_eq!(instance_state(20, 10, Some(11), Some(20), out), None);
     }
 
     #[test]

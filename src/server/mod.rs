@@ -113,6 +113,9 @@ pub struct ServeOptions {
     /// The EC2 Availability Zones of the region (default subnets, DescribeAvailabilityZones);
     /// empty means the region's `a`, `b` and `c`.
     pub zones: Vec<String>,
+    /// The factor lifecycle hook timeouts (heartbeat and global) are multiplied by: 1, AWS's
+    /// timing, unless a test wants a 30 s heartbeat to pass in a fraction of a second.
+    pub hook_timeout_scale: f64,
 }
 
 impl Default for ServeOptions {
@@ -135,6 +138,7 @@ impl Default for ServeOptions {
             max_groups: rows::account::DEFAULT_MAX_GROUPS,
             max_launch_configurations: rows::account::DEFAULT_MAX_LAUNCH_CONFIGURATIONS,
             zones: Vec::new(),
+            hook_timeout_scale: 1.0,
         }
     }
 }
@@ -261,12 +265,18 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
             "zones must be names of letters, digits and dashes, e.g. us-east-1a".into(),
         ));
     }
+    if !(opts.hook_timeout_scale.is_finite() && opts.hook_timeout_scale > 0.0) {
+        return Err(Error::Config(
+            "the hook timeout scale must be a number above zero, e.g. 0.01".into(),
+        ));
+    }
     let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
     let settings = Settings {
         sites: opts.sites.clone(),
         timing: Timing {
             launch_delay_ms: millis(opts.launch_delay),
             terminate_delay_ms: millis(opts.terminate_delay),
+            hook_timeout_scale: opts.hook_timeout_scale,
         },
         region: opts.region.clone(),
         account_id: opts.account_id.clone(),

@@ -72,7 +72,8 @@ CREATE TABLE IF NOT EXISTS instances (
     gone_ms INTEGER,
     protected INTEGER NOT NULL DEFAULT 0,
     health TEXT NOT NULL DEFAULT 'Healthy',
-    standby INTEGER NOT NULL DEFAULT 0
+    standby INTEGER NOT NULL DEFAULT 0,
+    hook_phase TEXT
 );
 CREATE INDEX IF NOT EXISTS instances_by_group ON instances (owner, group_name);
 CREATE TABLE IF NOT EXISTS tags (
@@ -159,6 +160,28 @@ CREATE TRIGGER IF NOT EXISTS launch_tokens_follow_group AFTER DELETE ON groups
 BEGIN
     DELETE FROM launch_tokens WHERE owner = old.owner AND group_name = old.name;
 END;
+-- Lifecycle hooks and the actions that hold instances (rows::hooks): each follows its group or
+-- instance; the engine asks for due actions by deadline_ms.
+CREATE TABLE IF NOT EXISTS lifecycle_hooks (
+    owner TEXT NOT NULL, group_name TEXT NOT NULL, name TEXT NOT NULL, transition TEXT NOT NULL,
+    doc TEXT NOT NULL, PRIMARY KEY (owner, group_name, name)
+);
+CREATE TABLE IF NOT EXISTS lifecycle_actions (
+    token TEXT PRIMARY KEY, owner TEXT NOT NULL, group_name TEXT NOT NULL,
+    hook_name TEXT NOT NULL, instance_id TEXT NOT NULL, transition TEXT NOT NULL,
+    default_result TEXT NOT NULL, heartbeat_ms INTEGER NOT NULL, global_ms INTEGER NOT NULL,
+    deadline_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lifecycle_actions_by_deadline ON lifecycle_actions (deadline_ms);
+CREATE INDEX IF NOT EXISTS lifecycle_actions_by_instance ON lifecycle_actions (owner, instance_id);
+CREATE TRIGGER IF NOT EXISTS lifecycle_hooks_follow_group AFTER DELETE ON groups
+BEGIN
+    DELETE FROM lifecycle_hooks WHERE owner = old.owner AND group_name = old.name;
+END;
+CREATE TRIGGER IF NOT EXISTS lifecycle_actions_follow_instance AFTER DELETE ON instances
+BEGIN
+    DELETE FROM lifecycle_actions WHERE owner = old.owner AND instance_id = old.id;
+END;
 CREATE TABLE IF NOT EXISTS rest_cloud_params (
     owner TEXT NOT NULL,
     lc_name TEXT NOT NULL,
@@ -198,12 +221,14 @@ fn add_instance_protection(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Gives a state file made before instances had a health status and a standby flag (SetInstanceHealth,
-/// EnterStandby) their `health` and `standby` columns.
+/// Gives a state file made before instances had a health status, a standby flag and a lifecycle
+/// hook phase (SetInstanceHealth, EnterStandby, lifecycle hooks) their `health`, `standby` and
+/// `hook_phase` columns.
 fn add_instance_health_and_standby(conn: &Connection) -> rusqlite::Result<()> {
     for (column, decl) in [
         ("health", "TEXT NOT NULL DEFAULT 'Healthy'"),
         ("standby", "INTEGER NOT NULL DEFAULT 0"),
+        ("hook_phase", "TEXT"),
     ] {
         let has: bool = conn
             .prepare("SELECT 1 FROM pragma_table_info('instances') WHERE name = ?1")?

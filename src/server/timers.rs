@@ -2,7 +2,7 @@
 //! sleeps.
 //!
 //! Why this shape (issue 13, item 8): the engine must not scan every group on every tick. Each
-//! kind of deadline ([`Source`]: scheduled actions now; lifecycle hook timeouts and warm-ups
+//! kind of deadline ([`Source`]: scheduled actions and lifecycle hook timeouts now; warm-ups
 //! later) keeps its deadlines in the store in an indexed column, so "what is due" and "when is the
 //! next one" are index lookups, whatever the number of groups. The task runs every due deadline
 //! in one store transaction, asks each source for its earliest deadline, and sleeps until the
@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::now_ms;
 use crate::server::ops::Settings;
-use crate::server::rows::scheduled_actions;
+use crate::server::rows::{hooks, scheduled_actions};
 use crate::server::store::Store;
 
 /// How long the engine waits before trying again after a failed pass (a store error).
@@ -58,9 +58,23 @@ impl Source for ScheduledActions {
     }
 }
 
+/// Lifecycle actions holding instances in a wait state (`rows::hooks`): at its deadline (the
+/// heartbeat timeout, bounded by the global timeout) an action ends with its DefaultResult.
+struct LifecycleActions;
+
+impl Source for LifecycleActions {
+    fn run_due(&self, tx: &Transaction<'_>, settings: &Settings, now: i64) -> Result<(), ApiError> {
+        hooks::run_due(tx, settings, now)
+    }
+
+    fn earliest(&self, tx: &Transaction<'_>) -> Result<Option<i64>, ApiError> {
+        hooks::earliest(tx)
+    }
+}
+
 /// The kinds of deadline the engine keeps.
 fn sources() -> Vec<Box<dyn Source>> {
-    vec![Box::new(ScheduledActions)]
+    vec![Box::new(ScheduledActions), Box::new(LifecycleActions)]
 }
 
 /// Wakes the engine so it looks again at the earliest deadline (cheap; call it after changing a

@@ -31,6 +31,7 @@ mod serve_flags;
 mod server_activities;
 mod server_auth;
 mod server_ec2;
+mod server_hooks;
 mod server_instances;
 mod server_interop;
 mod server_limits;

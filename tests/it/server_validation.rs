@@ -388,27 +388,23 @@ async fn the_aws_cli_is_told_why_and_can_still_describe() {
 served!(
     operations_not_served_yet_are_checked_before_they_are_refused,
     |server, c| {
-        // PutLifecycleHook is in the model but not served yet: its input is still checked against
+        // PutWarmPool is in the model but not served yet: its input is still checked against
         // the model first (AWS's errors), and only a request that passes is refused as an action
         // this endpoint does not know.
         refused(
-            &c.call("PutLifecycleHook", &[("LifecycleHookName", "bad hook!")])
+            &c.call("PutWarmPool", &[("MaxGroupPreparedCapacity", "-2")])
                 .await,
-            "2 validation errors detected: Value 'bad hook!' at 'lifecycleHookName' failed to \
-         satisfy constraint: Member must satisfy regular expression pattern: \
-         [A-Za-z0-9\\-_\\/]+; Value null at 'autoScalingGroupName' failed to satisfy \
-         constraint: Member must not be null",
+            "2 validation errors detected: Value null at 'autoScalingGroupName' failed to \
+         satisfy constraint: Member must not be null; Value '-2' at 'maxGroupPreparedCapacity' \
+         failed to satisfy constraint: Member must have value greater than or equal to -1",
         );
         let a = c
-            .call(
-                "PutLifecycleHook",
-                &[("LifecycleHookName", "hook"), ("AutoScalingGroupName", "g")],
-            )
+            .call("PutWarmPool", &[("AutoScalingGroupName", "g")])
             .await;
         a.fails(400, "InvalidAction");
         assert_eq!(
             a.error.as_ref().unwrap().1,
-            "The action PutLifecycleHook is not valid for this web service."
+            "The action PutWarmPool is not valid for this web service."
         );
         // A name outside the model is refused as before, whatever it carries.
         c.call("FlyToTheMoon", &[("LifecycleHookName", "bad hook!")])

@@ -61,17 +61,18 @@ fn load(ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<Vec<Row>, ApiError> {
         "SELECT i.id, i.group_name, i.zone, i.instance_type, i.image_id, i.launched_ms, \
          i.ready_ms, i.terminating_ms, i.gone_ms, COALESCE(e.subnet_id, ''), \
          COALESCE(e.vpc_id, ''), COALESCE(e.private_ip, ''), COALESCE(e.lt_id, ''), \
-         COALESCE(e.lt_version, ''), COALESCE(e.spot, 0) FROM instances i \
+         COALESCE(e.lt_version, ''), COALESCE(e.spot, 0), i.hook_phase FROM instances i \
          LEFT JOIN ec2_instances e ON e.id = i.id WHERE i.owner = ?1 ORDER BY i.id",
     )?;
     let rows = stmt
         .query_map(params![ctx.owner], |r| {
             let (ready, terminating, gone): (i64, Option<i64>, Option<i64>) =
                 (r.get(6)?, r.get(7)?, r.get(8)?);
-            let state = match instance_state(ctx.now, ready, terminating, gone) {
+            let phase: Option<String> = r.get(15)?;
+            let state = match instance_state(ctx.now, ready, terminating, gone, phase.as_deref()) {
                 None => "terminated",
-                Some("Pending") => "pending",
-                Some("Terminating") => "shutting-down",
+                Some(s) if s.starts_with("Pending") => "pending",
+                Some(s) if s.starts_with("Terminating") => "shutting-down",
                 Some(_) => "running",
             };
             let lt_id: String = r.get(12)?;
@@ -320,7 +321,7 @@ impl Handle for TerminateInstancesInput {
                 } else {
                     let group = groups::require(tx, ctx.owner, &row.group)?;
                     let facts = groups::facts(ctx, &group, &[], None);
-                    lifecycle::terminate(tx, timing, &facts, id, ctx.now)?;
+                    let end = lifecycle::terminate(tx, ctx.settings, &facts, id, ctx.now)?;
                     lifecycle::record(
                         tx,
                         &facts,
@@ -330,7 +331,7 @@ impl Handle for TerminateInstancesInput {
                              EC2 health check indicating it has been terminated or stopped."
                         ),
                         ctx.now,
-                        ctx.now + timing.terminate_delay_ms,
+                        end,
                     )?;
                     if !touched.contains(&row.group) {
                         touched.push(row.group.clone());

@@ -6,7 +6,9 @@
 //! Describe assembles the shape from both, plus the instances (states evaluated at the request's
 //! time) and the tags. Rules: a duplicate is `AlreadyExists`; a missing group or launch
 //! configuration, sizes out of order, or a desired capacity outside [MinSize, MaxSize] is
-//! `ValidationError`; deleting a group that still has instances needs `ForceDelete`, else
+//! `ValidationError`, as is a termination policy AWS does not define (other than a Lambda ARN);
+//! hooks given in `LifecycleHookSpecificationList` are stored before the first instances
+//! launch, so they hold those too; deleting a group that still has instances needs `ForceDelete`, else
 //! `ResourceInUse`. Every capacity change reconciles instances in the same transaction.
 //! A group's launch source is a launch configuration, a `LaunchTemplate`, a
 //! `MixedInstancesPolicy` or an `InstanceId` (whose template or launch configuration and subnet
@@ -19,8 +21,8 @@ use crate::autoscaling::NoOutput;
 use crate::autoscaling::types::{
     AutoScalingGroup, CreateAutoScalingGroupInput, DeleteAutoScalingGroupInput,
     DescribeAutoScalingGroupsInput, DescribeAutoScalingGroupsOutput, Filter,
-    LaunchTemplateSpecification, MixedInstancesPolicy, SetDesiredCapacityInput, TagDescription,
-    UpdateAutoScalingGroupInput,
+    LaunchTemplateSpecification, LifecycleHook, MixedInstancesPolicy, SetDesiredCapacityInput,
+    TagDescription, UpdateAutoScalingGroupInput,
 };
 use crate::server::ec2::rows as ec2_rows;
 use crate::server::fault::{ApiError, shorten};
@@ -28,6 +30,7 @@ use crate::server::lifecycle::{self, timestamp};
 use crate::server::ops::{Ctx, Handle, arn};
 use crate::server::paginate::{PageRequest, check_names};
 use crate::server::rows::groups::{check_limit, load, reconcile, require, resolve_lc, shape};
+use crate::server::rows::hooks::{self, HookInput};
 use crate::server::rows::tags::{check_tags, group_tags, put_tag};
 use crate::server::sites;
 use crate::server::store::Cached;
@@ -35,6 +38,25 @@ use crate::server::store::Cached;
 /// AWS's refusal of a group that names no launch source, or more than one.
 const ONE_SOURCE: &str = "Valid requests must contain either LaunchTemplate, \
                           LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.";
+
+/// Refuses a termination policy that is neither one of AWS's (DescribeTerminationPolicyTypes)
+/// nor a Lambda function's ARN (a custom termination policy: stored, and it narrows nothing
+/// here, as no Lambda is called).
+fn check_termination_policies(policies: Option<&Vec<String>>) -> Result<(), ApiError> {
+    for p in policies.into_iter().flatten() {
+        if !lifecycle::TERMINATION_POLICIES.contains(&p.as_str())
+            && !p.starts_with("arn:aws:lambda:")
+        {
+            return Err(ApiError::validation(format!(
+                "Termination policy {} is not valid. Valid termination policies are {} or the \
+                 ARN of a Lambda function.",
+                shorten(p),
+                lifecycle::TERMINATION_POLICIES.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
 
 fn check_sizes(min: i64, max: i64, desired: i64) -> Result<(), ApiError> {
     if min < 0 || max < 0 {
@@ -98,6 +120,42 @@ impl Handle for CreateAutoScalingGroupInput {
         }
         let tags = input.tags.unwrap_or_default();
         check_tags(&tags)?;
+        check_termination_policies(input.termination_policies.as_ref())?;
+        // The hooks that apply to the group's first instances, checked before anything is
+        // written, each as PutLifecycleHook checks it.
+        let specs = input.lifecycle_hook_specification_list.unwrap_or_default();
+        if specs.len() > hooks::MAX_PER_GROUP {
+            return Err(ApiError::limit_exceeded(format!(
+                "Maximum number of lifecycle hooks ({}) reached for AutoScalingGroup {}.",
+                hooks::MAX_PER_GROUP,
+                shorten(&name)
+            )));
+        }
+        let mut initial_hooks = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let hook_name = spec.lifecycle_hook_name.unwrap_or_default();
+            if initial_hooks.iter().any(|h: &LifecycleHook| {
+                h.lifecycle_hook_name.as_deref() == Some(hook_name.as_str())
+            }) {
+                return Err(ApiError::validation(format!(
+                    "The lifecycle hook name {} is given more than once.",
+                    shorten(&hook_name)
+                )));
+            }
+            initial_hooks.push(hooks::merge(
+                &name,
+                None,
+                HookInput {
+                    name: hook_name,
+                    transition: spec.lifecycle_transition,
+                    notification_target_arn: spec.notification_target_arn,
+                    role_arn: spec.role_arn,
+                    notification_metadata: spec.notification_metadata,
+                    heartbeat_timeout: spec.heartbeat_timeout,
+                    default_result: spec.default_result,
+                },
+            )?);
+        }
         let (min, max) = (i64::from(input.min_size), i64::from(input.max_size));
         let desired = input.desired_capacity.map(i64::from).unwrap_or(min);
         check_sizes(min, max, desired)?;
@@ -188,6 +246,9 @@ impl Handle for CreateAutoScalingGroupInput {
         )?;
         for tag in &tags {
             put_tag(tx, ctx.owner, &name, tag)?;
+        }
+        for hook in &initial_hooks {
+            hooks::put(tx, ctx.owner, &name, hook)?;
         }
         let group = require(tx, ctx.owner, &name)?;
         reconcile(
@@ -308,6 +369,7 @@ impl Handle for UpdateAutoScalingGroupInput {
         if sources.iter().filter(|&&given| given).count() > 1 {
             return Err(ApiError::validation(ONE_SOURCE));
         }
+        check_termination_policies(input.termination_policies.as_ref())?;
         // AWS's own words for this case (the group's name is not in them).
         let mut group = load(tx, ctx.owner, &input.auto_scaling_group_name)?
             .ok_or_else(|| ApiError::validation("AutoScalingGroup name not found - null"))?;

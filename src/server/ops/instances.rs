@@ -27,6 +27,7 @@ use crate::server::lifecycle::{self, activity_shape, timestamp};
 use crate::server::ops::{Ctx, Handle};
 use crate::server::paginate::{PageRequest, check_names};
 use crate::server::rows::groups::{self, GroupRow};
+use crate::server::rows::hooks;
 use crate::server::rows::instances::{LiveInstance, live_instances};
 use crate::server::store::Cached;
 
@@ -163,12 +164,10 @@ impl Handle for TerminateInstanceInAutoScalingGroupInput {
         let suspended = groups::suspended_names(&group.doc);
         let facts = groups::facts(ctx, &group, &suspended, None);
         let arn = facts.arn.to_string();
-        let timing = &ctx.settings.timing;
         let when = timestamp(ctx.now);
-        let end = ctx.now + timing.terminate_delay_ms;
         let mut activities = Vec::with_capacity(ids.len());
         for (n, id) in ids.iter().enumerate() {
-            lifecycle::terminate(tx, timing, &facts, id, ctx.now)?;
+            let end = lifecycle::terminate(tx, ctx.settings, &facts, id, ctx.now)?;
             let cause = if input.should_decrement_desired_capacity {
                 let from = before - i64::try_from(n).unwrap_or(0);
                 format!(
@@ -238,7 +237,7 @@ fn members(
         }
         match live
             .iter()
-            .position(|i| &i.id == id && i.state != "Terminating")
+            .position(|i| &i.id == id && !i.state.starts_with("Terminating"))
         {
             Some(at) => found.push(live.swap_remove(at)),
             None => {
@@ -456,7 +455,8 @@ impl Handle for ExitStandbyInput {
         let mut activities = Vec::with_capacity(found.len());
         for (n, i) in found.iter().enumerate() {
             tx.execute_cached(
-                "UPDATE instances SET standby = 0, ready_ms = ?3 WHERE owner = ?1 AND id = ?2",
+                "UPDATE instances SET standby = 0, ready_ms = ?3, hook_phase = NULL \
+                 WHERE owner = ?1 AND id = ?2",
                 params![ctx.owner, i.id, ready],
             )?;
             let from = before + i64::try_from(n).unwrap_or(0);
@@ -504,8 +504,13 @@ impl Handle for DetachInstancesInput {
         let mut activities = Vec::with_capacity(found.len());
         let mut n = 0;
         for i in &found {
+            // An instance a launch hook held leaves the wait with the group (its actions end,
+            // its launch activity with them).
+            hooks::drop_actions(tx, ctx.owner, &i.id)?;
+            lifecycle::settle_activity(tx, ctx.owner, &group.name, &i.id, ctx.now)?;
             tx.execute_cached(
-                "UPDATE instances SET group_name = '', standby = 0 WHERE owner = ?1 AND id = ?2",
+                "UPDATE instances SET group_name = '', standby = 0, hook_phase = NULL \
+                 WHERE owner = ?1 AND id = ?2",
                 params![ctx.owner, i.id],
             )?;
             let mut cause = format!(

@@ -15,14 +15,15 @@
 //! [`call`], which checks the typed input against the same constraints first.
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
-//! tags, activities, scaling policies, scaling processes, scheduled actions, notifications,
-//! metrics collection, the account, LaunchInstances, forecasts); they share the row model of [`crate::server::rows`] and never import each
+//! tags, activities, scaling policies, scaling processes, scheduled actions, lifecycle hooks,
+//! notifications, metrics collection, the account, LaunchInstances, forecasts); they share the row model of [`crate::server::rows`] and never import each
 //! other.
 
 mod account;
 mod activities;
 mod forecast;
 mod groups;
+mod hooks;
 mod instances;
 mod launch;
 mod launch_configurations;
@@ -180,6 +181,12 @@ served![
     PutAccountSettingInput,
     LaunchInstancesInput,
     GetPredictiveScalingForecastInput,
+    PutLifecycleHookInput,
+    DescribeLifecycleHooksInput,
+    DeleteLifecycleHookInput,
+    DescribeLifecycleHookTypesInput,
+    CompleteLifecycleActionInput,
+    RecordLifecycleActionHeartbeatInput,
 ];
 
 /// Fills the input shape from the request tree (already checked against the model by

@@ -545,7 +545,11 @@ impl Handle for ExecutePolicyInput {
                         .or(group.doc.default_cooldown)
                         .unwrap_or(DEFAULT_COOLDOWN);
                     let last = policies::last_activity_end(tx, ctx.owner, &group.name)?;
-                    if last.is_some_and(|end| end + i64::from(cooldown) * 1000 > ctx.now) {
+                    // Saturating: a launch a lifecycle hook holds has no end yet
+                    // (`lifecycle::HELD`), and its cooldown has not begun.
+                    if last
+                        .is_some_and(|end| end.saturating_add(i64::from(cooldown) * 1000) > ctx.now)
+                    {
                         // The model's error for ExecutePolicy, in the API reference's words.
                         return Err(ApiError::with_status(
                             400,

@@ -485,6 +485,7 @@ mod tests {
         for op in crate::server::ops::SERVED {
             let no_input = [
                 "DescribeAdjustmentTypes",
+                "DescribeLifecycleHookTypes",
                 "DescribeScalingProcessTypes",
                 "DescribeTerminationPolicyTypes",
                 "DescribeAutoScalingNotificationTypes",

@@ -241,7 +241,7 @@ pub fn reconcile(
         facts.instance_type = &plan.instance_type;
         facts.image_id = &plan.image_id;
     }
-    lifecycle::reconcile(tx, &ctx.settings.timing, &facts, ctx.now, reason)
+    lifecycle::reconcile(tx, ctx.settings, &facts, ctx.now, reason)
 }
 
 /// The scaling processes AWS defines, in the order DescribeScalingProcessTypes lists them.

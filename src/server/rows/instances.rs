@@ -24,7 +24,8 @@ pub struct LiveInstance {
     pub lc: String,
     /// Image id.
     pub image: String,
-    /// `Pending`, `InService`, `Standby` or `Terminating`.
+    /// `Pending`, `InService`, `Standby` or `Terminating`, or a lifecycle hook's wait or proceed
+    /// state (`Pending:Wait`, `Pending:Proceed`, `Terminating:Wait`, `Terminating:Proceed`).
     pub state: &'static str,
     /// `Healthy` or `Unhealthy` (SetInstanceHealth).
     pub health: String,
@@ -43,7 +44,8 @@ pub fn live_instances(
 ) -> Result<Vec<LiveInstance>, ApiError> {
     const COLUMNS: &str = "SELECT i.id, i.group_name, i.instance_type, i.zone, i.lc_name, \
          i.image_id, i.ready_ms, i.terminating_ms, i.gone_ms, i.protected, i.health, i.standby, \
-         COALESCE(e.lt_id, ''), COALESCE(e.lt_name, ''), COALESCE(e.lt_version, '') \
+         COALESCE(e.lt_id, ''), COALESCE(e.lt_name, ''), COALESCE(e.lt_version, ''), \
+         i.hook_phase \
          FROM instances i LEFT JOIN ec2_instances e ON e.id = i.id \
          WHERE i.owner = ?1 AND i.group_name <> ''";
     let read = |r: &rusqlite::Row<'_>| {
@@ -74,6 +76,7 @@ pub fn live_instances(
             r.get::<_, Option<i64>>(7)?,
             r.get::<_, Option<i64>>(8)?,
             r.get::<_, bool>(11)?,
+            r.get::<_, Option<String>>(15)?,
         ))
     };
     let rows: Vec<_> = match group {
@@ -90,9 +93,9 @@ pub fn live_instances(
     };
     Ok(rows
         .into_iter()
-        .filter_map(|(mut i, ready, terminating, gone, standby)| {
-            i.state = match instance_state(ctx.now, ready, terminating, gone)? {
-                "Terminating" => "Terminating",
+        .filter_map(|(mut i, ready, terminating, gone, standby, phase)| {
+            i.state = match instance_state(ctx.now, ready, terminating, gone, phase.as_deref())? {
+                s if s.starts_with("Terminating") => s,
                 _ if standby => "Standby",
                 state => state,
             };

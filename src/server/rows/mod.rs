@@ -1,4 +1,4 @@
-//! The row model: how groups, instances, launch configurations, tags, scaling policies and scheduled actions are stored and read back,
+//! The row model: how groups, instances, launch configurations, tags, scaling policies, scheduled actions and lifecycle hooks are stored and read back,
 //! shared by every operation.
 //!
 //! Why a module of its own: an operation acts on several kinds of row (terminating an instance
@@ -10,6 +10,7 @@
 
 pub mod account;
 pub mod groups;
+pub mod hooks;
 pub mod instances;
 pub mod launch_configurations;
 pub mod policies;
