@@ -33,6 +33,7 @@ pub async fn serve(args: ServeArgs, region: Option<String>) -> Result<(), Error>
         launch_delay: args.launch_delay,
         terminate_delay: args.terminate_delay,
         stats: args.stats,
+        no_launch_configurations: args.no_launch_configurations,
         account_id: args.account_id,
         region: region.unwrap_or_else(|| server::DEFAULT_REGION.to_string()),
         limits: server::ConnectionLimits {

@@ -95,6 +95,10 @@ pub struct ResolvedConfig {
     pub api: ApiChoice,
     /// Attempts, timeouts, TLS.
     pub connection: Connection,
+    /// Use launch templates from the start where launch configurations were used
+    /// (`--launch-templates`, `PHANTOM_LAUNCH_TEMPLATES`, the profile's
+    /// `phantom_launch_templates`): for accounts that cannot create launch configurations.
+    pub launch_templates: bool,
 }
 
 impl ResolvedConfig {

@@ -54,6 +54,9 @@ pub struct AwsProfile {
     /// `services`: the name of the `[services NAME]` section with this profile's
     /// service-specific endpoints (config file).
     pub services: Option<String>,
+    /// `phantom_launch_templates` (config file): `true` makes `phantom` use launch templates
+    /// where it used launch configurations (the value as written; the config decides).
+    pub phantom_launch_templates: Option<String>,
 }
 
 /// A parsed AWS shared credentials or config file.
@@ -205,6 +208,7 @@ impl SharedFile {
                 "region" => profile.region = value,
                 "endpoint_url" => profile.endpoint_url = value,
                 "services" => profile.services = value,
+                "phantom_launch_templates" => profile.phantom_launch_templates = value,
                 _ => {}
             }
         }

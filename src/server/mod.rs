@@ -104,6 +104,9 @@ pub struct ServeOptions {
     pub account_id: String,
     /// Connection cap and timeouts (see [`ConnectionLimits`]).
     pub limits: ConnectionLimits,
+    /// Behave as an AWS account created on or after 2024-10-01: CreateLaunchConfiguration
+    /// answers 400 `UnsupportedOperation` (`phantom serve --no-launch-configurations`).
+    pub no_launch_configurations: bool,
 }
 
 impl Default for ServeOptions {
@@ -123,6 +126,7 @@ impl Default for ServeOptions {
             region: DEFAULT_REGION.to_string(),
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
             limits: ConnectionLimits::default(),
+            no_launch_configurations: false,
         }
     }
 }
@@ -243,6 +247,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
         region: opts.region.clone(),
         account_id: opts.account_id.clone(),
         timers: timers::Wake::default(),
+        no_launch_configurations: opts.no_launch_configurations,
     };
     let state = opts.state.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(state.as_deref()))

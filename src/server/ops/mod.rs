@@ -56,6 +56,9 @@ pub struct Settings {
     pub account_id: String,
     /// Wakes the timer engine after a deadline changed (`crate::server::timers`).
     pub timers: crate::server::timers::Wake,
+    /// CreateLaunchConfiguration is refused as on a new AWS account
+    /// (`phantom serve --no-launch-configurations`).
+    pub no_launch_configurations: bool,
 }
 
 /// Who is asking and when: the context of one request.
