@@ -352,9 +352,12 @@ pub async fn template_zones(ctx: &Context, template: &TemplateRef) -> Result<Vec
     Ok(vec![format!("{}a", ctx.config.region)])
 }
 
-/// Deletes launch template `name`; `Ok(false)` when EC2 says there is none (or serves no
-/// templates at all).
+/// Deletes launch template `name`; `Ok(false)` when the listing has none of that name (or the
+/// endpoint serves no templates at all), or EC2 says it is gone by the time of the delete.
 pub async fn delete_template(ctx: &Context, name: &str) -> Result<bool, Error> {
+    if templates(ctx, &[name.to_string()]).await?.is_empty() {
+        return Ok(false);
+    }
     let client = ctx.ec2()?;
     let input = DeleteLaunchTemplateInput {
         launch_template_name: Some(name.to_string()),
