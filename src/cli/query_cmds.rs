@@ -287,11 +287,7 @@ async fn lc_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
             printer.line(&format!("{name} (launch template)"))?;
         }
     }
-    all_found(
-        "launch configuration or launch template",
-        &a.names,
-        &matched,
-    )?;
+    all_found("launch configuration", &a.names, &matched)?;
     printer.end_list()
 }
 
@@ -476,8 +472,8 @@ async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> 
             (GroupSource::LaunchConfiguration { .. }, Dialect::Aws) => {
                 vec![format!("{}a", ctx.config.region)]
             }
-            (GroupSource::LaunchTemplate { template, .. }, _) => {
-                template_zones(ctx, template).await?
+            (GroupSource::LaunchTemplate { template, site, .. }, _) => {
+                template_zones(ctx, template, site.as_deref()).await?
             }
         })
     };
@@ -498,19 +494,7 @@ async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> 
         GroupSource::LaunchTemplate { template, .. } => a.template.apply(&mut input, template),
     }
     a.group.apply_create(&mut input);
-    let reply = match ctx.client.send(&input).await {
-        Err(Error::Service(mut e))
-            if matches!(source, GroupSource::LaunchTemplate { implicit: true, .. }) =>
-        {
-            e.message = format!(
-                "{} (no launch configuration {} exists, so its launch template was used)",
-                e.message,
-                a.lc.as_deref().unwrap_or_default()
-            );
-            return Err(Error::Service(e));
-        }
-        other => other?,
-    };
+    let reply = ctx.client.send(&input).await?;
     let mut printer = ctx.printer();
     match &source {
         GroupSource::LaunchConfiguration { name, .. } => {

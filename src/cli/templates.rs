@@ -242,16 +242,17 @@ pub enum GroupSource {
     LaunchTemplate {
         /// Which template and version.
         template: TemplateRef,
-        /// Whether it stands for the launch configuration named (no such launch configuration
-        /// exists, or templates were asked for from the start) rather than `--launch-template`.
-        implicit: bool,
+        /// The template's site tag ([`SITE_TAG`]), when its listing was read.
+        site: Option<String>,
     },
 }
 
 /// Which launch configuration or template `domain create` uses: `--launch-template` as given;
 /// LC with `--launch-templates` (or its setting) as a template without asking; else one
-/// DescribeLaunchConfigurations (Phantom: the listing that finds `LC@SITE`) and the template LC
-/// when no launch configuration LC exists.
+/// DescribeLaunchConfigurations (Phantom: the listing that finds `LC@SITE`) and, when no launch
+/// configuration LC exists, the template LC if the template listing has it (else, as before
+/// templates: Phantom, "no such launch configuration LC"; AWS, launch configuration LC, for the
+/// server to refuse).
 pub async fn group_source(
     ctx: &Context,
     lc: Option<&str>,
@@ -262,25 +263,36 @@ pub async fn group_source(
         (_, Some(t)) => {
             return Ok(GroupSource::LaunchTemplate {
                 template: t.clone(),
-                implicit: false,
+                site: None,
             });
         }
         (Some(lc), None) => lc,
         (None, None) => return Err(no_source()),
     };
-    let as_template = || GroupSource::LaunchTemplate {
+    let as_template = |site| GroupSource::LaunchTemplate {
         template: TemplateRef {
             name: lc.to_string(),
             version: None,
         },
-        implicit: true,
+        site,
     };
     if ctx.config.launch_templates {
-        return Ok(as_template());
+        return Ok(as_template(None));
     }
     let found = super::query_cmds::launch_configurations_with(ctx, lc).await?;
     if found.is_empty() {
-        return Ok(as_template());
+        // Neither: as before templates, Phantom says so here, an AWS endpoint in its reply to
+        // the launch configuration.
+        return match templates(ctx, &[lc.to_string()]).await?.first() {
+            Some(template) => Ok(as_template(site_of(template))),
+            None if ctx.dialect() == Dialect::Phantom => {
+                Err(Error::NotFound(format!("launch configuration {lc}")))
+            }
+            None => Ok(GroupSource::LaunchConfiguration {
+                name: lc.to_string(),
+                sites: Vec::new(),
+            }),
+        };
     }
     let sites = found
         .iter()
@@ -339,10 +351,17 @@ pub fn site_of(template: &LaunchTemplate) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The zones of a group made from a template under the Phantom dialect without `--zones` or
-/// `--subnets`: the template's site (the seed's `lc create NAME IMAGE SITE` made it), else the
-/// region's first zone. Under the AWS dialect: the region's first zone.
-pub async fn template_zones(ctx: &Context, template: &TemplateRef) -> Result<Vec<String>, Error> {
+/// The zones of a group made from a template without `--zones` or `--subnets`: under the
+/// Phantom dialect the template's site (the seed's `lc create NAME IMAGE SITE` made it; `site`
+/// when already read, else from the listing), else the region's first zone.
+pub async fn template_zones(
+    ctx: &Context,
+    template: &TemplateRef,
+    site: Option<&str>,
+) -> Result<Vec<String>, Error> {
+    if let Some(site) = site.filter(|_| ctx.dialect() == Dialect::Phantom) {
+        return Ok(vec![site.to_string()]);
+    }
     if ctx.dialect() == Dialect::Phantom {
         let found = templates(ctx, std::slice::from_ref(&template.name)).await?;
         if let Some(site) = found.first().and_then(site_of) {
