@@ -305,7 +305,7 @@ pub struct NamesArgs {
 /// `phantom domain ...`
 #[derive(Debug, Subcommand)]
 pub enum DomainCommand {
-    /// Create a domain of SIZE instances from a launch configuration (n-preserving: min = max = SIZE).
+    /// Create a domain of SIZE instances from a launch configuration or launch template (n-preserving: min = max = SIZE).
     #[command(
         allow_missing_positional = true,
         after_help = super::templates::DOMAIN_CREATE_HELP

@@ -163,34 +163,15 @@ async fn lc_create(ctx: &Context, a: LcCreateArgs) -> Result<(), Error> {
         })
         .into_iter()
         .collect();
-    let created = if ctx.config.launch_templates {
-        fallback::create_launch_configuration_or_template(
-            &ctx.client,
-            &ctx.ec2()?,
-            &input,
-            name.base(),
-            site_tags,
-            true,
-        )
-        .await?
-    } else {
-        match ctx.client.send(&input).await {
-            Ok(reply) => fallback::Created::LaunchConfiguration {
-                request_id: reply.request_id,
-            },
-            Err(e) if fallback::is_unsupported_operation(&e) => {
-                let (template, request_id) =
-                    fallback::create_template_for(&ctx.ec2()?, name.base(), &input, site_tags)
-                        .await?;
-                fallback::Created::LaunchTemplate {
-                    template,
-                    refused: true,
-                    request_id,
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    };
+    let created = fallback::create_launch_configuration_or_template(
+        &ctx.client,
+        &ctx.ec2()?,
+        &input,
+        name.base(),
+        site_tags,
+        ctx.config.launch_templates,
+    )
+    .await?;
     let mut printer = ctx.printer();
     match created {
         fallback::Created::LaunchConfiguration { request_id } => printer
