@@ -142,6 +142,11 @@ pub struct GlobalArgs {
     /// API: query or rest (else PHANTOM_API; else rest when the endpoint path ends in /api/dev).
     #[arg(long, global = true, value_enum)]
     pub api: Option<ApiChoice>,
+    /// Use EC2 launch templates where launch configurations were used (`lc create`, `domain
+    /// create NAME LC SIZE`), for accounts that cannot create launch configurations (else
+    /// PHANTOM_LAUNCH_TEMPLATES=1, or `phantom_launch_templates = true` in the profile).
+    #[arg(long, global = true)]
+    pub launch_templates: bool,
 }
 
 fn parse_query(s: &str) -> Result<super::render::Query, String> {
@@ -324,9 +329,10 @@ pub struct NamesArgs {
 /// `phantom domain ...`
 #[derive(Debug, Subcommand)]
 pub enum DomainCommand {
-    /// Create a domain of SIZE instances from a launch configuration (n-preserving: min = max = SIZE).
+    /// Create a domain of SIZE instances from a launch configuration or launch template (n-preserving: min = max = SIZE).
     #[command(
-        after_help = "Examples:\n  phantom domain create testDomain1 testlc1 1 --wait\n  phantom domain create web weblc 2 --min 1 --max 4 --health-check-type ELB --termination-policies OldestInstance,Default --tag team=web --propagate-tags"
+        allow_missing_positional = true,
+        after_help = super::templates::DOMAIN_CREATE_HELP
     )]
     Create(DomainCreateArgs),
     /// List domains with their instances.
@@ -347,8 +353,10 @@ pub enum DomainCommand {
 pub struct DomainCreateArgs {
     /// Domain (group) name.
     pub name: String,
-    /// Launch configuration name.
-    pub lc: String,
+    /// Launch configuration name (or launch template, when no launch configuration has it);
+    /// left out with --launch-template.
+    #[arg(value_name = "LC")]
+    pub lc: Option<String>,
     /// Number of instances to keep.
     #[arg(value_parser = clap::value_parser!(i32).range(0..))]
     pub size: i32,
@@ -370,6 +378,9 @@ pub struct DomainCreateArgs {
     /// Group settings (AWS).
     #[command(flatten)]
     pub group: GroupOptions,
+    /// Launch template, subnets, mixed instances (AWS).
+    #[command(flatten)]
+    pub template: Box<super::templates::TemplateArgs>,
     /// Wait until SIZE instances are InService and none is pending or terminating (`wait capacity`).
     #[arg(long)]
     pub wait: bool,
@@ -443,6 +454,9 @@ pub enum InstancesCommand {
 pub struct IdsArgs {
     /// Instance ids (all when none).
     pub ids: Vec<String>,
+    /// Add each instance's private IP, public IP and DNS name (EC2's DescribeInstances).
+    #[arg(long)]
+    pub addresses: bool,
 }
 
 /// Arguments of `instances terminate`.
@@ -608,6 +622,10 @@ pub struct ServeArgs {
     /// Most launch configurations one key may have (past it, LimitExceeded).
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub max_launch_configurations: u32,
+    /// Behave as an AWS account created on or after 2024-10-01: CreateLaunchConfiguration
+    /// answers 400 UnsupportedOperation (use launch templates).
+    #[arg(long)]
+    pub no_launch_configurations: bool,
 }
 
 /// Arguments of `demo`.

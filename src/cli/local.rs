@@ -35,6 +35,7 @@ pub async fn serve(args: ServeArgs, region: Option<String>) -> Result<(), Error>
         terminate_delay: args.terminate_delay,
         hook_timeout_scale: args.hook_timeout_scale,
         stats: args.stats,
+        no_launch_configurations: args.no_launch_configurations,
         account_id: args.account_id,
         region: region.unwrap_or_else(|| server::DEFAULT_REGION.to_string()),
         limits: server::ConnectionLimits {

@@ -47,7 +47,7 @@ pub struct LtSettings {
     /// Key pair name.
     #[arg(long)]
     pub key_name: Option<String>,
-    /// Security groups (names), comma-separated.
+    /// Security groups, comma-separated: ids (sg-...) or names.
     #[arg(long, value_delimiter = ',')]
     pub security_groups: Vec<String>,
     /// File whose contents become the user data (sent base64-encoded).
@@ -230,11 +230,17 @@ impl LtSettings {
             }
             None => None,
         };
+        // Ids (`sg-...`) and names go to their own members, as a template keeps them apart.
+        let (ids, names): (Vec<String>, Vec<String>) = self
+            .security_groups
+            .iter()
+            .cloned()
+            .partition(|g| g.starts_with("sg-"));
         Ok(RequestLaunchTemplateData {
             instance_type: self.instance_type.clone(),
             key_name: self.key_name.clone(),
-            security_groups: (!self.security_groups.is_empty())
-                .then(|| self.security_groups.clone()),
+            security_group_ids: (!ids.is_empty()).then_some(ids),
+            security_groups: (!names.is_empty()).then_some(names),
             user_data,
             ..Default::default()
         })

@@ -20,6 +20,7 @@ mod rest_args;
 mod rest_cmds;
 mod secret_input;
 mod tasks;
+mod templates;
 mod wait;
 mod warm_pool;
 
@@ -192,6 +193,7 @@ fn config_inputs(global: &GlobalArgs, api: Option<ApiChoice>) -> ConfigInputs {
         ca_bundle: global.ca_bundle.clone(),
         no_verify_ssl: global.no_verify_ssl,
         debug: global.debug,
+        launch_templates: global.launch_templates,
     }
 }
 

@@ -366,7 +366,25 @@ impl Printer {
         if self.is_json() {
             return self.list_item(group);
         }
-        let lc = group.launch_configuration_name.as_deref().unwrap_or("-");
+        // A group made from a launch template shows the template's name where the seed showed
+        // the launch configuration's.
+        let template = group
+            .launch_template
+            .as_ref()
+            .or_else(|| {
+                let policy = group
+                    .mixed_instances_policy
+                    .as_ref()?
+                    .launch_template
+                    .as_ref()?;
+                policy.launch_template_specification.as_ref()
+            })
+            .and_then(|t| t.launch_template_name.as_deref());
+        let lc = group
+            .launch_configuration_name
+            .as_deref()
+            .or(template)
+            .unwrap_or("-");
         let lc = self.dialect.display_launch_configuration_name(lc);
         let mut text = format!(
             "{}\n    {} : {}\n    Instances:\n    ---------\n",

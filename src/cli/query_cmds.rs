@@ -15,6 +15,7 @@ use super::wait;
 use crate::autoscaling::Client;
 use crate::autoscaling::types::*;
 use crate::config::{Dialect, ResolvedConfig};
+use crate::ec2::fallback;
 use crate::error::Error;
 
 /// The most names AWS accepts in one Describe call.
@@ -28,6 +29,8 @@ pub struct Context {
     pub config: ResolvedConfig,
     /// Output format, query and colours.
     pub format: Output,
+    /// Most pages one listing reads (`--max-pages`).
+    pub max_pages: usize,
 }
 
 impl Context {
@@ -43,7 +46,14 @@ impl Context {
             client: Client::new(transport)?.with_max_pages(global.max_pages as usize),
             config,
             format: Output::of(global),
+            max_pages: global.max_pages as usize,
         })
+    }
+
+    /// An EC2 client at the EC2 endpoint of the configuration (launch templates, instances'
+    /// addresses), made when a command needs one.
+    pub(super) fn ec2(&self) -> Result<crate::ec2::Client, Error> {
+        super::templates::ec2_client(&self.config, self.max_pages)
     }
 
     /// The dialect spoken.
@@ -143,11 +153,52 @@ async fn lc_create(ctx: &Context, a: LcCreateArgs) -> Result<(), Error> {
         user_data,
         ..Default::default()
     };
-    let reply = ctx.client.send(&input).await?;
+    // Where launch configurations are refused (or templates asked for), launch template NAME
+    // (the name without its site; the site is kept as the template's tag for `domain create`).
+    let site_tags: Vec<crate::ec2::types::Tag> = name
+        .site()
+        .map(|site| crate::ec2::types::Tag {
+            key: Some(super::templates::SITE_TAG.into()),
+            value: Some(site.to_string()),
+        })
+        .into_iter()
+        .collect();
+    let created = fallback::create_launch_configuration_or_template(
+        &ctx.client,
+        &ctx.ec2()?,
+        &input,
+        name.base(),
+        site_tags,
+        ctx.config.launch_templates,
+    )
+    .await?;
     let mut printer = ctx.printer();
-    printer.json(
-        &json!({"LaunchConfigurationName": name.to_string(), "RequestId": reply.request_id}),
-    )?;
+    match created {
+        fallback::Created::LaunchConfiguration { request_id } => printer
+            .json(&json!({"LaunchConfigurationName": name.to_string(), "RequestId": request_id}))?,
+        fallback::Created::LaunchTemplate {
+            template,
+            refused,
+            request_id,
+        } => {
+            let id = template.launch_template_id.as_deref().unwrap_or("-");
+            eprintln!(
+                "phantom: {}: created launch template {} ({id}) with the same settings",
+                if refused {
+                    "launch configurations are not available in this account \
+                     (UnsupportedOperation)"
+                } else {
+                    "launch templates asked for"
+                },
+                name.base()
+            );
+            printer.json(&json!({
+                "LaunchTemplateName": name.base(),
+                "LaunchTemplateId": template.launch_template_id,
+                "RequestId": request_id,
+            }))?
+        }
+    }
     printer.finish()
 }
 
@@ -199,6 +250,24 @@ async fn lc_list(ctx: &Context, a: NamesArgs) -> Result<(), Error> {
             }
         }
     }
+    // Launch templates too (the launch configurations of accounts that cannot have any),
+    // marked: `NAME (launch template)`, and `"LaunchTemplate": true` on their JSON items.
+    for template in super::templates::templates(ctx, &a.names).await? {
+        let name = template.launch_template_name.clone().unwrap_or_default();
+        matched.push(name.clone());
+        if printer.is_json() {
+            let mut item = serde_json::to_value(&template).map_err(|e| Error::Io {
+                context: "writing JSON".into(),
+                source: e.into(),
+            })?;
+            if let Some(map) = item.as_object_mut() {
+                map.insert("LaunchTemplate".into(), json!(true));
+            }
+            printer.list_item(&item)?;
+        } else {
+            printer.line(&format!("{name} (launch template)"))?;
+        }
+    }
     all_found("launch configuration", &a.names, &matched)?;
     printer.end_list()
 }
@@ -212,6 +281,31 @@ fn chunks(names: Option<Vec<String>>) -> Vec<Option<Vec<String>>> {
             .map(|c| Some(c.to_vec()))
             .collect(),
     }
+}
+
+/// The full names of the launch configurations `name` means: AWS, one DescribeLaunchConfigurations
+/// for it; Phantom, every `name@site` of a listing ([`launch_configurations_named`]).
+pub(super) async fn launch_configurations_with(
+    ctx: &Context,
+    name: &str,
+) -> Result<Vec<String>, Error> {
+    let found = match ctx.dialect() {
+        Dialect::Phantom => launch_configurations_named(ctx, name).await?,
+        Dialect::Aws => ctx
+            .client
+            .describe_launch_configurations(&DescribeLaunchConfigurationsInput {
+                launch_configuration_names: Some(vec![name.to_string()]),
+                ..Default::default()
+            })
+            .await?
+            .launch_configurations
+            .unwrap_or_default(),
+    };
+    Ok(found
+        .into_iter()
+        .filter_map(|lc| lc.launch_configuration_name)
+        .filter(|n| n == name || ctx.dialect().display_launch_configuration_name(n) == name)
+        .collect())
 }
 
 /// Every launch configuration whose shown name is `name` (Phantom: `name@site` for each site).
@@ -257,7 +351,14 @@ async fn lc_delete(ctx: &Context, a: LcDeleteArgs) -> Result<(), Error> {
             .collect::<Result<_, _>>()?
     } else {
         let name = dialect.launch_configuration_name(&a.name, None)?;
-        if dialect == Dialect::Aws || name.site().is_some() {
+        if name.site().is_some() {
+            vec![name.to_string()]
+        } else if dialect == Dialect::Aws {
+            // One Describe says whether NAME is a launch configuration; if not, the launch
+            // template NAME is deleted (accounts without launch configurations).
+            if launch_configurations_with(ctx, &a.name).await?.is_empty() {
+                return delete_template_named(ctx, &a.name).await;
+            }
             vec![name.to_string()]
         } else {
             let found = launch_configurations_named(ctx, &a.name)
@@ -274,7 +375,7 @@ async fn lc_delete(ctx: &Context, a: LcDeleteArgs) -> Result<(), Error> {
                     other => other,
                 })?;
             if found.is_empty() {
-                return Err(Error::NotFound(format!("launch configuration {}", a.name)));
+                return delete_template_named(ctx, &a.name).await;
             }
             found
                 .into_iter()
@@ -290,6 +391,19 @@ async fn lc_delete(ctx: &Context, a: LcDeleteArgs) -> Result<(), Error> {
     }
     let mut printer = ctx.printer();
     printer.json(&json!({"Deleted": names}))?;
+    printer.finish()
+}
+
+/// `lc delete NAME` where no launch configuration NAME exists: the launch template NAME.
+async fn delete_template_named(ctx: &Context, name: &str) -> Result<(), Error> {
+    if !super::templates::delete_template(ctx, name).await? {
+        return Err(Error::NotFound(format!(
+            "launch configuration or launch template {name}"
+        )));
+    }
+    let mut printer = ctx.printer();
+    printer.line(&format!("deleted launch template {name}"))?;
+    printer.json(&json!({"Deleted": [name], "LaunchTemplate": true}))?;
     printer.finish()
 }
 
@@ -314,6 +428,7 @@ fn parse_tags(group: &str, tags: &[String], propagate: bool) -> Result<Vec<Tag>,
 }
 
 async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> {
+    use super::templates::{GroupSource, group_source, template_zones};
     // Everything the arguments can get wrong is refused before any call.
     let (min, max) = (a.min.unwrap_or(a.size), a.max.unwrap_or(a.size));
     if !(min <= a.size && a.size <= max) {
@@ -323,46 +438,68 @@ async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> 
         )));
     }
     a.group.check(ctx.dialect())?;
+    a.template.check(a.lc.as_deref())?;
     let tags = parse_tags(&a.name, &a.tags, a.propagate_tags)?;
+    let source = group_source(ctx, a.lc.as_deref(), &a.template).await?;
+    // Zones: --zones; none with --subnets (the subnets decide); else the launch
+    // configuration's sites (Phantom), the template's site (Phantom), or <region>a.
     let zones = if !a.zones.is_empty() {
-        a.zones.clone()
+        Some(a.zones.clone())
+    } else if !a.template.subnets.is_empty() {
+        None
     } else {
-        match ctx.dialect() {
-            Dialect::Aws => vec![format!("{}a", ctx.config.region)],
-            Dialect::Phantom => {
-                let sites: Vec<String> = launch_configurations_named(ctx, &a.lc)
-                    .await?
-                    .into_iter()
-                    .filter_map(|lc| lc.launch_configuration_name)
-                    .filter_map(|n| n.split_once('@').map(|(_, site)| site.to_string()))
-                    .collect();
-                if sites.is_empty() {
-                    return Err(Error::NotFound(format!("launch configuration {}", a.lc)));
-                }
-                sites
+        Some(match (&source, ctx.dialect()) {
+            (GroupSource::LaunchConfiguration { sites, .. }, Dialect::Phantom) => sites.clone(),
+            (GroupSource::LaunchConfiguration { .. }, Dialect::Aws) => {
+                vec![format!("{}a", ctx.config.region)]
             }
-        }
+            (GroupSource::LaunchTemplate { template, site, .. }, _) => {
+                template_zones(ctx, template, site.as_deref()).await?
+            }
+        })
     };
     let mut input = CreateAutoScalingGroupInput {
         auto_scaling_group_name: a.name.clone(),
-        launch_configuration_name: Some(a.lc.clone()),
         min_size: min,
         max_size: max,
         desired_capacity: Some(a.size),
-        availability_zones: Some(zones),
+        availability_zones: zones,
         tags: (!tags.is_empty()).then_some(tags),
         ..Default::default()
     };
+    match &source {
+        GroupSource::LaunchConfiguration { name, .. } => {
+            input.launch_configuration_name = Some(name.clone());
+            a.template.apply_subnets(&mut input);
+        }
+        GroupSource::LaunchTemplate { template, .. } => a.template.apply(&mut input, template),
+    }
     a.group.apply_create(&mut input);
     let reply = ctx.client.send(&input).await?;
     let mut printer = ctx.printer();
-    printer.line(&format!("using LaunchConfiguration:{}", a.lc))?;
-    printer.json(&json!({
-        "AutoScalingGroupName": a.name,
-        "LaunchConfigurationName": a.lc,
-        "DesiredCapacity": a.size,
-        "RequestId": reply.request_id,
-    }))?;
+    match &source {
+        GroupSource::LaunchConfiguration { name, .. } => {
+            printer.line(&format!("using LaunchConfiguration:{name}"))?;
+            printer.json(&json!({
+                "AutoScalingGroupName": a.name,
+                "LaunchConfigurationName": name,
+                "DesiredCapacity": a.size,
+                "VPCZoneIdentifier": input.vpc_zone_identifier,
+                "RequestId": reply.request_id,
+            }))?;
+        }
+        GroupSource::LaunchTemplate { template, .. } => {
+            printer.line(&format!("using LaunchTemplate:{template}"))?;
+            printer.json(&json!({
+                "AutoScalingGroupName": a.name,
+                "LaunchTemplate": input.launch_template,
+                "MixedInstancesPolicy": input.mixed_instances_policy,
+                "DesiredCapacity": a.size,
+                "VPCZoneIdentifier": input.vpc_zone_identifier,
+                "RequestId": reply.request_id,
+            }))?;
+        }
+    }
     printer.flush()?;
     if a.wait {
         wait::at_capacity(&ctx.client, ctx.dialect(), &a.name, a.timeout, true).await?;
@@ -513,6 +650,8 @@ async fn instances_list(ctx: &Context, a: IdsArgs) -> Result<(), Error> {
     printer.begin_list("AutoScalingInstances")?;
     let filter = (!a.ids.is_empty()).then(|| a.ids.clone());
     let mut found = Vec::new();
+    // With --addresses the instances are held until EC2 has given their addresses.
+    let mut held = Vec::new();
     for chunk in chunks(filter) {
         let input = DescribeAutoScalingInstancesInput {
             instance_ids: chunk,
@@ -522,10 +661,45 @@ async fn instances_list(ctx: &Context, a: IdsArgs) -> Result<(), Error> {
         while let Some(instance) = items.next().await {
             let instance = instance?;
             found.extend(instance.instance_id.clone());
-            printer.instance(&instance)?;
+            if a.addresses {
+                held.push(instance);
+            } else {
+                printer.instance(&instance)?;
+            }
         }
     }
     all_found("instance", &a.ids, &found)?;
+    if a.addresses {
+        let addresses = super::templates::addresses(ctx, &found).await?;
+        for instance in &held {
+            let id = instance.instance_id.as_deref().unwrap_or_default();
+            let address = addresses.get(id).cloned().unwrap_or_default();
+            if printer.is_json() {
+                let mut item = serde_json::to_value(instance).map_err(|e| Error::Io {
+                    context: "writing JSON".into(),
+                    source: e.into(),
+                })?;
+                if let Some(map) = item.as_object_mut() {
+                    for (key, value) in address.fields() {
+                        map.insert(key.into(), json!(value));
+                    }
+                }
+                printer.list_item(&item)?;
+            } else {
+                printer.line(&format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    id,
+                    instance.auto_scaling_group_name.as_deref().unwrap_or("?"),
+                    instance.availability_zone.as_deref().unwrap_or("?"),
+                    instance.lifecycle_state.as_deref().unwrap_or("?"),
+                    instance.health_status.as_deref().unwrap_or("?"),
+                    address.private_ip.as_deref().unwrap_or("-"),
+                    address.public_ip.as_deref().unwrap_or("-"),
+                    address.dns_name().unwrap_or("-"),
+                ))?;
+            }
+        }
+    }
     printer.end_list()
 }
 

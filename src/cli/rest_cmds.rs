@@ -395,7 +395,15 @@ async fn domain_create(ctx: &Context, a: DomainCreateArgs) -> Result<(), Error> 
             "--zones, --min, --max and --tag (sites come from the launch configuration)",
         ));
     }
-    let input = DomainInput::multicloud(a.name, a.lc, i64::from(a.size));
+    if a.template.is_given() {
+        return Err(unsupported(
+            "--launch-template, --subnets and --instance-types",
+        ));
+    }
+    let lc = a.lc.ok_or_else(|| {
+        Error::Config("domain create over Phantom's REST API needs NAME LC SIZE".into())
+    })?;
+    let input = DomainInput::multicloud(a.name, lc, i64::from(a.size));
     let domain = ctx.client.create_domain(&input).await?;
     if a.wait {
         wait_running(ctx, &domain, a.size.max(0) as usize, a.timeout).await?;
@@ -533,6 +541,11 @@ async fn domain_delete(ctx: &Context, a: DomainDeleteArgs) -> Result<(), Error> 
 }
 
 async fn instances_list(ctx: &Context, a: IdsArgs) -> Result<(), Error> {
+    if a.addresses {
+        return Err(unsupported(
+            "--addresses (its JSON has hostname and public_ip)",
+        ));
+    }
     let mut shown = Vec::new();
     let mut lines = Vec::new();
     for domain in ctx.client.domains().await? {

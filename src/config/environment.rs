@@ -128,6 +128,8 @@ variables! {
     PhantomDialect = "PHANTOM_DIALECT",
     /// The API, `query` or `rest`.
     PhantomApi = "PHANTOM_API",
+    /// Use launch templates in place of launch configurations (`1`/`true` or `0`/`false`).
+    PhantomLaunchTemplates = "PHANTOM_LAUNCH_TEMPLATES",
     /// The access key id.
     AwsAccessKeyId = "AWS_ACCESS_KEY_ID",
     /// The secret key.

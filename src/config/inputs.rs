@@ -60,4 +60,6 @@ pub struct ConfigInputs {
     pub no_verify_ssl: bool,
     /// `--debug`: trace requests and replies (secrets redacted).
     pub debug: bool,
+    /// `--launch-templates`: use EC2 launch templates where launch configurations were used.
+    pub launch_templates: bool,
 }

@@ -168,6 +168,44 @@ fn max_attempts(inputs: &ConfigInputs, env: &dyn Environment) -> Result<u32, Err
     }
 }
 
+/// A yes/no setting's value: `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off` (any case).
+fn switch(value: &str, source: &str) -> Result<bool, Error> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(Error::Config(format!(
+            "{source} is `{}`; expected true or false (1 or 0)",
+            shorten(value)
+        ))),
+    }
+}
+
+/// Whether launch templates are used from the start: `--launch-templates`, else
+/// `PHANTOM_LAUNCH_TEMPLATES`, else the profile's `phantom_launch_templates` (config file), else
+/// no.
+fn launch_templates(
+    inputs: &ConfigInputs,
+    env: &dyn Environment,
+    files: &ProfileFiles,
+) -> Result<bool, Error> {
+    if inputs.launch_templates {
+        return Ok(true);
+    }
+    if let Some(v) = Var::PhantomLaunchTemplates.value(env) {
+        return switch(&v, Var::PhantomLaunchTemplates.name());
+    }
+    match files.in_config() {
+        Some((p, origin)) => match &p.phantom_launch_templates {
+            Some(v) => switch(
+                v,
+                &format!("phantom_launch_templates in {}", profile_source(p, origin)),
+            ),
+            None => Ok(false),
+        },
+        None => Ok(false),
+    }
+}
+
 /// Resolves the configuration (the rules are in the module comment). Credentials may be absent
 /// (`credentials: None`): a Query call refuses that when it builds its transport, a REST call
 /// does not need them.
@@ -253,5 +291,6 @@ pub fn resolve(inputs: &ConfigInputs, env: &dyn Environment) -> Result<ResolvedC
         api,
         connection,
         output: config_profile.and_then(|(p, _)| p.output.clone()),
+        launch_templates: launch_templates(inputs, env, &files)?,
     })
 }

@@ -97,6 +97,10 @@ pub struct ResolvedConfig {
     pub connection: Connection,
     /// The profile's `output` setting (the CLI's default format), if the config file has one.
     pub output: Option<String>,
+    /// Use launch templates from the start where launch configurations were used
+    /// (`--launch-templates`, `PHANTOM_LAUNCH_TEMPLATES`, the profile's
+    /// `phantom_launch_templates`): for accounts that cannot create launch configurations.
+    pub launch_templates: bool,
 }
 
 impl ResolvedConfig {

@@ -7,6 +7,7 @@
 //! botocore's EC2 model by `tools/gen-ec2.py` (see wsdl-notes/ec2.md).
 
 pub mod client;
+pub mod fallback;
 mod generated_ops;
 pub mod operations;
 pub mod types;

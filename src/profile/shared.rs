@@ -56,6 +56,9 @@ pub struct AwsProfile {
     pub services: Option<String>,
     /// `output`: the CLI's default output format (config file).
     pub output: Option<String>,
+    /// `phantom_launch_templates` (config file): `true` makes `phantom` use launch templates
+    /// where it used launch configurations (the value as written; the config decides).
+    pub phantom_launch_templates: Option<String>,
 }
 
 /// A parsed AWS shared credentials or config file.
@@ -208,6 +211,7 @@ impl SharedFile {
                 "endpoint_url" => profile.endpoint_url = value,
                 "services" => profile.services = value,
                 "output" => profile.output = value,
+                "phantom_launch_templates" => profile.phantom_launch_templates = value,
                 _ => {}
             }
         }

@@ -116,6 +116,9 @@ pub struct ServeOptions {
     /// The factor lifecycle hook timeouts (heartbeat and global) are multiplied by: 1, AWS's
     /// timing, unless a test wants a 30 s heartbeat to pass in a fraction of a second.
     pub hook_timeout_scale: f64,
+    /// Behave as an AWS account created on or after 2024-10-01: CreateLaunchConfiguration
+    /// answers 400 `UnsupportedOperation` (`phantom serve --no-launch-configurations`).
+    pub no_launch_configurations: bool,
 }
 
 impl Default for ServeOptions {
@@ -139,6 +142,7 @@ impl Default for ServeOptions {
             max_launch_configurations: rows::account::DEFAULT_MAX_LAUNCH_CONFIGURATIONS,
             zones: Vec::new(),
             hook_timeout_scale: 1.0,
+            no_launch_configurations: false,
         }
     }
 }
@@ -286,6 +290,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
             max_launch_configurations: opts.max_launch_configurations,
         },
         zones,
+        no_launch_configurations: opts.no_launch_configurations,
     };
     let state = opts.state.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(state.as_deref()))

@@ -409,6 +409,13 @@ fn group_xml(instances: &str) -> Vec<u8> {
 #[test]
 fn wait_ends_at_once_on_a_failed_scaling_activity() {
     let server = FaultServer::start(|request, _| match request.action().as_str() {
+        // `domain create NAME LC SIZE` asks whether LC is a launch configuration first.
+        "DescribeLaunchConfigurations" => Action::Reply(ok_xml(&format!(
+            "<DescribeLaunchConfigurationsResponse xmlns=\"{NS}\"><DescribeLaunchConfigurationsResult>\
+             <LaunchConfigurations><member><LaunchConfigurationName>lc1</LaunchConfigurationName>\
+             </member></LaunchConfigurations></DescribeLaunchConfigurationsResult>\
+             </DescribeLaunchConfigurationsResponse>"
+        ))),
         "CreateAutoScalingGroup" => Action::Reply(empty_ok("CreateAutoScalingGroup")),
         "DescribeAutoScalingGroups" => Action::Reply(group_xml("")),
         "DescribeScalingActivities" => Action::Reply(ok_xml(&format!(

@@ -17,6 +17,7 @@ mod examples;
 mod faults;
 mod fuzz_regressions;
 mod generated;
+mod lt_cli;
 mod moto_all;
 mod moto_session;
 mod parsing;

@@ -3,7 +3,10 @@
 //! A launch configuration is stored as the JSON of the API's `LaunchConfiguration` shape, filled
 //! in at creation with what AWS reports for unset members (empty lists, monitoring on), so
 //! Describe returns exactly what was stored. Rules: a duplicate name is `AlreadyExists`; a
-//! `name@site` must name a known site; deleting one a group uses is `ResourceInUse`.
+//! `name@site` must name a known site; deleting one a group uses is `ResourceInUse`. With
+//! `phantom serve --no-launch-configurations` creation is refused as AWS refuses it on accounts
+//! created on or after 2024-10-01 (400 `UnsupportedOperation`, AWS's text); the other two still
+//! answer, as they do on such an account.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -21,9 +24,22 @@ use crate::server::rows::launch_configurations::{load, not_found};
 use crate::server::sites;
 use crate::server::store::Cached;
 
+/// What AWS answers CreateLaunchConfiguration with on an account that cannot create launch
+/// configurations (AWS's text, word for word).
+pub const NO_LAUNCH_CONFIGURATIONS: &str = "The Launch Configuration creation operation is not \
+    available in your account. Use launch templates to create configuration templates for your \
+    Auto Scaling groups.";
+
 /// `CreateLaunchConfiguration`.
 impl Handle for CreateLaunchConfigurationInput {
     fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<NoOutput, ApiError> {
+        if ctx.settings.no_launch_configurations {
+            return Err(ApiError {
+                status: 400,
+                code: "UnsupportedOperation",
+                message: NO_LAUNCH_CONFIGURATIONS.into(),
+            });
+        }
         let input = self;
         let name = input.launch_configuration_name;
         sites::check(&name, &ctx.settings.sites)?;

@@ -67,6 +67,9 @@ pub struct Settings {
     pub quotas: crate::server::rows::account::Quotas,
     /// The EC2 Availability Zones of the region, in order (`phantom serve --zones`).
     pub zones: Vec<String>,
+    /// CreateLaunchConfiguration is refused as on a new AWS account
+    /// (`phantom serve --no-launch-configurations`).
+    pub no_launch_configurations: bool,
 }
 
 /// Who is asking and when: the context of one request.
