@@ -212,11 +212,10 @@ fn narrow<'c>(policy: &str, set: Vec<&'c Counted>, now: i64) -> Vec<&'c Counted>
 /// the newest instance (AWS picks at random; here the choice is reproducible).
 fn scale_in_choice<'c>(
     counted: &'c [Counted],
-    taken: &[String],
     policies: &[String],
     now: i64,
 ) -> Option<&'c Counted> {
-    let left: Vec<&Counted> = counted.iter().filter(|c| !taken.contains(&c.id)).collect();
+    let left: Vec<&Counted> = counted.iter().collect();
     let mut zone_sizes: Vec<(&str, usize)> = Vec::new();
     for c in &left {
         match zone_sizes.iter_mut().find(|(z, _)| *z == c.zone) {
@@ -356,13 +355,16 @@ pub fn reconcile(
             )?;
         }
     } else if have > group.desired && !group.suspended("Terminate") {
-        let mut taken: Vec<String> = Vec::new();
         for n in 0..(have - group.desired) {
-            let Some(victim) = scale_in_choice(&counted, &taken, group.termination_policies, now)
-            else {
+            let Some(victim) = scale_in_choice(&counted, group.termination_policies, now) else {
                 break;
             };
             let id = victim.id.clone();
+            // The chosen one leaves the candidates (a swap keeps this O(1); the choice does not
+            // depend on the order of `counted`, its ties being broken by launch time and id).
+            if let Some(at) = counted.iter().position(|c| c.id == id) {
+                counted.swap_remove(at);
+            }
             let end = terminate(tx, settings, group, &id, now)?;
             let from = have - n;
             record_one(
@@ -378,7 +380,6 @@ pub fn reconcile(
                 now,
                 end,
             )?;
-            taken.push(id);
         }
     }
     prune_activities(tx, group, now)
