@@ -18,7 +18,8 @@ use crate::util::serve::Served;
 /// A served endpoint with the fixture: three groups (different sizes, zones, tags), two launch
 /// configurations, a policy.
 fn fixture() -> Served {
-    let srv = Served::start(&["--no-auth"]);
+    // Instances are InService at once, so both clients read the same states whenever they ask.
+    let srv = Served::start(&["--no-auth", "--launch-delay", "0s"]);
     let api = |op: &str, input: Value| {
         let run = srv
             .phantom(&[

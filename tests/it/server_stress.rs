@@ -31,6 +31,11 @@ fn start_serve(dir: &TempDir) -> Served {
         "100ms",
         "--terminate-delay",
         "100ms",
+        // 64 clients keep a launch configuration every third step: past AWS's 200 per key.
+        "--max-launch-configurations",
+        "100000",
+        "--max-groups",
+        "100000",
         "--credentials",
         &creds,
         "--state",
