@@ -31,6 +31,7 @@ mod server_activities;
 mod server_auth;
 mod server_instances;
 mod server_interop;
+mod server_lb;
 mod server_limits;
 mod server_misc;
 mod server_pages;

@@ -7,7 +7,9 @@
 //! time) and the tags. Rules: a duplicate is `AlreadyExists`; a missing group or launch
 //! configuration, sizes out of order, or a desired capacity outside [MinSize, MaxSize] is
 //! `ValidationError`; deleting a group that still has instances needs `ForceDelete`, else
-//! `ResourceInUse`. Every capacity change reconciles instances in the same transaction.
+//! `ResourceInUse`. Every capacity change reconciles instances in the same transaction. The load
+//! balancers and traffic sources a Create names are attached as the Attach calls attach them
+//! (`rows::attachments`).
 
 use rusqlite::{Transaction, params};
 
@@ -15,12 +17,13 @@ use crate::autoscaling::NoOutput;
 use crate::autoscaling::types::{
     AutoScalingGroup, CreateAutoScalingGroupInput, DeleteAutoScalingGroupInput,
     DescribeAutoScalingGroupsInput, DescribeAutoScalingGroupsOutput, Filter,
-    SetDesiredCapacityInput, TagDescription, UpdateAutoScalingGroupInput,
+    SetDesiredCapacityInput, TagDescription, TrafficSourceIdentifier, UpdateAutoScalingGroupInput,
 };
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::{self, timestamp};
 use crate::server::ops::{Ctx, Handle, arn};
 use crate::server::paginate::{PageRequest, check_names};
+use crate::server::rows::attachments::{self, Source};
 use crate::server::rows::groups::{check_limit, load, reconcile, require, resolve_lc, shape};
 use crate::server::rows::tags::{check_tags, group_tags, put_tag};
 use crate::server::sites;
@@ -54,6 +57,30 @@ fn check_sizes(min: i64, max: i64, desired: i64) -> Result<(), ApiError> {
         )));
     }
     check_limit(desired)
+}
+
+/// CreateAutoScalingGroup's `LoadBalancerNames`, `TargetGroupARNs` (seen by the load balancer
+/// families) and `TrafficSources` (seen by the traffic source family), attached to the new group
+/// with the rules of the Attach calls.
+fn attach_at_create(
+    ctx: &Ctx<'_>,
+    tx: &Transaction<'_>,
+    group: &str,
+    load_balancers: Vec<String>,
+    target_groups: Vec<String>,
+    traffic_sources: Vec<TrafficSourceIdentifier>,
+) -> Result<(), ApiError> {
+    let legacy: Vec<Source> = load_balancers
+        .iter()
+        .map(|n| Source::elb(n))
+        .chain(target_groups.iter().map(|a| Source::target_group(a)))
+        .collect();
+    let sources = traffic_sources
+        .iter()
+        .map(Source::from_identifier)
+        .collect::<Result<Vec<_>, _>>()?;
+    attachments::attach(ctx, tx, group, &legacy, true, true)?;
+    attachments::attach(ctx, tx, group, &sources, false, true)
 }
 
 impl Handle for CreateAutoScalingGroupInput {
@@ -110,8 +137,6 @@ impl Handle for CreateAutoScalingGroupInput {
             } else {
                 zones
             }),
-            load_balancer_names: Some(input.load_balancer_names.unwrap_or_default()),
-            target_group_arns: Some(input.target_group_arns.unwrap_or_default()),
             health_check_type: Some(input.health_check_type.unwrap_or_else(|| "EC2".into())),
             health_check_grace_period: Some(input.health_check_grace_period.unwrap_or(0)),
             created_time: Some(timestamp(ctx.now)),
@@ -150,6 +175,14 @@ impl Handle for CreateAutoScalingGroupInput {
         for tag in &tags {
             put_tag(tx, ctx.owner, &name, tag)?;
         }
+        attach_at_create(
+            ctx,
+            tx,
+            &name,
+            input.load_balancer_names.unwrap_or_default(),
+            input.target_group_arns.unwrap_or_default(),
+            input.traffic_sources.unwrap_or_default(),
+        )?;
         let group = require(tx, ctx.owner, &name)?;
         reconcile(
             ctx,

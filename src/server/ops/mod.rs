@@ -16,7 +16,7 @@
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
 //! tags, activities, scaling policies, scaling processes, scheduled actions, notifications,
-//! metrics collection, the account, LaunchInstances, forecasts); they share the row model of [`crate::server::rows`] and never import each
+//! metrics collection, the account, LaunchInstances, forecasts, load balancers); they share the row model of [`crate::server::rows`] and never import each
 //! other.
 
 mod account;
@@ -26,6 +26,7 @@ mod groups;
 mod instances;
 mod launch;
 mod launch_configurations;
+mod load_balancers;
 mod metrics;
 mod notifications;
 mod policies;
@@ -178,6 +179,15 @@ served![
     PutAccountSettingInput,
     LaunchInstancesInput,
     GetPredictiveScalingForecastInput,
+    AttachLoadBalancersInput,
+    DetachLoadBalancersInput,
+    DescribeLoadBalancersInput,
+    AttachLoadBalancerTargetGroupsInput,
+    DetachLoadBalancerTargetGroupsInput,
+    DescribeLoadBalancerTargetGroupsInput,
+    AttachTrafficSourcesInput,
+    DetachTrafficSourcesInput,
+    DescribeTrafficSourcesInput,
 ];
 
 /// Fills the input shape from the request tree (already checked against the model by

@@ -1,6 +1,7 @@
 //! Group rows: a group's sizes and launch configuration in columns (what the rules and the
 //! lifecycle need), its other attributes as the JSON of the API's `AutoScalingGroup` shape; the
-//! shape as Describe shows it, and the reconciling of a group's instances with its capacity.
+//! shape as Describe shows it (with the load balancers and traffic sources of
+//! `rows::attachments`), and the reconciling of a group's instances with its capacity.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -8,6 +9,7 @@ use crate::autoscaling::types::{AutoScalingGroup, Instance, LaunchConfiguration}
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::{self, GroupFacts};
 use crate::server::ops::Ctx;
+use crate::server::rows::attachments;
 use crate::server::rows::instances::live_instances;
 use crate::server::rows::launch_configurations;
 use crate::server::rows::tags::group_tags;
@@ -225,6 +227,7 @@ pub fn shape(
         .collect();
     doc.instances = Some(instances);
     doc.tags = Some(group_tags(tx, ctx.owner, &group.name)?);
+    attachments::fill(ctx, tx, &mut doc)?;
     Ok(doc)
 }
 

@@ -1,5 +1,5 @@
-//! The row model: how groups, instances, launch configurations, tags, scaling policies and scheduled actions are stored and read back,
-//! shared by every operation.
+//! The row model: how groups, instances, launch configurations, tags, scaling policies, scheduled
+//! actions and load balancer attachments are stored and read back, shared by every operation.
 //!
 //! Why a module of its own: an operation acts on several kinds of row (terminating an instance
 //! reconciles its group; describing a group lists its instances and tags), and with the rows kept
@@ -9,6 +9,7 @@
 //! activities are written by [`crate::server::lifecycle`] and read by their one Describe.
 
 pub mod account;
+pub mod attachments;
 pub mod groups;
 pub mod instances;
 pub mod launch_configurations;
