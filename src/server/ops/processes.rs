@@ -63,8 +63,8 @@ impl Handle for SuspendProcessesInput {
             }
         }
         groups::save(tx, ctx.owner, &group)?;
-        let now = groups::is_suspended(&group.doc, "AddToLoadBalancer");
-        attachments::note_suspension(ctx, tx, &group.name, was, now)?;
+        let after = groups::is_suspended(&group.doc, "AddToLoadBalancer");
+        attachments::note_suspension(ctx, tx, &group.name, was, after)?;
         Ok(NoOutput {})
     }
 }
@@ -80,8 +80,8 @@ impl Handle for ResumeProcessesInput {
             list.retain(|p| !p.process_name.as_ref().is_some_and(|n| names.contains(n)));
         }
         groups::save(tx, ctx.owner, &group)?;
-        let now = groups::is_suspended(&group.doc, "AddToLoadBalancer");
-        attachments::note_suspension(ctx, tx, &group.name, was, now)?;
+        let after = groups::is_suspended(&group.doc, "AddToLoadBalancer");
+        attachments::note_suspension(ctx, tx, &group.name, was, after)?;
         groups::reconcile(
             ctx,
             tx,
