@@ -1,7 +1,7 @@
 //! Durable state: one SQLite database (a file, or memory) holding launch configurations, groups,
 //! instances, tags, scaling policies, scheduled actions, scaling activities, notification
-//! configurations, account settings and LaunchInstances client tokens, each row tagged with the
-//! access key that owns it.
+//! configurations, account settings, LaunchInstances client tokens and the load balancers and
+//! traffic sources attached to groups, each row tagged with the access key that owns it.
 //!
 //! Why this shape: one connection behind a mutex serializes every operation, so each request runs
 //! as one transaction against a consistent snapshot, and nothing but SQLite's own locking is
@@ -181,6 +181,31 @@ END;
 CREATE TRIGGER IF NOT EXISTS lifecycle_actions_follow_instance AFTER DELETE ON instances
 BEGIN
     DELETE FROM lifecycle_actions WHERE owner = old.owner AND instance_id = old.id;
+END;
+-- Load balancers and traffic sources of groups (rows/attachments.rs): one row per group, type and
+-- identifier; `legacy` when the load balancer families attached it; AddToLoadBalancer
+-- suspensions as intervals beside it. A group deleted takes both with it.
+CREATE TABLE IF NOT EXISTS attachments (
+    owner TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    identifier TEXT NOT NULL,
+    legacy INTEGER NOT NULL,
+    at_create INTEGER NOT NULL,
+    attached_ms INTEGER NOT NULL,
+    detached_ms INTEGER,
+    PRIMARY KEY (owner, group_name, kind, identifier)
+);
+CREATE TABLE IF NOT EXISTS lb_pauses (
+    owner TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    from_ms INTEGER NOT NULL,
+    to_ms INTEGER
+);
+CREATE TRIGGER IF NOT EXISTS attachments_follow_group AFTER DELETE ON groups
+BEGIN
+    DELETE FROM attachments WHERE owner = old.owner AND group_name = old.name;
+    DELETE FROM lb_pauses WHERE owner = old.owner AND group_name = old.name;
 END;
 CREATE TABLE IF NOT EXISTS rest_cloud_params (
     owner TEXT NOT NULL,

@@ -35,6 +35,7 @@ mod server_ec2;
 mod server_hooks;
 mod server_instances;
 mod server_interop;
+mod server_lb;
 mod server_limits;
 mod server_misc;
 mod server_pages;

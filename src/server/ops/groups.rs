@@ -14,6 +14,8 @@
 //! `MixedInstancesPolicy` or an `InstanceId` (whose template or launch configuration and subnet
 //! it takes); templates and `VPCZoneIdentifier` subnets are checked against the owner's EC2 rows
 //! (`crate::server::ec2::rows`), the subnets' zones becoming the group's.
+//! The load balancers and traffic sources a Create names are attached as the Attach calls
+//! attach them (`rows::attachments`).
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -22,13 +24,14 @@ use crate::autoscaling::types::{
     AutoScalingGroup, CreateAutoScalingGroupInput, DeleteAutoScalingGroupInput,
     DescribeAutoScalingGroupsInput, DescribeAutoScalingGroupsOutput, Filter,
     LaunchTemplateSpecification, LifecycleHook, MixedInstancesPolicy, SetDesiredCapacityInput,
-    TagDescription, UpdateAutoScalingGroupInput,
+    TagDescription, TrafficSourceIdentifier, UpdateAutoScalingGroupInput,
 };
 use crate::server::ec2::rows as ec2_rows;
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::{self, timestamp};
 use crate::server::ops::{Ctx, Handle, arn};
 use crate::server::paginate::{PageRequest, check_names};
+use crate::server::rows::attachments::{self, Source};
 use crate::server::rows::groups::{check_limit, load, reconcile, require, resolve_lc, shape};
 use crate::server::rows::hooks::{self, HookInput};
 use crate::server::rows::tags::{check_tags, group_tags, put_tag};
@@ -82,6 +85,30 @@ fn check_sizes(min: i64, max: i64, desired: i64) -> Result<(), ApiError> {
         )));
     }
     check_limit(desired)
+}
+
+/// CreateAutoScalingGroup's `LoadBalancerNames`, `TargetGroupARNs` (seen by the load balancer
+/// families) and `TrafficSources` (seen by the traffic source family), attached to the new group
+/// with the rules of the Attach calls.
+fn attach_at_create(
+    ctx: &Ctx<'_>,
+    tx: &Transaction<'_>,
+    group: &str,
+    load_balancers: Vec<String>,
+    target_groups: Vec<String>,
+    traffic_sources: Vec<TrafficSourceIdentifier>,
+) -> Result<(), ApiError> {
+    let legacy: Vec<Source> = load_balancers
+        .iter()
+        .map(|n| Source::elb(n))
+        .chain(target_groups.iter().map(|a| Source::target_group(a)))
+        .collect();
+    let sources = traffic_sources
+        .iter()
+        .map(Source::from_identifier)
+        .collect::<Result<Vec<_>, _>>()?;
+    attachments::attach(ctx, tx, group, &legacy, true, true)?;
+    attachments::attach(ctx, tx, group, &sources, false, true)
 }
 
 impl Handle for CreateAutoScalingGroupInput {
@@ -205,8 +232,6 @@ impl Handle for CreateAutoScalingGroupInput {
             } else {
                 zones
             }),
-            load_balancer_names: Some(input.load_balancer_names.unwrap_or_default()),
-            target_group_arns: Some(input.target_group_arns.unwrap_or_default()),
             health_check_type: Some(input.health_check_type.unwrap_or_else(|| "EC2".into())),
             health_check_grace_period: Some(input.health_check_grace_period.unwrap_or(0)),
             created_time: Some(timestamp(ctx.now)),
@@ -250,6 +275,14 @@ impl Handle for CreateAutoScalingGroupInput {
         for hook in &initial_hooks {
             hooks::put(tx, ctx.owner, &name, hook)?;
         }
+        attach_at_create(
+            ctx,
+            tx,
+            &name,
+            input.load_balancer_names.unwrap_or_default(),
+            input.target_group_arns.unwrap_or_default(),
+            input.traffic_sources.unwrap_or_default(),
+        )?;
         let group = require(tx, ctx.owner, &name)?;
         reconcile(
             ctx,

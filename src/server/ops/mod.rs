@@ -16,7 +16,7 @@
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
 //! tags, activities, scaling policies, scaling processes, scheduled actions, lifecycle hooks,
-//! notifications, metrics collection, the account, LaunchInstances, forecasts); they share the row model of [`crate::server::rows`] and never import each
+//! notifications, metrics collection, the account, LaunchInstances, forecasts, load balancers); they share the row model of [`crate::server::rows`] and never import each
 //! other.
 
 mod account;
@@ -27,6 +27,7 @@ mod hooks;
 mod instances;
 mod launch;
 mod launch_configurations;
+mod load_balancers;
 mod metrics;
 mod notifications;
 mod policies;
@@ -190,6 +191,15 @@ served![
     DescribeLifecycleHookTypesInput,
     CompleteLifecycleActionInput,
     RecordLifecycleActionHeartbeatInput,
+    AttachLoadBalancersInput,
+    DetachLoadBalancersInput,
+    DescribeLoadBalancersInput,
+    AttachLoadBalancerTargetGroupsInput,
+    DetachLoadBalancerTargetGroupsInput,
+    DescribeLoadBalancerTargetGroupsInput,
+    AttachTrafficSourcesInput,
+    DetachTrafficSourcesInput,
+    DescribeTrafficSourcesInput,
 ];
 
 /// Fills the input shape from the request tree (already checked against the model by

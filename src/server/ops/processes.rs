@@ -18,6 +18,7 @@ use crate::autoscaling::types::{
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::timestamp;
 use crate::server::ops::{Ctx, Handle};
+use crate::server::rows::attachments;
 use crate::server::rows::groups::{self, PROCESSES};
 
 /// The processes a request names: all of them when it names none; an unknown name is refused.
@@ -47,6 +48,7 @@ impl Handle for SuspendProcessesInput {
     fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<NoOutput, ApiError> {
         let mut group = groups::require(tx, ctx.owner, &self.auto_scaling_group_name)?;
         let names = named(self.scaling_processes)?;
+        let was = groups::is_suspended(&group.doc, "AddToLoadBalancer");
         let reason = format!("User suspended at {}", timestamp(ctx.now));
         let list = group.doc.suspended_processes.get_or_insert_with(Vec::new);
         for name in names {
@@ -61,6 +63,8 @@ impl Handle for SuspendProcessesInput {
             }
         }
         groups::save(tx, ctx.owner, &group)?;
+        let after = groups::is_suspended(&group.doc, "AddToLoadBalancer");
+        attachments::note_suspension(ctx, tx, &group.name, was, after)?;
         Ok(NoOutput {})
     }
 }
@@ -71,10 +75,13 @@ impl Handle for ResumeProcessesInput {
     fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<NoOutput, ApiError> {
         let mut group = groups::require(tx, ctx.owner, &self.auto_scaling_group_name)?;
         let names = named(self.scaling_processes)?;
+        let was = groups::is_suspended(&group.doc, "AddToLoadBalancer");
         if let Some(list) = group.doc.suspended_processes.as_mut() {
             list.retain(|p| !p.process_name.as_ref().is_some_and(|n| names.contains(n)));
         }
         groups::save(tx, ctx.owner, &group)?;
+        let after = groups::is_suspended(&group.doc, "AddToLoadBalancer");
+        attachments::note_suspension(ctx, tx, &group.name, was, after)?;
         groups::reconcile(
             ctx,
             tx,

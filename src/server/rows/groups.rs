@@ -1,6 +1,7 @@
 //! Group rows: a group's sizes and launch configuration in columns (what the rules and the
 //! lifecycle need), its other attributes as the JSON of the API's `AutoScalingGroup` shape; the
-//! shape as Describe shows it, and the reconciling of a group's instances with its capacity.
+//! shape as Describe shows it (with the load balancers and traffic sources of
+//! `rows::attachments`), and the reconciling of a group's instances with its capacity.
 //!
 //! A group launches from a launch configuration (`lc_ref`), or, when that column is empty, from
 //! the launch template its `LaunchTemplate` or `MixedInstancesPolicy` names (resolved again at
@@ -16,6 +17,7 @@ use crate::server::ec2::rows::{self as ec2_rows, LaunchPlan};
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::{self, GroupFacts};
 use crate::server::ops::Ctx;
+use crate::server::rows::attachments;
 use crate::server::rows::instances::live_instances;
 use crate::server::rows::launch_configurations;
 use crate::server::rows::tags::group_tags;
@@ -328,6 +330,7 @@ pub fn shape(
     }
     doc.instances = Some(instances);
     doc.tags = Some(group_tags(tx, ctx.owner, &group.name)?);
+    attachments::fill(ctx, tx, &mut doc)?;
     Ok(doc)
 }
 

@@ -1,5 +1,6 @@
-//! The row model: how groups, instances, launch configurations, tags, scaling policies, scheduled actions and lifecycle hooks are stored and read back,
-//! shared by every operation.
+//! The row model: how groups, instances, launch configurations, tags, scaling policies, scheduled
+//! actions, lifecycle hooks and load balancer attachments are stored and read back, shared by
+//! every operation.
 //!
 //! Why a module of its own: an operation acts on several kinds of row (terminating an instance
 //! reconciles its group; describing a group lists its instances and tags), and with the rows kept
@@ -9,6 +10,7 @@
 //! activities are written by [`crate::server::lifecycle`] and read by their one Describe.
 
 pub mod account;
+pub mod attachments;
 pub mod groups;
 pub mod hooks;
 pub mod instances;
