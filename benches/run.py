@@ -198,11 +198,10 @@ class Bench:
         self.stop_all()
         return r
 
-    def run(self):
-        r = {}
-        r["machine"] = machine()
-        r["load_before"] = os.getloadavg()[0]
-
+    def cli(self, r, peers):
+        """The CLI row: one `phantom domain list` (and `phantom api`) against the AWS CLI, on a
+        phantom serve with 50 groups of 2 instances (left running for the library rows);
+        `peers=False` leaves out the aws-sdk program and boto3 (`--only cli`)."""
         log("CLI end to end and library calls: phantom serve with 50 groups of 2 instances")
         small = self.phantom_serve("50")
         self.rust("seed", small.url, 50, 2)
@@ -217,11 +216,20 @@ class Bench:
         r["cli_phantom_conns"] = self.accepted_since(small, before) / r["cli_phantom"][2]
         # The generic command on the same listing: its cost beside the task command's.
         r["cli_api"] = self.timed([self.a.phantom, "api", "DescribeAutoScalingGroups"], env, runs)
-        r["cli_sdk"] = self.timed([self.a.sdk], env, runs)
-        r["cli_boto3"] = self.timed([self.a.python, os.path.join(here, "boto3_oneshot.py")],
-                                    env, slow_runs)
+        if peers:
+            r["cli_sdk"] = self.timed([self.a.sdk], env, runs)
+            r["cli_boto3"] = self.timed([self.a.python, os.path.join(here, "boto3_oneshot.py")],
+                                        env, slow_runs)
         r["cli_aws"] = self.timed([self.a.aws, "autoscaling", "describe-auto-scaling-groups",
                                    "--endpoint-url", small.url], env, slow_runs)
+        return small
+
+    def run(self):
+        r = {}
+        r["machine"] = machine()
+        r["load_before"] = os.getloadavg()[0]
+
+        small = self.cli(r, peers=True)
         log("library: one-group DescribeAutoScalingGroups in a loop")
         before = self.accepted(small)
         r["lib_rust"] = self.rust("library", small.url, int(SECONDS))
@@ -441,7 +449,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     for name in ("phantom", "perf", "sdk", "aws", "python", "moto", "out"):
         p.add_argument(f"--{name}", required=True)
-    p.add_argument("--only", choices=["engine"],
+    p.add_argument("--only", choices=["engine", "cli"],
                    help="run one case alone and print its figures (the others need --sdk etc. "
                         "but do not run)")
     args = p.parse_args()
@@ -452,6 +460,16 @@ def main():
             results = bench.engine({})
             print(json.dumps(results, indent=1))
             print("\n".join(engine_lines(results)))
+            return
+        if args.only == "cli":
+            results = {"load_before": os.getloadavg()[0]}
+            bench.cli(results, peers=False)
+            results["load_after"] = os.getloadavg()[0]
+            print(json.dumps(results, indent=1))
+            ph, aws = results["cli_phantom"][0], results["cli_aws"][0]
+            print(f"CLI call, 50 groups: phantom {ph * 1e3:.1f} ms, phantom api "
+                  f"{results['cli_api'][0] * 1e3:.1f} ms, aws CLI {aws * 1e3:.1f} ms: "
+                  f"{aws / ph:.1f}x; spawn floor {results['spawn'] * 1e3:.1f} ms")
             return
         results = bench.run()
     finally:

@@ -8,6 +8,8 @@
 #   BENCH_SECONDS=1 ./benches/run.sh      # shorter measurement windows (default 3 s)
 #   ./benches/run.sh --only engine        # one case alone (the timer engine: idle CPU with
 #                                         # 10 000 groups, schedule lateness); no sdk-peer build
+#   ./benches/run.sh --only cli           # the CLI row alone (phantom vs the AWS CLI, no sdk
+#                                         # peer or boto3), e.g. after a start-up change
 #
 # Installs the Python peers like scripts/test.sh (scripts/peers.sh), builds `phantom` and the Rust
 # bench binary (benches/perf.rs) in release mode, builds the peer program benches/sdk-peer (its own
@@ -26,7 +28,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --clean-build) clean=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    *) echo "usage: $0 [--clean-build phantom|sdk|all] [--only engine]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--clean-build phantom|sdk|all] [--only engine|cli]" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$out"
