@@ -139,8 +139,8 @@ pub struct GroupFacts<'a> {
     /// Whether instances launched now are protected from scale-in
     /// (`NewInstancesProtectedFromScaleIn`).
     pub protect: bool,
-    /// The group's suspended processes (SuspendProcesses): `Launch`, `Terminate` and
-    /// `ReplaceUnhealthy` stop what [`reconcile`] would do.
+    /// The group's suspended processes (SuspendProcesses): `Launch`, `Terminate`, `HealthCheck`
+    /// and `ReplaceUnhealthy` stop what [`reconcile`] would do.
     pub suspended: &'a [String],
     /// The group's termination policies, in order (scale-in picks by them).
     pub termination_policies: &'a [String],
@@ -165,6 +165,8 @@ struct Counted {
     lc_created_ms: i64,
     zone: String,
     unhealthy: bool,
+    /// Terminated through EC2's TerminateInstances (the EC2 health signal `HealthCheck` reads).
+    ec2_terminated: bool,
 }
 
 /// The termination policies AWS defines, as DescribeTerminationPolicyTypes lists them.
@@ -247,8 +249,9 @@ fn scale_in_choice<'c>(
 
 /// Launches or terminates instances so that the group has exactly `desired` instances that count
 /// (not terminating, not in standby), recording one activity per change; `reason` opens each
-/// activity's cause. Unhealthy instances are terminated first and replaced (unless
-/// `ReplaceUnhealthy` is suspended); a suspended `Launch` leaves the group below its desired
+/// activity's cause. The `HealthCheck` process first marks `Unhealthy` the instances EC2
+/// terminated ([`health_check`], unless suspended); unhealthy instances are terminated and
+/// replaced (unless `ReplaceUnhealthy` is suspended); a suspended `Launch` leaves the group below its desired
 /// capacity, a suspended `Terminate` above it; scale-in picks by the termination policies and never
 /// a protected instance (the group then stays above its desired capacity, as on AWS).
 pub fn reconcile(
@@ -262,7 +265,8 @@ pub fn reconcile(
     let mut counted: Vec<Counted> = {
         let mut stmt = tx.prepare_cached(
             "SELECT i.id, i.protected, i.launched_ms, i.zone, i.health, \
-             json_extract(l.doc, '$.CreatedTime') FROM instances i \
+             json_extract(l.doc, '$.CreatedTime'), i.ec2_terminated_ms IS NOT NULL \
+             FROM instances i \
              LEFT JOIN launch_configurations l ON l.owner = i.owner AND l.name = i.lc_name \
              WHERE i.owner = ?1 AND i.group_name = ?2 AND i.terminating_ms IS NULL \
              AND i.standby = 0 ORDER BY i.launched_ms, i.id",
@@ -275,6 +279,7 @@ pub fn reconcile(
                 launched_ms: r.get(2)?,
                 zone: r.get(3)?,
                 unhealthy: r.get::<_, String>(4)? == "Unhealthy",
+                ec2_terminated: r.get(6)?,
                 lc_created_ms: created
                     .as_deref()
                     .and_then(Timestamp::parse)
@@ -285,17 +290,22 @@ pub fn reconcile(
         rows.collect::<Result<_, _>>()?
     };
     let when = timestamp(now);
+    if !group.suspended("HealthCheck") {
+        health_check(tx, group, &mut counted)?;
+    }
     if !group.suspended("ReplaceUnhealthy") {
         for c in counted.iter().filter(|c| c.unhealthy) {
             let end = terminate(tx, settings, group, &c.id, now)?;
+            let source = if c.ec2_terminated {
+                "an EC2 health check indicating it has been terminated or stopped"
+            } else {
+                "a user health-check"
+            };
             record_one(
                 tx,
                 group,
                 &format!("Terminating EC2 instance: {}", c.id),
-                &format!(
-                    "At {when} an instance was taken out of service in response to a user \
-                     health-check."
-                ),
+                &format!("At {when} an instance was taken out of service in response to {source}."),
                 now,
                 end,
             )?;
@@ -383,6 +393,30 @@ pub fn reconcile(
         }
     }
     prune_activities(tx, group, now)
+}
+
+/// The `HealthCheck` process: marks `Unhealthy` each counted instance (not terminating, not in
+/// standby: AWS does not health-check standby instances) that EC2's TerminateInstances
+/// terminated. It overrides a `Healthy` set by SetInstanceHealth, as AWS's health check does.
+/// The only health signal the endpoint has is that one (no status checks, no load balancer
+/// health), so an EC2-terminated instance is found at the group's next reconcile: at once when
+/// the process runs, at ResumeProcesses when it was suspended.
+fn health_check(
+    tx: &Transaction<'_>,
+    group: &GroupFacts<'_>,
+    counted: &mut [Counted],
+) -> Result<(), ApiError> {
+    for c in counted
+        .iter_mut()
+        .filter(|c| c.ec2_terminated && !c.unhealthy)
+    {
+        tx.execute_cached(
+            "UPDATE instances SET health = 'Unhealthy' WHERE id = ?1 AND owner = ?2",
+            params![c.id, group.owner],
+        )?;
+        c.unhealthy = true;
+    }
+    Ok(())
 }
 
 /// Marks one instance `Terminating` from `now` (any launch wait it was in ends: its launch

@@ -188,3 +188,79 @@ async fn boto3_suspends_and_resumes_processes_and_they_survive_a_restart() {
     s.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// HealthCheck over EC2's TerminateInstances: suspended, the group does not notice (the instance
+/// stays `InService`/`Healthy` while EC2 shows it terminated); resumed with ReplaceUnhealthy still
+/// suspended, it is marked `Unhealthy` and stays; with ReplaceUnhealthy resumed it is replaced,
+/// with the EC2 health check's cause; with both running, a termination is replaced at once.
+const HEALTH_CHECK: &str = r#"
+import time
+ec2 = boto3.client("ec2", endpoint_url=os.environ["PHANTOM_ENDPOINT"], region_name="us-east-1",
+                   aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                   aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
+
+def ec2_state(i):
+    r = ec2.describe_instances(InstanceIds=[i])["Reservations"]
+    return r[0]["Instances"][0]["State"]["Name"]
+
+def seen(i):
+    m = [x for x in group()["Instances"] if x["InstanceId"] == i]
+    return f"{m[0]['LifecycleState']} {m[0]['HealthStatus']}" if m else "gone"
+
+def causes(i):
+    acts = c.describe_scaling_activities(AutoScalingGroupName="web")["Activities"]
+    return [a["Cause"].split(" an instance was ", 1)[1] for a in acts
+            if a["Description"] == f"Terminating EC2 instance: {i}"]
+
+c.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-12345678",
+                              InstanceType="m1.small")
+c.create_auto_scaling_group(AutoScalingGroupName="web", LaunchConfigurationName="lc",
+                            MinSize=0, MaxSize=4, DesiredCapacity=2)
+time.sleep(0.3)
+first, second = sorted(i["InstanceId"] for i in group()["Instances"])
+
+c.suspend_processes(AutoScalingGroupName="web", ScalingProcesses=["HealthCheck"])
+change = ec2.terminate_instances(InstanceIds=[first])["TerminatingInstances"][0]
+print("terminated:", change["PreviousState"]["Name"], change["CurrentState"]["Name"])
+time.sleep(0.3)
+print("HealthCheck suspended:", ec2_state(first), seen(first), sizes(), causes(first))
+
+c.suspend_processes(AutoScalingGroupName="web", ScalingProcesses=["ReplaceUnhealthy"])
+c.resume_processes(AutoScalingGroupName="web", ScalingProcesses=["HealthCheck"])
+print("HealthCheck resumed:", seen(first), sizes(), causes(first))
+c.set_instance_health(InstanceId=first, HealthStatus="Healthy")
+print("set Healthy:", seen(first))
+
+c.resume_processes(AutoScalingGroupName="web", ScalingProcesses=["ReplaceUnhealthy"])
+print("ReplaceUnhealthy resumed:", seen(first), sizes(), causes(first))
+
+ec2.terminate_instances(InstanceIds=[second])
+print("both running:", seen(second), sizes(), causes(second))
+time.sleep(0.3)
+print("after:", seen(first), seen(second), sizes(), ec2_state(second))
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_health_check_finds_ec2_terminations_only_while_it_runs() {
+    let dir = scratch_dir("processes-health");
+    let s = server(&dir.join("state.db")).await;
+    let lines = boto3(&s, &key(), HEALTH_CHECK).await;
+    let ec2 = "taken out of service in response to an EC2 health check indicating it has been \
+               terminated or stopped.";
+    assert_eq!(
+        lines,
+        [
+            "terminated: running shutting-down".to_string(),
+            "HealthCheck suspended: terminated InService Healthy desired 2 instances 2 []".into(),
+            "HealthCheck resumed: InService Unhealthy desired 2 instances 2 []".into(),
+            "set Healthy: InService Unhealthy".into(),
+            format!(
+                "ReplaceUnhealthy resumed: Terminating Unhealthy desired 2 instances 2 ['{ec2}']"
+            ),
+            format!("both running: Terminating Unhealthy desired 2 instances 2 ['{ec2}']"),
+            "after: gone gone desired 2 instances 2 terminated".into(),
+        ]
+    );
+    s.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
