@@ -21,8 +21,9 @@
 //! [`HELD`] (shown `MidLifecycleAction`) until the wait ends ([`settle_activity`]).
 //!
 //! Capacity is reconciled eagerly, inside the transaction that changes it ([`reconcile`]): a group
-//! always has exactly `desired` instances that are not terminating, and one activity per launch or
-//! termination records why. A group keeps six weeks of activities, at most
+//! always has exactly `desired` instances that are not terminating (unless a suspended process
+//! holds it off), and one activity per launch or termination records why. The `HealthCheck`
+//! process ([`health_check`]) and `AZRebalance` ([`rebalance`]) are steps of the same reconcile. A group keeps six weeks of activities, at most
 //! [`MAX_ACTIVITIES_PER_GROUP`] of them ([`prune_activities`], run as activities are written).
 
 use crate::server::store::Cached;
@@ -136,11 +137,13 @@ pub struct GroupFacts<'a> {
     pub zone: &'a str,
     /// The desired capacity to reach.
     pub desired: i64,
+    /// MaxSize (AZRebalance may exceed it by [`rebalance_margin`]).
+    pub max_size: i64,
     /// Whether instances launched now are protected from scale-in
     /// (`NewInstancesProtectedFromScaleIn`).
     pub protect: bool,
-    /// The group's suspended processes (SuspendProcesses): `Launch`, `Terminate` and
-    /// `ReplaceUnhealthy` stop what [`reconcile`] would do.
+    /// The group's suspended processes (SuspendProcesses): `Launch`, `Terminate`, `HealthCheck`
+    /// and `ReplaceUnhealthy` stop what [`reconcile`] would do.
     pub suspended: &'a [String],
     /// The group's termination policies, in order (scale-in picks by them).
     pub termination_policies: &'a [String],
@@ -165,6 +168,8 @@ struct Counted {
     lc_created_ms: i64,
     zone: String,
     unhealthy: bool,
+    /// Terminated through EC2's TerminateInstances (the EC2 health signal `HealthCheck` reads).
+    ec2_terminated: bool,
 }
 
 /// The termination policies AWS defines, as DescribeTerminationPolicyTypes lists them.
@@ -247,8 +252,9 @@ fn scale_in_choice<'c>(
 
 /// Launches or terminates instances so that the group has exactly `desired` instances that count
 /// (not terminating, not in standby), recording one activity per change; `reason` opens each
-/// activity's cause. Unhealthy instances are terminated first and replaced (unless
-/// `ReplaceUnhealthy` is suspended); a suspended `Launch` leaves the group below its desired
+/// activity's cause. The `HealthCheck` process first marks `Unhealthy` the instances EC2
+/// terminated ([`health_check`], unless suspended); unhealthy instances are terminated and
+/// replaced (unless `ReplaceUnhealthy` is suspended); a suspended `Launch` leaves the group below its desired
 /// capacity, a suspended `Terminate` above it; scale-in picks by the termination policies and never
 /// a protected instance (the group then stays above its desired capacity, as on AWS).
 pub fn reconcile(
@@ -258,11 +264,11 @@ pub fn reconcile(
     now: i64,
     reason: &str,
 ) -> Result<(), ApiError> {
-    let timing = &settings.timing;
     let mut counted: Vec<Counted> = {
         let mut stmt = tx.prepare_cached(
             "SELECT i.id, i.protected, i.launched_ms, i.zone, i.health, \
-             json_extract(l.doc, '$.CreatedTime') FROM instances i \
+             json_extract(l.doc, '$.CreatedTime'), i.ec2_terminated_ms IS NOT NULL \
+             FROM instances i \
              LEFT JOIN launch_configurations l ON l.owner = i.owner AND l.name = i.lc_name \
              WHERE i.owner = ?1 AND i.group_name = ?2 AND i.terminating_ms IS NULL \
              AND i.standby = 0 ORDER BY i.launched_ms, i.id",
@@ -275,6 +281,7 @@ pub fn reconcile(
                 launched_ms: r.get(2)?,
                 zone: r.get(3)?,
                 unhealthy: r.get::<_, String>(4)? == "Unhealthy",
+                ec2_terminated: r.get(6)?,
                 lc_created_ms: created
                     .as_deref()
                     .and_then(Timestamp::parse)
@@ -285,17 +292,22 @@ pub fn reconcile(
         rows.collect::<Result<_, _>>()?
     };
     let when = timestamp(now);
+    if !group.suspended("HealthCheck") {
+        health_check(tx, group, &mut counted)?;
+    }
     if !group.suspended("ReplaceUnhealthy") {
         for c in counted.iter().filter(|c| c.unhealthy) {
             let end = terminate(tx, settings, group, &c.id, now)?;
+            let source = if c.ec2_terminated {
+                "an EC2 health check indicating it has been terminated or stopped"
+            } else {
+                "a user health-check"
+            };
             record_one(
                 tx,
                 group,
                 &format!("Terminating EC2 instance: {}", c.id),
-                &format!(
-                    "At {when} an instance was taken out of service in response to a user \
-                     health-check."
-                ),
+                &format!("At {when} an instance was taken out of service in response to {source}."),
                 now,
                 end,
             )?;
@@ -307,52 +319,13 @@ pub fn reconcile(
         // One look for launch hooks, not one per instance.
         let hooked = hooks::any(tx, group, hooks::LAUNCHING)?;
         for n in have..group.desired {
-            let id = new_instance_id();
-            let ready = now + timing.launch_delay_ms;
-            let (zone, instance_type) = match group.launch {
-                Some(plan) => {
-                    let placed = plan.place(tx, group.owner, group.name, &id, group.zone)?;
-                    (placed.zone, placed.instance_type)
-                }
-                None => (group.zone.to_string(), group.instance_type.to_string()),
-            };
-            tx.execute_cached(
-                "INSERT INTO instances (id, owner, group_name, zone, lc_name, instance_type, \
-                 image_id, launched_ms, ready_ms, protected) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    id,
-                    group.owner,
-                    group.name,
-                    zone,
-                    group.lc_name,
-                    instance_type,
-                    group.image_id,
-                    now,
-                    ready,
-                    group.protect
-                ],
-            )?;
-            let held = hooked && hooks::hold(tx, settings, group, &id, hooks::LAUNCHING, ready)?;
-            if held {
-                tx.execute_cached(
-                    "UPDATE instances SET hook_phase = 'Pending:Wait' WHERE id = ?1",
-                    params![id],
-                )?;
-            }
-            record_one(
-                tx,
-                group,
-                &format!("Launching a new EC2 instance: {id}"),
-                &format!(
-                    "At {when} {reason}. At {when} an instance was started in response to a \
-                     difference between desired and actual capacity, increasing the capacity \
-                     from {n} to {}.",
-                    n + 1
-                ),
-                now,
-                if held { HELD } else { ready },
-            )?;
+            let cause = format!(
+                "At {when} {reason}. At {when} an instance was started in response to a \
+                 difference between desired and actual capacity, increasing the capacity \
+                 from {n} to {}.",
+                n + 1
+            );
+            launch_one(tx, settings, group, now, hooked, &cause)?;
         }
     } else if have > group.desired && !group.suspended("Terminate") {
         for n in 0..(have - group.desired) {
@@ -382,7 +355,218 @@ pub fn reconcile(
             )?;
         }
     }
+    rebalance(tx, settings, group, now)?;
     prune_activities(tx, group, now)
+}
+
+/// Launches one instance into the group (where its launch plan places it, else its zone), held in
+/// `Pending:Wait` when `hooked` (the group has a launch hook) and a hook takes it, recording its
+/// activity with `cause`; returns the zone it went to.
+fn launch_one(
+    tx: &Transaction<'_>,
+    settings: &Settings,
+    group: &GroupFacts<'_>,
+    now: i64,
+    hooked: bool,
+    cause: &str,
+) -> Result<String, ApiError> {
+    let id = new_instance_id();
+    let ready = now + settings.timing.launch_delay_ms;
+    let (zone, instance_type) = match group.launch {
+        Some(plan) => {
+            let placed = plan.place(tx, group.owner, group.name, &id, group.zone)?;
+            (placed.zone, placed.instance_type)
+        }
+        None => (group.zone.to_string(), group.instance_type.to_string()),
+    };
+    tx.execute_cached(
+        "INSERT INTO instances (id, owner, group_name, zone, lc_name, instance_type, \
+         image_id, launched_ms, ready_ms, protected) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            id,
+            group.owner,
+            group.name,
+            zone,
+            group.lc_name,
+            instance_type,
+            group.image_id,
+            now,
+            ready,
+            group.protect
+        ],
+    )?;
+    let held = hooked && hooks::hold(tx, settings, group, &id, hooks::LAUNCHING, ready)?;
+    if held {
+        tx.execute_cached(
+            "UPDATE instances SET hook_phase = 'Pending:Wait' WHERE id = ?1",
+            params![id],
+        )?;
+    }
+    record_one(
+        tx,
+        group,
+        &format!("Launching a new EC2 instance: {id}"),
+        cause,
+        now,
+        if held { HELD } else { ready },
+    )?;
+    Ok(zone)
+}
+
+/// How far AZRebalance may take a group above its MaxSize while it rebalances: 10% of it, at
+/// least one instance, as AWS documents.
+pub fn rebalance_margin(max_size: i64) -> i64 {
+    ((max_size.max(0) + 9) / 10).max(1)
+}
+
+/// The `AZRebalance` process: when the group's counted instances (not terminating, not in
+/// standby) are spread unevenly over the zones its subnets are in (two zones differ by more than
+/// one, or instances sit in a zone the group no longer names), it launches one instance (placed,
+/// as every launch, in the subnet with the fewest instances) and then terminates one in the most
+/// over-represented zone (a zone the group left first), until the zones are balanced, as AWS
+/// does: launch first, so the group may exceed MaxSize by [`rebalance_margin`] meanwhile. A
+/// suspended `AZRebalance` or `Launch` stops it (AWS: with Launch suspended it neither launches
+/// nor terminates); a suspended `Terminate` lets it launch only (the group stays above its
+/// desired capacity, up to the margin, until resumed). Protected instances are not terminated by
+/// it. Groups without subnets (one zone, the endpoint's site) have nothing to balance. Eager, like the rest
+/// of [`reconcile`]: it runs to the end in the transaction that unbalanced the group.
+fn rebalance(
+    tx: &Transaction<'_>,
+    settings: &Settings,
+    group: &GroupFacts<'_>,
+    now: i64,
+) -> Result<(), ApiError> {
+    let Some(plan) = group.launch else {
+        return Ok(());
+    };
+    let mut zones: Vec<&str> = Vec::new();
+    for s in &plan.subnets {
+        if !zones.contains(&s.zone.as_str()) {
+            zones.push(&s.zone);
+        }
+    }
+    if zones.is_empty() || group.suspended("AZRebalance") || group.suspended("Launch") {
+        return Ok(());
+    }
+    let cap = group
+        .max_size
+        .saturating_add(rebalance_margin(group.max_size));
+    let when = timestamp(now);
+    let hooked = hooks::any(tx, group, hooks::LAUNCHING)?;
+    // Each round launches one and terminates one: at most one round per instance and zone.
+    let bound = round_bound(tx, group)?;
+    for _ in 0..bound {
+        let counted: Vec<(String, String, bool)> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, zone, protected FROM instances WHERE owner = ?1 AND group_name = ?2 \
+                 AND terminating_ms IS NULL AND standby = 0 ORDER BY launched_ms DESC, id DESC",
+            )?;
+            stmt.query_map(params![group.owner, group.name], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?
+        };
+        let size = |z: &str| counted.iter().filter(|c| c.1 == z).count();
+        let sizes: Vec<usize> = zones.iter().map(|z| size(z)).collect();
+        let (least, most) = (
+            sizes.iter().copied().min().unwrap_or(0),
+            sizes.iter().copied().max().unwrap_or(0),
+        );
+        let strays = counted.iter().any(|c| !zones.contains(&c.1.as_str()));
+        if !strays && most <= least + 1 {
+            break;
+        }
+        // The instance to give up: an unprotected one in a zone the group left, else one in the
+        // fullest zone (the newest there; the zone's counts are what matter here).
+        let fullest = zones
+            .iter()
+            .zip(&sizes)
+            .filter(|(z, _)| counted.iter().any(|c| !c.2 && c.1 == **z))
+            .max_by_key(|(_, n)| **n)
+            .map(|(z, n)| (*z, *n));
+        let victim = counted
+            .iter()
+            .find(|c| !c.2 && !zones.contains(&c.1.as_str()))
+            .or_else(|| match fullest {
+                Some((z, n)) if n > least + 1 || strays => {
+                    counted.iter().find(|c| !c.2 && c.1 == z)
+                }
+                _ => None,
+            })
+            .map(|c| c.0.clone());
+        let terminating = !group.suspended("Terminate");
+        // Nothing to give up (all protected): launching would only grow the group.
+        if counted.len() as i64 >= cap || (terminating && victim.is_none()) {
+            break;
+        }
+        let to = launch_one(
+            tx,
+            settings,
+            group,
+            now,
+            hooked,
+            &format!("At {when} an instance was launched to aid in balancing the group's zones."),
+        )?;
+        let Some(victim) = victim.filter(|_| terminating) else {
+            continue;
+        };
+        // A launch that landed in the victim's own zone (placement counts subnets and standby
+        // instances, this counts zones without them): the swap keeps the size, and going on
+        // would not converge.
+        let stuck = counted.iter().any(|c| c.0 == victim && c.1 == to);
+        let end = terminate(tx, settings, group, &victim, now)?;
+        record_one(
+            tx,
+            group,
+            &format!("Terminating EC2 instance: {victim}"),
+            &format!(
+                "At {when} an instance was taken out of service in response to an Availability \
+                 Zone rebalancing."
+            ),
+            now,
+            end,
+        )?;
+        if stuck {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The most rebalancing rounds one reconcile runs: the group's instances plus its margin (each
+/// round moves one instance; the bound only guards against a plan that cannot converge).
+fn round_bound(tx: &Transaction<'_>, group: &GroupFacts<'_>) -> Result<i64, ApiError> {
+    let n: i64 = tx.query_row_cached(
+        "SELECT COUNT(*) FROM instances WHERE owner = ?1 AND group_name = ?2",
+        params![group.owner, group.name],
+        |r| r.get(0),
+    )?;
+    Ok(n + rebalance_margin(group.max_size) + 1)
+}
+
+/// The `HealthCheck` process: marks `Unhealthy` each counted instance (not terminating, not in
+/// standby: AWS does not health-check standby instances) that EC2's TerminateInstances
+/// terminated. It overrides a `Healthy` set by SetInstanceHealth, as AWS's health check does.
+/// The only health signal the endpoint has is that one (no status checks, no load balancer
+/// health), so an EC2-terminated instance is found at the group's next reconcile: at once when
+/// the process runs, at ResumeProcesses when it was suspended.
+fn health_check(
+    tx: &Transaction<'_>,
+    group: &GroupFacts<'_>,
+    counted: &mut [Counted],
+) -> Result<(), ApiError> {
+    for c in counted
+        .iter_mut()
+        .filter(|c| c.ec2_terminated && !c.unhealthy)
+    {
+        tx.execute_cached(
+            "UPDATE instances SET health = 'Unhealthy' WHERE id = ?1 AND owner = ?2",
+            params![c.id, group.owner],
+        )?;
+        c.unhealthy = true;
+    }
+    Ok(())
 }
 
 /// Marks one instance `Terminating` from `now` (any launch wait it was in ends: its launch

@@ -73,7 +73,8 @@ CREATE TABLE IF NOT EXISTS instances (
     protected INTEGER NOT NULL DEFAULT 0,
     health TEXT NOT NULL DEFAULT 'Healthy',
     standby INTEGER NOT NULL DEFAULT 0,
-    hook_phase TEXT
+    hook_phase TEXT,
+    ec2_terminated_ms INTEGER
 );
 CREATE INDEX IF NOT EXISTS instances_by_group ON instances (owner, group_name);
 CREATE TABLE IF NOT EXISTS tags (
@@ -246,14 +247,15 @@ fn add_instance_protection(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Gives a state file made before instances had a health status, a standby flag and a lifecycle
-/// hook phase (SetInstanceHealth, EnterStandby, lifecycle hooks) their `health`, `standby` and
-/// `hook_phase` columns.
+/// Gives a state file made before instances had a health status, a standby flag, a lifecycle
+/// hook phase and an EC2 termination time (SetInstanceHealth, EnterStandby, lifecycle hooks, EC2's
+/// TerminateInstances) their `health`, `standby`, `hook_phase` and `ec2_terminated_ms` columns.
 fn add_instance_health_and_standby(conn: &Connection) -> rusqlite::Result<()> {
     for (column, decl) in [
         ("health", "TEXT NOT NULL DEFAULT 'Healthy'"),
         ("standby", "INTEGER NOT NULL DEFAULT 0"),
         ("hook_phase", "TEXT"),
+        ("ec2_terminated_ms", "INTEGER"),
     ] {
         let has: bool = conn
             .prepare("SELECT 1 FROM pragma_table_info('instances') WHERE name = ?1")?

@@ -7,8 +7,11 @@
 //! and type it was launched with, and the tags AWS puts on a group's instances
 //! (`aws:autoscaling:groupName`, `aws:ec2launchtemplate:id` and `:version` when launched from a
 //! template) with the group's tags marked `PropagateAtLaunch`. Terminating a group's instance
-//! through EC2 is what AWS's EC2 health check then finds: the group records the instance taken
-//! out of service and launches a replacement (the desired capacity is kept).
+//! through EC2 is EC2's side only: the instance is `shutting-down`, then `terminated`, from its
+//! `ec2_terminated_ms`. That time is the EC2 health signal the group's `HealthCheck` process reads
+//! (`crate::server::lifecycle::reconcile`, run here at once): it marks the instance `Unhealthy`
+//! and `ReplaceUnhealthy` replaces it; with `HealthCheck` suspended the group does not notice
+//! until the process is resumed.
 
 use rusqlite::{Transaction, params};
 
@@ -16,7 +19,7 @@ use crate::ec2::types::*;
 use crate::server::ec2::rows::{self, ec2_error};
 use crate::server::ec2::{Handle, page, passes, tag_values};
 use crate::server::fault::{ApiError, shorten};
-use crate::server::lifecycle::{self, instance_state, timestamp};
+use crate::server::lifecycle::{instance_state, timestamp};
 use crate::server::ops::Ctx;
 use crate::server::rows::groups;
 use crate::server::store::Cached;
@@ -61,7 +64,8 @@ fn load(ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<Vec<Row>, ApiError> {
         "SELECT i.id, i.group_name, i.zone, i.instance_type, i.image_id, i.launched_ms, \
          i.ready_ms, i.terminating_ms, i.gone_ms, COALESCE(e.subnet_id, ''), \
          COALESCE(e.vpc_id, ''), COALESCE(e.private_ip, ''), COALESCE(e.lt_id, ''), \
-         COALESCE(e.lt_version, ''), COALESCE(e.spot, 0), i.hook_phase FROM instances i \
+         COALESCE(e.lt_version, ''), COALESCE(e.spot, 0), i.hook_phase, i.ec2_terminated_ms \
+         FROM instances i \
          LEFT JOIN ec2_instances e ON e.id = i.id WHERE i.owner = ?1 ORDER BY i.id",
     )?;
     let rows = stmt
@@ -69,8 +73,18 @@ fn load(ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<Vec<Row>, ApiError> {
             let (ready, terminating, gone): (i64, Option<i64>, Option<i64>) =
                 (r.get(6)?, r.get(7)?, r.get(8)?);
             let phase: Option<String> = r.get(15)?;
+            let ec2_terminated: Option<i64> = r.get(16)?;
             let state = match instance_state(ctx.now, ready, terminating, gone, phase.as_deref()) {
                 None => "terminated",
+                // Terminated through EC2: EC2's own clock, whatever the group knows of it.
+                Some(_)
+                    if ec2_terminated.is_some_and(|t| {
+                        ctx.now >= t.saturating_add(ctx.settings.timing.terminate_delay_ms)
+                    }) =>
+                {
+                    "terminated"
+                }
+                Some(_) if ec2_terminated.is_some() => "shutting-down",
                 Some(s) if s.starts_with("Pending") => "pending",
                 Some(s) if s.starts_with("Terminating") => "shutting-down",
                 Some(_) => "running",
@@ -301,7 +315,6 @@ impl Handle for TerminateInstancesInput {
         let timing = &ctx.settings.timing;
         let mut changes = Vec::new();
         let mut touched: Vec<String> = Vec::new();
-        let when = timestamp(ctx.now);
         for id in &self.instance_ids {
             let Some(row) = all.iter().find(|r| &r.id == id) else {
                 continue;
@@ -319,19 +332,10 @@ impl Handle for TerminateInstancesInput {
                         params![ctx.now, ctx.now + timing.terminate_delay_ms, id, ctx.owner],
                     )?;
                 } else {
-                    let group = groups::require(tx, ctx.owner, &row.group)?;
-                    let facts = groups::facts(ctx, &group, &[], None);
-                    let end = lifecycle::terminate(tx, ctx.settings, &facts, id, ctx.now)?;
-                    lifecycle::record(
-                        tx,
-                        &facts,
-                        &format!("Terminating EC2 instance: {id}"),
-                        &format!(
-                            "At {when} an instance was taken out of service in response to an \
-                             EC2 health check indicating it has been terminated or stopped."
-                        ),
-                        ctx.now,
-                        end,
+                    // EC2's side only: the group learns of it from its health check.
+                    tx.execute_cached(
+                        "UPDATE instances SET ec2_terminated_ms = ?1 WHERE id = ?2 AND owner = ?3",
+                        params![ctx.now, id, ctx.owner],
                     )?;
                     if !touched.contains(&row.group) {
                         touched.push(row.group.clone());
@@ -344,7 +348,8 @@ impl Handle for TerminateInstancesInput {
                 previous_state: Some(state(before)),
             });
         }
-        // Each group replaces what it lost, as after a failed health check.
+        // Each group's health check finds what EC2 terminated (unless suspended) and the group
+        // replaces it.
         for name in touched {
             let group = groups::require(tx, ctx.owner, &name)?;
             groups::reconcile(

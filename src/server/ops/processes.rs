@@ -4,7 +4,8 @@
 //! A group keeps its suspended processes in its `SuspendedProcesses` attribute (the JSON of the
 //! group row, so a state file keeps them), each with AWS's reason "User suspended at TIME". What
 //! acts on a group asks before acting: the lifecycle's reconcile (`Launch`, `Terminate`,
-//! `ReplaceUnhealthy`), and through `rows::groups::is_suspended` whatever runs by itself
+//! `HealthCheck`, which finds instances EC2's TerminateInstances ended, `ReplaceUnhealthy` and
+//! `AZRebalance`), and through `rows::groups::is_suspended` whatever runs by itself
 //! (`ScheduledActions`, `AlarmNotification`). Resuming reconciles the group at once, so a desired
 //! capacity left unmet while `Launch` was suspended is met by the resume.
 

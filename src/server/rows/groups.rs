@@ -129,6 +129,7 @@ pub fn facts<'a>(
         image_id: lc.and_then(|lc| lc.image_id.as_deref()).unwrap_or(""),
         zone: &group.site,
         desired: group.desired,
+        max_size: group.max,
         protect: group
             .doc
             .new_instances_protected_from_scale_in
