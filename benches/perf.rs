@@ -28,7 +28,12 @@
 //! - `lateness URL COUNT [PREFIX]`: one-off scheduled actions on COUNT seeded groups, the i-th due
 //!   at a whole second 3 + i/4 s ahead; once all are due, each group's scaling activity says when
 //!   its action ran (the endpoint's own clock): lateness = that time - the action's StartTime,
-//!   median and max in ms.
+//!   median and max in ms;
+//! - `hook-lateness URL COUNT SCALE [PREFIX [FIRST]]`: a launch hook (HeartbeatTimeout 30 s,
+//!   DefaultResult CONTINUE) on COUNT seeded groups from number FIRST (default 0) of an endpoint started with `--launch-delay 0s
+//!   --hook-timeout-scale SCALE`, then one instance each, held in `Pending:Wait` until its
+//!   heartbeat timeout (30 s x SCALE) runs out; each launch activity's end (the endpoint's clock)
+//!   says when the timeout was acted on: lateness = end - start - the scaled timeout, in ms.
 //!
 //! Keys come from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (the benchmark's own server key, or
 //! anything for moto); every call is signed with SigV4 for region `us-east-1`.
@@ -116,6 +121,12 @@ async fn run(args: &[String]) -> Result<serde_json::Value, Failure> {
         "lateness" => {
             let prefix = args.get(3).map(String::as_str).unwrap_or("bench");
             lateness(arg(1)?, number(2)? as usize, prefix).await
+        }
+        "hook-lateness" => {
+            let scale: f64 = arg(3)?.parse()?;
+            let prefix = args.get(4).map(String::as_str).unwrap_or("bench");
+            let first = args.get(5).map(|n| n.parse()).transpose()?.unwrap_or(0);
+            hook_lateness(arg(1)?, number(2)? as usize, scale, prefix, first).await
         }
         other => Err(format!("unknown command {other:?}").into()),
     }
@@ -273,6 +284,70 @@ async fn lateness(url: &str, count: usize, prefix: &str) -> Result<serde_json::V
         json!({"actions": count, "late_ms_median": median, "late_ms_max": max,
               "late_ms_min": late_ms.first().copied().unwrap_or(0)}),
     )
+}
+
+async fn hook_lateness(
+    url: &str,
+    count: usize,
+    scale: f64,
+    prefix: &str,
+    first: usize,
+) -> Result<serde_json::Value, Failure> {
+    let client = client(url)?;
+    const HEARTBEAT_S: i32 = 30;
+    let timeout_ms = (f64::from(HEARTBEAT_S) * 1000.0 * scale).round() as i64;
+    for i in first..first + count {
+        let group = format!("{prefix}-{i:05}");
+        client
+            .put_lifecycle_hook(&PutLifecycleHookInput {
+                lifecycle_hook_name: "hold".into(),
+                auto_scaling_group_name: group.clone(),
+                lifecycle_transition: Some("autoscaling:EC2_INSTANCE_LAUNCHING".into()),
+                heartbeat_timeout: Some(HEARTBEAT_S),
+                default_result: Some("CONTINUE".into()),
+                ..Default::default()
+            })
+            .await?;
+        client
+            .set_desired_capacity(&SetDesiredCapacityInput {
+                auto_scaling_group_name: group,
+                desired_capacity: 1,
+                ..Default::default()
+            })
+            .await?;
+    }
+    tokio::time::sleep(Duration::from_millis(timeout_ms as u64 + 2000)).await;
+    let mut late_ms = Vec::new();
+    for i in first..first + count {
+        let out = client
+            .describe_scaling_activities(&DescribeScalingActivitiesInput {
+                auto_scaling_group_name: Some(format!("{prefix}-{i:05}")),
+                ..Default::default()
+            })
+            .await?;
+        let millis = |t: &phantom_autoscale::query::timestamp::Timestamp| {
+            (t.0.unix_timestamp_nanos() / 1_000_000) as i64
+        };
+        let launch = out
+            .activities
+            .unwrap_or_default()
+            .into_iter()
+            .find(|a| {
+                a.description
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("Launching"))
+            })
+            .ok_or_else(|| format!("group {i} launched nothing"))?;
+        let (Some(start), Some(end)) = (&launch.start_time, &launch.end_time) else {
+            return Err(format!("the launch of group {i} is still held").into());
+        };
+        late_ms.push(millis(end) - millis(start) - timeout_ms);
+    }
+    late_ms.sort_unstable();
+    let median = late_ms.get(late_ms.len() / 2).copied().unwrap_or(0);
+    let max = late_ms.last().copied().unwrap_or(0);
+    Ok(json!({"hooks": count, "timeout_ms": timeout_ms, "late_ms_median": median,
+              "late_ms_max": max, "late_ms_min": late_ms.first().copied().unwrap_or(0)}))
 }
 
 /// Signs a Query request with SigV4 (region `us-east-1`, service `autoscaling`).
