@@ -346,8 +346,10 @@ async fn hook_lateness(
     late_ms.sort_unstable();
     let median = late_ms.get(late_ms.len() / 2).copied().unwrap_or(0);
     let max = late_ms.last().copied().unwrap_or(0);
-    Ok(json!({"hooks": count, "timeout_ms": timeout_ms, "late_ms_median": median,
-              "late_ms_max": max, "late_ms_min": late_ms.first().copied().unwrap_or(0)}))
+    Ok(
+        json!({"hooks": count, "timeout_ms": timeout_ms, "late_ms_median": median,
+              "late_ms_max": max, "late_ms_min": late_ms.first().copied().unwrap_or(0)}),
+    )
 }
 
 /// Signs a Query request with SigV4 (region `us-east-1`, service `autoscaling`).

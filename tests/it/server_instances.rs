@@ -35,24 +35,10 @@ async fn server(state: &std::path::Path) -> RunningServer {
     .unwrap()
 }
 
-/// A boto3 client, `expect_error`, and views of a group's instances.
+/// Views of a group's instances (after `boto3_script`'s client `c` and `expect_error`).
 const PRELUDE: &str = r#"
 import os, sys, time
 import boto3, botocore.exceptions
-c = boto3.client("autoscaling", endpoint_url=os.environ["PHANTOM_ENDPOINT"], region_name="us-east-1",
-                 aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-                 aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
-
-def expect_error(code, fn, **kwargs):
-    try:
-        fn(**kwargs)
-    except botocore.exceptions.ClientError as e:
-        got = e.response["Error"]["Code"]
-        if got != code:
-            sys.exit(f"expected {code}, got {got}: {e}")
-        print(f"{got}: {e.response['Error']['Message']}")
-        return
-    sys.exit(f"expected {code}, the call succeeded")
 
 def group(name="web"):
     return c.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]

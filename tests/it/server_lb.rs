@@ -39,29 +39,15 @@ async fn server(state: &std::path::Path) -> RunningServer {
     .unwrap()
 }
 
-/// A boto3 client, `expect_error`, `wait_for` and the views of one group.
+/// `wait_for` and the views of one group (after `boto3_script`'s client `c` and `expect_error`).
 const PRELUDE: &str = r#"
 import os, sys, time
 import boto3, botocore.exceptions
-c = boto3.client("autoscaling", endpoint_url=os.environ["PHANTOM_ENDPOINT"], region_name="us-east-1",
-                 aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-                 aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
 
 ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/"
 TG_WEB = ARN + "web/0123456789abcdef"
 TG_API = ARN + "api/fedcba9876543210"
 LATTICE = "arn:aws:vpc-lattice:us-east-1:123456789012:targetgroup/tg-0123456789abcdef0"
-
-def expect_error(code, fn, **kwargs):
-    try:
-        fn(**kwargs)
-    except botocore.exceptions.ClientError as e:
-        got = e.response["Error"]["Code"]
-        if got != code:
-            sys.exit(f"expected {code}, got {got}: {e}")
-        print(f"{got}: {e.response['Error']['Message']}")
-        return
-    sys.exit(f"expected {code}, the call succeeded")
 
 def wait_for(fn, want, limit=90):
     deadline = time.time() + limit

@@ -36,8 +36,8 @@ async fn server(state: &std::path::Path) -> RunningServer {
     start(options(state)).await.unwrap()
 }
 
-/// What every script starts with: a boto3 client from the environment, `expect_error`, and
-/// `http` (a plain request, optionally SigV4-signed with the script's key).
+/// The scripts' own client (on `ENDPOINT`), `check` and `http` (a plain request, optionally
+/// SigV4-signed with the script's key), after `boto3_script`'s `expect_error`.
 const PRELUDE: &str = r#"
 import os, sys, json, datetime, urllib.request, urllib.error
 import boto3, botocore.exceptions
@@ -48,17 +48,6 @@ ENDPOINT = os.environ["PHANTOM_ENDPOINT"]
 c = boto3.client("autoscaling", endpoint_url=ENDPOINT, region_name="us-east-1",
                  aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
                  aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
-
-def expect_error(code, fn, **kwargs):
-    try:
-        fn(**kwargs)
-    except botocore.exceptions.ClientError as e:
-        got = e.response["Error"]["Code"]
-        if got != code:
-            sys.exit(f"expected {code}, got {got}: {e}")
-        print(f"{got}: {e.response['Error']['Message']}")
-        return
-    sys.exit(f"expected {code}, the call succeeded")
 
 def check(what, got, want):
     if got != want:

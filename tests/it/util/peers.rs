@@ -94,9 +94,31 @@ pub fn phantom(args: &[&str], env: &[(&str, &str)]) -> Run {
     Phantom::new(args).envs(env).run()
 }
 
-/// Runs a boto3 script (`prelude`, then `script`) against the endpoint at `url`, signed with
-/// `creds` and no shared config (plus `env`), and returns its stdout lines; a failed script
-/// fails the test with its output.
+/// What every boto3 script starts with: an Auto Scaling client `c` for the endpoint and keys of
+/// the environment, and `expect_error(code, fn, **kwargs)`, which calls `fn`, requires it to fail
+/// with error `code` and prints `code: message`.
+const BOTO3_PRELUDE: &str = r#"
+import os, sys
+import boto3, botocore.exceptions
+c = boto3.client("autoscaling", endpoint_url=os.environ["PHANTOM_ENDPOINT"], region_name="us-east-1",
+                 aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                 aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
+
+def expect_error(code, fn, **kwargs):
+    try:
+        fn(**kwargs)
+    except botocore.exceptions.ClientError as e:
+        got = e.response["Error"]["Code"]
+        if got != code:
+            sys.exit(f"expected {code}, got {got}: {e}")
+        print(f"{got}: {e.response['Error']['Message']}")
+        return
+    sys.exit(f"expected {code}, the call succeeded")
+"#;
+
+/// Runs a boto3 script ([`BOTO3_PRELUDE`], `prelude`, then `script`) against the endpoint at
+/// `url`, signed with `creds` and no shared config (plus `env`), and returns its stdout lines; a
+/// failed script fails the test with its output.
 pub async fn boto3_script(
     url: &str,
     creds: &phantom_autoscale::Credentials,
@@ -106,7 +128,7 @@ pub async fn boto3_script(
 ) -> Vec<String> {
     let mut cmd = Command::new(peer("PHANTOM_TEST_PYTHON"));
     cmd.arg("-c")
-        .arg(format!("{prelude}\n{script}"))
+        .arg(format!("{BOTO3_PRELUDE}\n{prelude}\n{script}"))
         .env("PHANTOM_ENDPOINT", url)
         .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
         .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key().expose())
