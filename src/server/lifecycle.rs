@@ -23,8 +23,8 @@
 //! Capacity is reconciled eagerly, inside the transaction that changes it ([`reconcile`]): a group
 //! always has exactly `desired` instances that are not terminating (unless a suspended process
 //! holds it off), and one activity per launch or termination records why. The `HealthCheck`
-//! process ([`health_check`]) and `AZRebalance` ([`rebalance`]) are steps of the same reconcile. A group keeps six weeks of activities, at most
-//! [`MAX_ACTIVITIES_PER_GROUP`] of them ([`prune_activities`], run as activities are written).
+//! process (`health_check`) and `AZRebalance` (`rebalance`) are steps of the same reconcile. A
+//! group keeps six weeks of activities, at most [`MAX_ACTIVITIES_PER_GROUP`] of them ([`prune_activities`], run as activities are written).
 
 use crate::server::store::Cached;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -253,7 +253,7 @@ fn scale_in_choice<'c>(
 /// Launches or terminates instances so that the group has exactly `desired` instances that count
 /// (not terminating, not in standby), recording one activity per change; `reason` opens each
 /// activity's cause. The `HealthCheck` process first marks `Unhealthy` the instances EC2
-/// terminated ([`health_check`], unless suspended); unhealthy instances are terminated and
+/// terminated (`health_check`, unless suspended); unhealthy instances are terminated and
 /// replaced (unless `ReplaceUnhealthy` is suspended); a suspended `Launch` leaves the group below its desired
 /// capacity, a suspended `Terminate` above it; scale-in picks by the termination policies and never
 /// a protected instance (the group then stays above its desired capacity, as on AWS).
