@@ -24,7 +24,8 @@
 //! always has exactly `desired` instances that are not terminating (unless a suspended process
 //! holds it off), and one activity per launch or termination records why. The `HealthCheck`
 //! process (`health_check`) and `AZRebalance` (`rebalance`) are steps of the same reconcile. A
-//! group keeps six weeks of activities, at most [`MAX_ACTIVITIES_PER_GROUP`] of them ([`prune_activities`], run as activities are written).
+//! group keeps six weeks of activities, at most [`MAX_ACTIVITIES_PER_GROUP`] of them
+//! ([`prune_activities`], run as activities are written).
 
 use crate::server::store::Cached;
 use rusqlite::{OptionalExtension, Transaction, params};
