@@ -25,15 +25,8 @@ fn other_key() -> Credentials {
 }
 
 async fn server(state: &std::path::Path) -> RunningServer {
-    start(ServeOptions {
-        keys: vec![key(), other_key()],
-        state: Some(state.to_path_buf()),
-        launch_delay: Duration::from_millis(100),
-        terminate_delay: Duration::from_millis(100),
-        ..ServeOptions::default()
-    })
-    .await
-    .unwrap()
+    crate::util::server::start_keyed(vec![key(), other_key()], state, Duration::from_millis(100))
+        .await
 }
 
 /// boto3 clients of both services at the endpoint, `expect_error`, and a wait for instance

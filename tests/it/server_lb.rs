@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::util::peers::boto3_script;
 use crate::util::run::scratch_dir;
 use phantom_autoscale::Credentials;
-use phantom_autoscale::server::{RunningServer, ServeOptions, start};
+use phantom_autoscale::server::RunningServer;
 
 fn key() -> Credentials {
     Credentials::new("AKIDLOADBALANCERS001", "lb/secret+key=")
@@ -28,15 +28,7 @@ fn other_key() -> Credentials {
 }
 
 async fn server(state: &std::path::Path) -> RunningServer {
-    start(ServeOptions {
-        keys: vec![key(), other_key()],
-        state: Some(state.to_path_buf()),
-        launch_delay: Duration::from_secs(3),
-        terminate_delay: Duration::from_secs(3),
-        ..ServeOptions::default()
-    })
-    .await
-    .unwrap()
+    crate::util::server::start_keyed(vec![key(), other_key()], state, Duration::from_secs(3)).await
 }
 
 /// `wait_for` and the views of one group (after `boto3_script`'s client `c` and `expect_error`).

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::util::peers::boto3_script;
 use crate::util::run::scratch_dir;
 use phantom_autoscale::Credentials;
-use phantom_autoscale::server::{RunningServer, ServeOptions, start};
+use phantom_autoscale::server::RunningServer;
 
 fn key() -> Credentials {
     Credentials::new("AKIDPOLICIES00000001", "policies/secret+key=")
@@ -22,15 +22,8 @@ fn other_key() -> Credentials {
 }
 
 async fn server(state: &std::path::Path) -> RunningServer {
-    start(ServeOptions {
-        keys: vec![key(), other_key()],
-        state: Some(state.to_path_buf()),
-        launch_delay: Duration::from_millis(100),
-        terminate_delay: Duration::from_millis(100),
-        ..ServeOptions::default()
-    })
-    .await
-    .unwrap()
+    crate::util::server::start_keyed(vec![key(), other_key()], state, Duration::from_millis(100))
+        .await
 }
 
 /// `desired()` (after `boto3_script`'s client `c` and `expect_error`).

@@ -22,6 +22,24 @@ pub fn open_options() -> ServeOptions {
     }
 }
 
+/// An endpoint accepting `keys`, keeping its state in `state` (so a test can restart it on the
+/// same file), with `delay` for both the launch and the terminate delay.
+pub async fn start_keyed(
+    keys: Vec<Credentials>,
+    state: &std::path::Path,
+    delay: Duration,
+) -> RunningServer {
+    start(ServeOptions {
+        keys,
+        state: Some(state.to_path_buf()),
+        launch_delay: delay,
+        terminate_delay: delay,
+        ..ServeOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
 /// Starts an unauthenticated server with short delays.
 pub async fn start_open() -> RunningServer {
     start(open_options()).await.expect("server starts")
