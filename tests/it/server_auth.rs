@@ -373,9 +373,14 @@ async fn a_plus_verifies_as_what_runs() {
                 ("InstanceType", "m1.small"),
             ],
         );
-        assert!(req.url.contains("%2B1"), "{}", req.url);
-        // Replayed with `+`, which decodes as a space: refused, nothing stored.
-        let replay = req.url.replace("%2B1", "+1");
+        let signed_name = format!("LaunchConfigurationName=lc{n}%2B1");
+        assert!(req.url.contains(&signed_name), "{}", req.url);
+        // Replayed with `+`, which decodes as a space: refused, nothing stored. Only the name is
+        // rewritten: a base64 SigV2 signature may itself hold `%2B1`, and rewriting that too
+        // makes the signature unreadable (400 IncompleteSignature) instead of wrong.
+        let replay = req
+            .url
+            .replace(&signed_name, &format!("LaunchConfigurationName=lc{n}+1"));
         let (status, body) = send_raw("GET", &replay, &req.headers, vec![]).await;
         assert_eq!(status, 403, "{version:?}: {body}");
         assert!(body.contains("SignatureDoesNotMatch"), "{body}");
