@@ -590,6 +590,10 @@ pub struct ServeArgs {
     /// heartbeat 0.3 s); 1 is AWS's timing.
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     pub hook_timeout_scale: f64,
+    /// Testing aid: multiply instance refresh times (warm-up, checkpoint delay, bake time) by
+    /// this; 1 is AWS's timing.
+    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
+    pub refresh_time_scale: f64,
     /// Users of the REST API at /api/dev: one `username:password[:ACCESSKEY]` a line, user ids in
     /// file order from 1; ACCESSKEY makes the user share that Query key's objects.
     #[arg(long, value_name = "FILE")]

@@ -34,6 +34,7 @@ pub async fn serve(args: ServeArgs, region: Option<String>) -> Result<(), Error>
         launch_delay: args.launch_delay,
         terminate_delay: args.terminate_delay,
         hook_timeout_scale: args.hook_timeout_scale,
+        refresh_time_scale: args.refresh_time_scale,
         stats: args.stats,
         no_launch_configurations: args.no_launch_configurations,
         account_id: args.account_id,

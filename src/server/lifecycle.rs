@@ -46,6 +46,9 @@ pub struct Timing {
     /// The factor lifecycle hook timeouts are multiplied by (`phantom serve
     /// --hook-timeout-scale`, a testing aid): 1 is AWS's timing.
     pub hook_timeout_scale: f64,
+    /// The factor instance refresh times (warm-up, checkpoint delay, bake time, the one-hour
+    /// wait) are multiplied by (`phantom serve --refresh-time-scale`, a testing aid): 1 is AWS's.
+    pub refresh_time_scale: f64,
 }
 
 /// The end time of an activity whose instance a lifecycle hook holds (shown `InProgress` with

@@ -116,6 +116,9 @@ pub struct ServeOptions {
     /// The factor lifecycle hook timeouts (heartbeat and global) are multiplied by: 1, AWS's
     /// timing, unless a test wants a 30 s heartbeat to pass in a fraction of a second.
     pub hook_timeout_scale: f64,
+    /// The factor instance refresh times (warm-up, checkpoint delay, bake time, the one-hour
+    /// wait for protected or Standby instances) are multiplied by: 1, AWS's timing.
+    pub refresh_time_scale: f64,
     /// Behave as an AWS account created on or after 2024-10-01: CreateLaunchConfiguration
     /// answers 400 `UnsupportedOperation` (`phantom serve --no-launch-configurations`).
     pub no_launch_configurations: bool,
@@ -142,6 +145,7 @@ impl Default for ServeOptions {
             max_launch_configurations: rows::account::DEFAULT_MAX_LAUNCH_CONFIGURATIONS,
             zones: Vec::new(),
             hook_timeout_scale: 1.0,
+            refresh_time_scale: 1.0,
             no_launch_configurations: false,
         }
     }
@@ -274,6 +278,11 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
             "the hook timeout scale must be a number above zero, e.g. 0.01".into(),
         ));
     }
+    if !(opts.refresh_time_scale.is_finite() && opts.refresh_time_scale > 0.0) {
+        return Err(Error::Config(
+            "the refresh time scale must be a number above zero, e.g. 0.01".into(),
+        ));
+    }
     let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4);
     let settings = Settings {
         sites: opts.sites.clone(),
@@ -281,6 +290,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
             launch_delay_ms: millis(opts.launch_delay),
             terminate_delay_ms: millis(opts.terminate_delay),
             hook_timeout_scale: opts.hook_timeout_scale,
+            refresh_time_scale: opts.refresh_time_scale,
         },
         region: opts.region.clone(),
         account_id: opts.account_id.clone(),

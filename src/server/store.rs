@@ -208,6 +208,18 @@ BEGIN
     DELETE FROM attachments WHERE owner = old.owner AND group_name = old.name;
     DELETE FROM lb_pauses WHERE owner = old.owner AND group_name = old.name;
 END;
+-- Instance refreshes (rows/refreshes.rs): one row per refresh, at most one active per group; the
+-- engine asks for due steps by next_ms. A group deleted takes its refreshes with it.
+CREATE TABLE IF NOT EXISTS instance_refreshes (
+    owner TEXT NOT NULL, group_name TEXT NOT NULL, id TEXT NOT NULL, start_ms INTEGER NOT NULL,
+    active INTEGER NOT NULL, next_ms INTEGER, doc TEXT NOT NULL,
+    PRIMARY KEY (owner, group_name, id)
+);
+CREATE INDEX IF NOT EXISTS instance_refreshes_by_next ON instance_refreshes (next_ms);
+CREATE TRIGGER IF NOT EXISTS instance_refreshes_follow_group AFTER DELETE ON groups
+BEGIN
+    DELETE FROM instance_refreshes WHERE owner = old.owner AND group_name = old.name;
+END;
 CREATE TABLE IF NOT EXISTS rest_cloud_params (
     owner TEXT NOT NULL,
     lc_name TEXT NOT NULL,

@@ -2,8 +2,8 @@
 //! sleeps.
 //!
 //! Why this shape (issue 13, item 8): the engine must not scan every group on every tick. Each
-//! kind of deadline ([`Source`]: scheduled actions and lifecycle hook timeouts now; warm-ups
-//! later) keeps its deadlines in the store in an indexed column, so "what is due" and "when is the
+//! kind of deadline ([`Source`]: scheduled actions, lifecycle hook timeouts and instance refresh
+//! steps now; warm-ups later) keeps its deadlines in the store in an indexed column, so "what is due" and "when is the
 //! next one" are index lookups, whatever the number of groups. The task runs every due deadline
 //! in one store transaction, asks each source for its earliest deadline, and sleeps until the
 //! earliest of those, or until a request that adds, changes or removes a deadline wakes it
@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::now_ms;
 use crate::server::ops::Settings;
-use crate::server::rows::{hooks, scheduled_actions};
+use crate::server::rows::{hooks, refreshes, scheduled_actions};
 use crate::server::store::Store;
 
 /// How long the engine waits before trying again after a failed pass (a store error).
@@ -72,9 +72,27 @@ impl Source for LifecycleActions {
     }
 }
 
+/// Instance refreshes (`rows::refreshes`): at its next step's time (a warm-up, checkpoint delay,
+/// bake time or wait ends) a refresh moves on.
+struct InstanceRefreshes;
+
+impl Source for InstanceRefreshes {
+    fn run_due(&self, tx: &Transaction<'_>, settings: &Settings, now: i64) -> Result<(), ApiError> {
+        refreshes::run_due(tx, settings, now)
+    }
+
+    fn earliest(&self, tx: &Transaction<'_>) -> Result<Option<i64>, ApiError> {
+        refreshes::earliest(tx)
+    }
+}
+
 /// The kinds of deadline the engine keeps.
 fn sources() -> Vec<Box<dyn Source>> {
-    vec![Box::new(ScheduledActions), Box::new(LifecycleActions)]
+    vec![
+        Box::new(ScheduledActions),
+        Box::new(LifecycleActions),
+        Box::new(InstanceRefreshes),
+    ]
 }
 
 /// Wakes the engine so it looks again at the earliest deadline (cheap; call it after changing a

@@ -16,7 +16,7 @@
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
 //! tags, activities, scaling policies, scaling processes, scheduled actions, lifecycle hooks,
-//! notifications, metrics collection, the account, LaunchInstances, forecasts, load balancers); they share the row model of [`crate::server::rows`] and never import each
+//! notifications, metrics collection, the account, LaunchInstances, forecasts, load balancers, instance refreshes); they share the row model of [`crate::server::rows`] and never import each
 //! other.
 
 mod account;
@@ -32,6 +32,7 @@ mod metrics;
 mod notifications;
 mod policies;
 mod processes;
+mod refreshes;
 mod scheduled_actions;
 mod tags;
 pub mod validate;
@@ -200,6 +201,10 @@ served![
     AttachTrafficSourcesInput,
     DetachTrafficSourcesInput,
     DescribeTrafficSourcesInput,
+    StartInstanceRefreshInput,
+    DescribeInstanceRefreshesInput,
+    CancelInstanceRefreshInput,
+    RollbackInstanceRefreshInput,
 ];
 
 /// Fills the input shape from the request tree (already checked against the model by

@@ -20,6 +20,7 @@ use crate::server::ops::Ctx;
 use crate::server::rows::attachments;
 use crate::server::rows::instances::live_instances;
 use crate::server::rows::launch_configurations;
+use crate::server::rows::refreshes;
 use crate::server::rows::tags::group_tags;
 use crate::server::sites;
 use crate::server::store::Cached;
@@ -228,6 +229,9 @@ pub fn reconcile(
     group: &GroupRow,
     reason: &str,
 ) -> Result<(), ApiError> {
+    // An instance refresh acting on the group launches from its configuration, with its surplus.
+    let during = refreshes::during(tx, ctx.owner, group)?;
+    let group = during.as_ref().unwrap_or(group);
     let lc = if group.lc_ref.is_empty() {
         None
     } else {
@@ -244,7 +248,8 @@ pub fn reconcile(
         facts.instance_type = &plan.instance_type;
         facts.image_id = &plan.image_id;
     }
-    lifecycle::reconcile(tx, ctx.settings, &facts, ctx.now, reason)
+    lifecycle::reconcile(tx, ctx.settings, &facts, ctx.now, reason)?;
+    refreshes::nudge(ctx, tx, &group.name)
 }
 
 /// The scaling processes AWS defines, in the order DescribeScalingProcessTypes lists them.

@@ -1,5 +1,5 @@
 //! The row model: how groups, instances, launch configurations, tags, scaling policies, scheduled
-//! actions, lifecycle hooks and load balancer attachments are stored and read back, shared by
+//! actions, lifecycle hooks, load balancer attachments and instance refreshes are stored and read back, shared by
 //! every operation.
 //!
 //! Why a module of its own: an operation acts on several kinds of row (terminating an instance
@@ -16,5 +16,6 @@ pub mod hooks;
 pub mod instances;
 pub mod launch_configurations;
 pub mod policies;
+pub mod refreshes;
 pub mod scheduled_actions;
 pub mod tags;
