@@ -41,6 +41,7 @@ mod server_misc;
 mod server_pages;
 mod server_policies;
 mod server_processes;
+mod server_refresh;
 mod server_rules;
 mod server_schedules;
 mod server_state;

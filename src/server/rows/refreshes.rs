@@ -371,6 +371,11 @@ fn step_guarded(
     refresh: Refresh,
 ) -> Result<(), ApiError> {
     let Some(row) = groups::load(tx, ctx.owner, group)? else {
+        // The group's trigger deletes its refreshes; a row left without one must not stay due.
+        tx.execute_cached(
+            "DELETE FROM instance_refreshes WHERE owner = ?1 AND group_name = ?2",
+            params![ctx.owner, group],
+        )?;
         return Ok(());
     };
     tx.execute_batch("SAVEPOINT refresh_step")?;
@@ -740,13 +745,17 @@ fn replace(
     let min_healthy = (desired * min_pct + 99) / 100;
     let extra = (desired * max_pct / 100 - desired).max(0);
     let healthy = counted.iter().filter(|m| warmed(m)).count() as i64;
-    let mut k = (healthy - min_healthy).max(0).min(candidates.len() as i64);
+    // Old instances not healthy now (still pending, unhealthy) go first: ending them costs no
+    // healthy capacity.
+    candidates.sort_by_key(|m| warmed(m));
+    let free = candidates.iter().filter(|m| !warmed(m)).count() as i64;
+    let mut k = ((healthy - min_healthy).max(0) + free).min(candidates.len() as i64);
     if let Some(cp) = checkpoint {
         let goal = (total * i64::from(cp) + 99) / 100;
         k = k.min((goal - done - pending.len() as i64).max(0));
     }
     let mut room = extra;
-    if k == 0 && pending.is_empty() && !candidates.is_empty() && extra == 0 {
+    if k == 0 && pending.is_empty() && healthy >= desired && !candidates.is_empty() && extra == 0 {
         // Nothing can go without dropping below the minimum: AWS replaces one at a time
         // (MinHealthyPercentage 100), launching first when MaxHealthyPercentage was given.
         if r.explicit_max {
