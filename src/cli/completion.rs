@@ -173,7 +173,17 @@ pub fn help(args: &HelpArgs) -> Result<(), Error> {
     root.build();
     let text = match args.topic.as_slice() {
         [topic] if topic == "options" => options_help(&root),
-        path => find(&mut root, path)?.render_long_help().to_string(),
+        path => {
+            find(&mut root, path)?;
+            // Exactly what `phantom PATH --help` prints.
+            let argv = std::iter::once("phantom")
+                .chain(path.iter().map(String::as_str))
+                .chain(std::iter::once("--help"));
+            match command().try_get_matches_from(argv) {
+                Err(e) => e.render().to_string(),
+                Ok(_) => String::new(),
+            }
+        }
     };
     write_stdout(text.as_bytes())
 }
