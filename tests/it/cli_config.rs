@@ -43,12 +43,15 @@ fn unavailable() -> Vec<u8> {
     )
 }
 
+/// A case of attempts: what it is, the flags, the environment, and the attempts expected.
+type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)], usize);
+
 #[test]
 fn max_attempts_flag_env_profile_and_the_mode_default() {
     let dir = TempDir::new("cfg-attempts");
     let config = write(&dir.0, "config", "[default]\nmax_attempts = 4\n");
     let legacy = write(&dir.0, "legacy", "[default]\nretry_mode = legacy\n");
-    let cases: [(&str, &[&str], &[(&str, &str)], usize); 5] = [
+    let cases: [Case; 5] = [
         ("profile", &[], &[], 4),
         ("env over profile", &[], &[("AWS_MAX_ATTEMPTS", "2")], 2),
         (
