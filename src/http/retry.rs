@@ -516,6 +516,67 @@ mod tests {
     use super::*;
 
     #[test]
+    fn modes_parse_as_the_sdks_name_them_with_their_default_attempts() {
+        for (text, mode, attempts) in [
+            ("standard", RetryMode::Standard, 3),
+            (" Adaptive ", RetryMode::Adaptive, 3),
+            ("LEGACY", RetryMode::Legacy, 5),
+        ] {
+            let parsed: RetryMode = text.parse().unwrap();
+            assert_eq!(parsed, mode);
+            assert_eq!(RetryPolicy::for_mode(parsed).max_attempts, attempts);
+        }
+        assert!("turbo".parse::<RetryMode>().is_err());
+        assert_eq!(RetryPolicy::default().mode, RetryMode::Standard);
+    }
+
+    /// Runs a call whose every attempt fails with `status`/`code`, returning the attempts made.
+    async fn failing_call(policy: &RetryPolicy, status: u16, code: &str) -> u32 {
+        let trace = Trace::default();
+        let retrier = Retrier {
+            operation: "Op",
+            policy,
+            attempt_limit: Duration::from_secs(5),
+            deadline: None,
+            clock: None,
+            trace: &trace,
+        };
+        let (result, report) = retrier
+            .run(|| async {
+                classify::<()>(Error::service("Op", status, code, "", None), None, None)
+            })
+            .await;
+        assert!(result.is_err());
+        report.attempts
+    }
+
+    #[tokio::test]
+    async fn a_spent_quota_ends_retries_except_in_legacy_mode() {
+        let fast = |mode| RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(1),
+            ..RetryPolicy::for_mode(mode)
+        };
+        let standard = fast(RetryMode::Standard);
+        assert_eq!(failing_call(&standard, 503, "Unavailable").await, 4);
+        assert_eq!(standard.state.quota_tokens(), 500 - 3 * RETRY_COST);
+        // Spend the quota (clones share it): the next failure is final at once.
+        let clone = standard.clone();
+        clone.state.with(|s| while s.quota.take(RETRY_COST) {});
+        assert_eq!(failing_call(&standard, 503, "Unavailable").await, 1);
+        let legacy = fast(RetryMode::Legacy);
+        legacy.state.with(|s| while s.quota.take(RETRY_COST) {});
+        assert_eq!(failing_call(&legacy, 503, "Unavailable").await, 4);
+        // Legacy retries 429 and 509 too; standard does not.
+        assert_eq!(failing_call(&legacy, 429, "TooManyRequests").await, 4);
+        assert_eq!(failing_call(&legacy, 509, "BandwidthExceeded").await, 4);
+        let standard = fast(RetryMode::Standard);
+        assert_eq!(failing_call(&standard, 429, "TooManyRequests").await, 1);
+        // A transient code is retried in standard mode.
+        assert_eq!(failing_call(&standard, 400, "RequestTimeout").await, 4);
+    }
+
+    #[test]
     fn backoff_is_capped_and_jittered() {
         let policy = RetryPolicy::default();
         for retry in 1..40 {

@@ -244,7 +244,13 @@ mod tests {
         // The rate is cut to BETA times the measured rate (about ten a second).
         let cut = r.fill_rate();
         assert!((5.0..=8.0).contains(&cut), "{cut}");
-        // An empty bucket makes the next request wait about 1 / rate.
+        // What the bucket holds goes at once (at most its capacity, about the rate)...
+        let mut sent = 0;
+        while r.acquire(4.0).is_ok() {
+            sent += 1;
+            assert!(sent <= 10, "the bucket holds at most its capacity");
+        }
+        // ...then an empty bucket makes the next request wait about 1 / rate.
         let wait = r.acquire(4.0).unwrap_err();
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs_f64(1.0 / cut + 0.01));
         assert_eq!(r.acquire(4.0 + wait.as_secs_f64()), Ok(()));
