@@ -13,7 +13,7 @@
 
 use std::io::Write;
 
-use clap::{Arg, Args, CommandFactory, FromArgMatches};
+use clap::{Arg, Args, CommandFactory, FromArgMatches, Parser};
 use clap_complete::Shell;
 
 use super::args::Cli;
@@ -102,12 +102,19 @@ fn hide_globals(cmd: &mut clap::Command, globals: &[Arg], shown: &[&str]) {
     *cmd = owned;
 }
 
-/// Parses a command line with [`command`].
+/// Parses a command line. A line that parses is parsed by the plain definitions (they accept
+/// exactly what [`command`] accepts, and cost no copies of the global options: this is every
+/// command's start-up); `--help` and errors are parsed again by [`command`], so that what they
+/// print is its layout.
 pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    if let Ok(cli) = Cli::try_parse_from(&args) {
+        return Ok(cli);
+    }
     let mut cmd = command();
     let matches = cmd.try_get_matches_from_mut(args)?;
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
