@@ -21,12 +21,14 @@ use crate::config::{ApiChoice, Dialect, SignatureChoice};
     name = "phantom",
     version,
     about,
+    disable_help_subcommand = true,
     after_help = "Examples:\n  phantom demo\n  phantom lc create testlc1 hello-phantom.gz hotel\n  phantom domain create testDomain1 testlc1 1\n  phantom domain list\n\nKeys come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, EC2_ACCESS_KEY/EC2_SECRET_KEY, \
 --hotel-conf, or ~/.aws/credentials; never from the command line. Without any, commands fail \
 unless --no-sign-request asks for unsigned requests.\n\nOutput: the seed scripts' lines unless \
 --output, AWS_DEFAULT_OUTPUT or the profile's `output` says json, yaml, yaml-stream, text or table \
 (the AWS CLI's formats, of the API's reply, after --query) or json-lines (one JSON object per line, \
-streamed); --output seed asks for the seed's lines explicitly."
+streamed); --output seed asks for the seed's lines explicitly.\n\nThe options above apply to every \
+command (`phantom help options` lists them alone); `phantom help COMMAND` explains one command."
 )]
 pub struct Cli {
     /// Options for every command.
@@ -117,15 +119,18 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value_t = 1000, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_pages: u32,
-    /// Attempts per call, the first included (else AWS_MAX_ATTEMPTS, 3).
+    /// Attempts per call, the first included (else AWS_MAX_ATTEMPTS, the profile's
+    /// `max_attempts`, 3; 5 when AWS_RETRY_MODE or `retry_mode` says legacy).
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: Option<u32>,
-    /// Time allowed to connect, like 500ms or 10s.
-    #[arg(long, global = true, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
-    pub connect_timeout: Duration,
-    /// Time allowed between reads of a reply.
-    #[arg(long, global = true, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
-    pub read_timeout: Duration,
+    /// Time allowed to connect, like 500ms or 10s; 0 for no limit (else the profile's
+    /// `cli_connect_timeout`, 60s).
+    #[arg(long, global = true, alias = "cli-connect-timeout", value_parser = parse_duration, value_name = "DURATION")]
+    pub connect_timeout: Option<Duration>,
+    /// Time allowed between reads of a reply; 0 for no limit (else the profile's
+    /// `cli_read_timeout`, 60s).
+    #[arg(long, global = true, alias = "cli-read-timeout", value_parser = parse_duration, value_name = "DURATION")]
+    pub read_timeout: Option<Duration>,
     /// Time allowed for the whole command (every call, page and wait in it), and for each call
     /// [default: each call (connect timeout + read timeout) x attempts, 6 min; the command unbounded].
     #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
@@ -133,7 +138,8 @@ pub struct GlobalArgs {
     /// Largest reply accepted, in bytes.
     #[arg(long, global = true, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
     pub max_reply_bytes: usize,
-    /// Trust the CA certificates in this PEM file too (else AWS_CA_BUNDLE).
+    /// Trust the CA certificates in this PEM file too (else AWS_CA_BUNDLE, the profile's
+    /// `ca_bundle`).
     #[arg(long, global = true, value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
     /// Do not verify TLS certificates (prints a warning; for test servers only).
@@ -268,6 +274,15 @@ pub enum Command {
     /// Your credentials for Phantom's sites (REST API): list, show, add, update, remove.
     #[command(subcommand, after_help = "Example:\n  phantom credentials list")]
     Credentials(CredentialsCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = super::completion::COMPLETION_EXAMPLES)]
+    Completion(super::completion::CompletionArgs),
+    /// Print the man page (roff) of phantom, or of one command.
+    #[command(after_help = super::completion::MAN_EXAMPLES)]
+    Man(super::completion::ManArgs),
+    /// Explain a command, or the global options (`phantom help options`).
+    #[command(after_help = "Examples:\n  phantom help options\n  phantom help domain list")]
+    Help(super::completion::HelpArgs),
 }
 
 /// `phantom lc ...`

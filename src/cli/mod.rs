@@ -7,6 +7,7 @@
 
 mod api;
 mod args;
+mod completion;
 mod duration;
 mod limits;
 mod local;
@@ -26,10 +27,9 @@ mod warm_pool;
 
 use std::io::Write;
 
-use clap::Parser;
-
 pub use crate::config::ApiChoice;
 pub use args::{Cli, Command};
+pub use completion::{command, try_parse_from};
 pub use duration::parse_duration;
 
 use crate::config::{ConfigInputs, Environment, ProcessEnvironment, ResolvedConfig, resolve};
@@ -39,7 +39,7 @@ use args::{GlobalArgs, SignatureMethod};
 
 /// Runs the program with the process's arguments and environment; returns the exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match completion::try_parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -110,6 +110,12 @@ pub(crate) fn run_boxed<'a>(
 /// listing, every poll of a wait), not only each call. `serve`, `demo` and `login` (which may wait
 /// for a person to type a password) are not bounded.
 async fn dispatch(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
+    match &cli.command {
+        Command::Completion(args) => return completion::completion(args),
+        Command::Man(args) => return completion::man(args),
+        Command::Help(args) => return completion::help(args),
+        _ => {}
+    }
     let bounded = !matches!(
         cli.command,
         Command::Serve(_) | Command::Demo(_) | Command::Login(_)
@@ -186,8 +192,8 @@ fn config_inputs(global: &GlobalArgs, api: Option<ApiChoice>) -> ConfigInputs {
         api: api.or(global.api),
         no_sign_request: global.no_sign_request,
         max_attempts: global.max_attempts,
-        connect_timeout: Some(global.connect_timeout),
-        read_timeout: Some(global.read_timeout),
+        connect_timeout: global.connect_timeout,
+        read_timeout: global.read_timeout,
         deadline: global.deadline,
         max_reply_bytes: Some(global.max_reply_bytes),
         ca_bundle: global.ca_bundle.clone(),
@@ -238,7 +244,7 @@ mod tests {
     }
 
     fn cli(args: &[&str]) -> Cli {
-        Cli::try_parse_from(std::iter::once("phantom").chain(args.iter().copied())).unwrap()
+        try_parse_from(std::iter::once("phantom").chain(args.iter().copied())).unwrap()
     }
 
     #[tokio::test]

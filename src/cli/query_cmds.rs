@@ -121,7 +121,10 @@ async fn run_command(ctx: &Context, command: Command) -> Result<(), Error> {
         | Command::Login(_)
         | Command::Sites(_)
         | Command::Credentials(_)
-        | Command::Lt(_) => Err(Error::Config("not a Query API command".into())),
+        | Command::Lt(_)
+        | Command::Completion(_)
+        | Command::Man(_)
+        | Command::Help(_) => Err(Error::Config("not a Query API command".into())),
     }
 }
 

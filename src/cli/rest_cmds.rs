@@ -216,7 +216,13 @@ async fn run_command(ctx: &Context, env: &dyn Environment, command: Command) -> 
                 .into(),
         )),
         Command::Api(_) => Err(super::api::refused_under_rest()),
-        Command::Login(_) | Command::Serve(_) | Command::Demo(_) | Command::Lt(_) => {
+        Command::Login(_)
+        | Command::Serve(_)
+        | Command::Demo(_)
+        | Command::Lt(_)
+        | Command::Completion(_)
+        | Command::Man(_)
+        | Command::Help(_) => {
             Err(Error::Config("not a REST API command".into()))
         }
     }

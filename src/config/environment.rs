@@ -144,6 +144,8 @@ variables! {
     PhantomHotelConf = "PHANTOM_HOTEL_CONF",
     /// Attempts per call.
     AwsMaxAttempts = "AWS_MAX_ATTEMPTS",
+    /// The retry mode: `legacy`, `standard` or `adaptive`.
+    AwsRetryMode = "AWS_RETRY_MODE",
     /// The base of the retry backoff, in milliseconds (for tests).
     PhantomRetryBaseMs = "PHANTOM_RETRY_BASE_MS",
     /// Extra trusted CA certificates (PEM).

@@ -13,20 +13,27 @@
 //! - profile and its files: see `profiles`; credentials: see [`super::credentials`];
 //! - dialect: `--dialect`, `PHANTOM_DIALECT`, else [`Dialect::detect`]; signature: `--signature`,
 //!   else the dialect's default;
-//! - attempts: `--max-attempts`, `AWS_MAX_ATTEMPTS` (1 to 20), else 3; the CA bundle:
-//!   `--ca-bundle`, else `AWS_CA_BUNDLE` for an https endpoint (a plain-http endpoint skips reading
+//! - the AWS CLI's connection settings (profile keys in the config file): the retry mode,
+//!   `AWS_RETRY_MODE`, `retry_mode`, else standard; attempts: `--max-attempts`,
+//!   `AWS_MAX_ATTEMPTS`, `max_attempts` (1 to 20), else the mode's (3; legacy 5); timeouts:
+//!   `--connect-timeout` / `--read-timeout`, `cli_connect_timeout` / `cli_read_timeout` (whole
+//!   seconds, 0 for none), else 60 s; the CA bundle: `--ca-bundle`, else `AWS_CA_BUNDLE`, else
+//!   `ca_bundle`, the latter two for an https endpoint only (a plain-http endpoint skips reading
 //!   a whole system bundle, about a millisecond per call).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::credentials::{CredentialsSource, resolve_credentials};
 use super::dialect::Dialect;
-use super::environment::{Environment, Var};
+use super::environment::{Environment, Var, expand_home};
 use super::inputs::{ApiChoice, ConfigInputs};
 use super::profiles::{ProfileFiles, profile_source};
 use super::resolved::{Connection, ResolvedConfig};
 use super::source::Source;
 use crate::error::Error;
+use crate::http::retry::RetryMode;
+use crate::profile::shared::{ConnectionSettings, Written};
 use crate::query::endpoint::{Endpoint, shorten};
 use crate::query::sign::HmacAlgorithm;
 
@@ -145,27 +152,118 @@ fn endpoint_of(
     }
 }
 
-/// Attempts per call: `--max-attempts`, `AWS_MAX_ATTEMPTS` (1 to 20), else 3.
-fn max_attempts(inputs: &ConfigInputs, env: &dyn Environment) -> Result<u32, Error> {
+/// A connection setting of the profile (config file), with words saying where it is: `` `KEY`
+/// in profile P in FILE, line N ``.
+fn profile_setting<'a>(
+    files: &'a ProfileFiles,
+    key: &str,
+    pick: fn(&ConnectionSettings) -> &Option<Written>,
+) -> Option<(&'a str, String)> {
+    let (profile, origin) = files.in_config()?;
+    let written = pick(&profile.connection).as_ref()?;
+    Some((
+        written.value.as_str(),
+        format!(
+            "`{key}` in {}, line {}",
+            profile_source(profile, origin),
+            written.line
+        ),
+    ))
+}
+
+/// The retry mode: `AWS_RETRY_MODE`, the profile's `retry_mode`, else standard.
+fn retry_mode(env: &dyn Environment, files: &ProfileFiles) -> Result<RetryMode, Error> {
+    let (value, from) = if let Some(v) = Var::AwsRetryMode.value(env) {
+        (v, Var::AwsRetryMode.name().to_string())
+    } else if let Some((v, from)) = profile_setting(files, "retry_mode", |c| &c.retry_mode) {
+        (v.to_string(), from)
+    } else {
+        return Ok(RetryMode::default());
+    };
+    value.parse().map_err(|_| {
+        Error::Config(format!(
+            "{from} is `{}`; expected legacy, standard or adaptive",
+            shorten(&value)
+        ))
+    })
+}
+
+/// Attempts per call: `--max-attempts`, `AWS_MAX_ATTEMPTS`, the profile's `max_attempts` (1 to
+/// 20), else the retry mode's default.
+fn max_attempts(
+    inputs: &ConfigInputs,
+    env: &dyn Environment,
+    files: &ProfileFiles,
+    mode: RetryMode,
+) -> Result<u32, Error> {
     if let Some(n) = inputs.max_attempts {
         return Ok(n);
     }
-    match Var::AwsMaxAttempts
-        .raw(env)
-        .filter(|v| !v.trim().is_empty())
-    {
-        None => Ok(3),
-        Some(v) => v
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=20).contains(n))
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "AWS_MAX_ATTEMPTS must be a number from 1 to 20, not `{v}`"
-                ))
-            }),
+    let (value, from) = if let Some(v) = Var::AwsMaxAttempts.value(env) {
+        (v, Var::AwsMaxAttempts.name().to_string())
+    } else if let Some((v, from)) = profile_setting(files, "max_attempts", |c| &c.max_attempts) {
+        (v.to_string(), from)
+    } else {
+        return Ok(mode.default_attempts());
+    };
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=20).contains(n))
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "{from} must be a number from 1 to 20, not `{}`",
+                shorten(&value)
+            ))
+        })
+}
+
+/// A timeout: the flag, the profile's `cli_*_timeout` (whole seconds; 0 means none, as in the
+/// AWS CLI), else 60 s. No timeout is [`Duration::MAX`].
+fn timeout(
+    flag: Option<Duration>,
+    files: &ProfileFiles,
+    key: &str,
+    pick: fn(&ConnectionSettings) -> &Option<Written>,
+) -> Result<Duration, Error> {
+    let none_if_zero = |d: Duration| if d.is_zero() { Duration::MAX } else { d };
+    if let Some(d) = flag {
+        return Ok(none_if_zero(d));
     }
+    let Some((value, from)) = profile_setting(files, key, pick) else {
+        return Ok(Duration::from_secs(60));
+    };
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|s| *s <= 31_536_000)
+        .map(|s| none_if_zero(Duration::from_secs(s)))
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "{from} must be a whole number of seconds (0 for no limit), not `{}`",
+                shorten(value)
+            ))
+        })
+}
+
+/// The CA bundle: `--ca-bundle`, else (for an https endpoint) `AWS_CA_BUNDLE`, else the
+/// profile's `ca_bundle`.
+fn ca_bundle(
+    inputs: &ConfigInputs,
+    env: &dyn Environment,
+    files: &ProfileFiles,
+    endpoint: &Endpoint,
+) -> Option<PathBuf> {
+    if let Some(path) = &inputs.ca_bundle {
+        return Some(path.clone());
+    }
+    if endpoint.scheme != "https" {
+        return None;
+    }
+    if let Some(v) = Var::AwsCaBundle.value(env) {
+        return Some(expand_home(&v, env));
+    }
+    profile_setting(files, "ca_bundle", |c| &c.ca_bundle).map(|(v, _)| expand_home(v, env))
 }
 
 /// A yes/no setting's value: `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off` (any case).
@@ -260,23 +358,24 @@ pub fn resolve(inputs: &ConfigInputs, env: &dyn Environment) -> Result<ResolvedC
         ApiChoice::Query
     });
 
+    let mode = retry_mode(env, &files)?;
     let connection = Connection {
-        max_attempts: max_attempts(inputs, env)?,
+        retry_mode: mode,
+        max_attempts: max_attempts(inputs, env, &files, mode)?,
         retry_base_delay: Var::PhantomRetryBaseMs
             .raw(env)
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_millis),
-        connect_timeout: inputs.connect_timeout.unwrap_or(Duration::from_secs(60)),
-        read_timeout: inputs.read_timeout.unwrap_or(Duration::from_secs(60)),
+        connect_timeout: timeout(inputs.connect_timeout, &files, "cli_connect_timeout", |c| {
+            &c.cli_connect_timeout
+        })?,
+        read_timeout: timeout(inputs.read_timeout, &files, "cli_read_timeout", |c| {
+            &c.cli_read_timeout
+        })?,
         deadline: inputs.deadline,
         max_reply_bytes: inputs.max_reply_bytes.unwrap_or(64 * 1024 * 1024),
         verify_tls: !inputs.no_verify_ssl,
-        ca_bundle: inputs.ca_bundle.clone().or_else(|| {
-            Var::AwsCaBundle
-                .raw(env)
-                .filter(|v| !v.is_empty() && endpoint.scheme == "https")
-                .map(Into::into)
-        }),
+        ca_bundle: ca_bundle(inputs, env, &files, &endpoint),
         debug: inputs.debug,
     };
     Ok(ResolvedConfig {

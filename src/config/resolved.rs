@@ -16,6 +16,7 @@ use super::dialect::{Dialect, SignatureChoice};
 use super::inputs::ApiChoice;
 use crate::credentials::Credentials;
 use crate::error::Error;
+use crate::http::retry::RetryMode;
 use crate::query::endpoint::Endpoint;
 use crate::query::sign::HmacAlgorithm;
 use crate::query::transport::{RetryPolicy, TransportConfig};
@@ -24,13 +25,15 @@ use crate::rest::RestConfig;
 /// How to reach the server: attempts, timeouts, reply cap, TLS and tracing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
+    /// The retry mode.
+    pub retry_mode: RetryMode,
     /// Attempts per call, the first included.
     pub max_attempts: u32,
     /// The base of the retry backoff, when not the transport's default.
     pub retry_base_delay: Option<Duration>,
-    /// Time allowed to connect.
+    /// Time allowed to connect ([`Duration::MAX`]: no limit).
     pub connect_timeout: Duration,
-    /// Time allowed between reads of a reply.
+    /// Time allowed between reads of a reply ([`Duration::MAX`]: no limit).
     pub read_timeout: Duration,
     /// Time allowed for one call, when given.
     pub deadline: Option<Duration>,
@@ -45,12 +48,13 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// The retry policy both clients use: the attempts asked for, the SDKs' backoff (its base
-    /// shortened only where a test asks).
+    /// The retry policy both clients use: the mode and attempts asked for, the SDKs' backoff
+    /// (its base shortened only where a test asks), and a fresh quota and rate limiter (each
+    /// client has its own, as in the SDKs).
     fn retry_policy(&self) -> RetryPolicy {
         let mut retry = RetryPolicy {
             max_attempts: self.max_attempts,
-            ..RetryPolicy::default()
+            ..RetryPolicy::for_mode(self.retry_mode)
         };
         if let Some(base) = self.retry_base_delay {
             retry.base_delay = base;

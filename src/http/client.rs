@@ -12,9 +12,10 @@ pub const USER_AGENT: &str = concat!("phantom-autoscale/", env!("CARGO_PKG_VERSI
 /// What a client is built from.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientOptions<'a> {
-    /// Time allowed to open a connection.
+    /// Time allowed to open a connection ([`Duration::MAX`]: no limit).
     pub connect_timeout: Duration,
-    /// Time allowed between two reads of a reply (restarts with every byte).
+    /// Time allowed between two reads of a reply (restarts with every byte; [`Duration::MAX`]:
+    /// no limit).
     pub read_timeout: Duration,
     /// Verify the server's TLS certificate (on unless the user opts out).
     pub verify_tls: bool,
@@ -28,9 +29,15 @@ pub struct ClientOptions<'a> {
 /// Builds the pooled client. Errors are [`Error::Config`]: a bad CA bundle, or a TLS back end
 /// that cannot start.
 pub fn build(options: &ClientOptions<'_>) -> Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(options.connect_timeout)
-        .read_timeout(options.read_timeout)
+    let mut builder = reqwest::Client::builder();
+    // `Duration::MAX` is no limit (`cli_read_timeout = 0`, `--read-timeout 0`): no timer at all.
+    if options.connect_timeout != Duration::MAX {
+        builder = builder.connect_timeout(options.connect_timeout);
+    }
+    if options.read_timeout != Duration::MAX {
+        builder = builder.read_timeout(options.read_timeout);
+    }
+    let mut builder = builder
         // Keep every connection a burst of concurrent calls opened (the SDKs' 10 closed the rest
         // after each burst).
         .pool_max_idle_per_host(64)

@@ -1,40 +1,166 @@
-//! Retries, as the AWS SDKs' *standard* mode does them: which failures are retried (the
-//! classifier), how long to wait before the next attempt (jittered exponential backoff, or the
-//! server's `Retry-After`), and the loop that runs the attempts under a per-attempt limit and an
-//! overall deadline, re-signing once with a corrected clock after a clock-skew refusal.
+//! Retries, in the AWS SDKs' three modes: which failures are retried (the classifier), how long
+//! to wait before the next attempt (jittered exponential backoff, or the server's
+//! `Retry-After`), and the loop that runs the attempts under a per-attempt limit and an overall
+//! deadline, re-signing once with a corrected clock after a clock-skew refusal.
+//!
+//! - *standard* (the default, as in the AWS CLI v2): 3 attempts; 5xx, throttling and transient
+//!   errors retried; backoff `rand * min(base * 2^n, 20 s)`; a retry quota per client
+//!   ([`super::retry_state::RetryQuota`]);
+//! - *adaptive*: standard, plus a client-side rate limiter fed by throttling errors
+//!   ([`super::retry_state::RateLimiter`]), which may hold back even a first attempt;
+//! - *legacy* (the AWS CLI v1's): 5 attempts, also HTTP 429 and 509 retried, no quota.
 //!
 //! The loop knows no protocol: each attempt reports an [`Attempt`], built by the client from what
 //! it read, usually through [`classify`].
 
+use std::fmt;
 use std::future::Future;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::clock::{ServerClock, parse_http_date};
+use super::retry_state::{RETRY_COST, RateLimiter, RetryQuota, TIMEOUT_RETRY_COST};
 use super::trace::Trace;
 use crate::error::{Error, Result};
 
-/// How failed attempts are retried: the AWS SDKs' *standard* mode.
+/// The AWS SDKs' retry modes (`retry_mode`, `AWS_RETRY_MODE`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum RetryMode {
+    /// The AWS CLI v1's rules: 5 attempts by default, 429 and 509 retried too, no quota.
+    Legacy,
+    /// The SDKs' standard rules (the default).
+    #[default]
+    Standard,
+    /// Standard, plus client-side rate limiting after throttling errors.
+    Adaptive,
+}
+
+impl RetryMode {
+    /// The mode's name as configured: `legacy`, `standard`, `adaptive`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RetryMode::Legacy => "legacy",
+            RetryMode::Standard => "standard",
+            RetryMode::Adaptive => "adaptive",
+        }
+    }
+
+    /// Attempts per call when `max_attempts` does not say: 5 (legacy) or 3.
+    pub fn default_attempts(self) -> u32 {
+        match self {
+            RetryMode::Legacy => 5,
+            RetryMode::Standard | RetryMode::Adaptive => 3,
+        }
+    }
+}
+
+impl fmt::Display for RetryMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for RetryMode {
+    type Err = Error;
+
+    /// `legacy`, `standard` or `adaptive` (any case, as the SDKs accept them).
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "legacy" => Ok(RetryMode::Legacy),
+            "standard" => Ok(RetryMode::Standard),
+            "adaptive" => Ok(RetryMode::Adaptive),
+            _ => Err(Error::Config(format!(
+                "unknown retry mode `{}`: expected legacy, standard or adaptive",
+                s.chars().take(40).collect::<String>()
+            ))),
+        }
+    }
+}
+
+/// What a client's retries remember between calls (its clones share it): the retry quota and
+/// the rate limiter. Not a setting: two policies compare equal whatever their state.
+#[derive(Debug, Clone, Default)]
+pub struct RetryState {
+    inner: Arc<Mutex<StateInner>>,
+}
+
+#[derive(Debug)]
+struct StateInner {
+    quota: RetryQuota,
+    limiter: RateLimiter,
+    /// The limiter's clock starts here.
+    epoch: Instant,
+}
+
+impl Default for StateInner {
+    fn default() -> Self {
+        StateInner {
+            quota: RetryQuota::default(),
+            limiter: RateLimiter::default(),
+            epoch: Instant::now(),
+        }
+    }
+}
+
+impl PartialEq for RetryState {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl RetryState {
+    fn with<R>(&self, f: impl FnOnce(&mut StateInner) -> R) -> R {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut inner)
+    }
+
+    /// Tokens left in the retry quota.
+    pub fn quota_tokens(&self) -> u32 {
+        self.with(|s| s.quota.tokens())
+    }
+
+    /// The rate limiter's fill rate (requests per second) once a throttle enabled it.
+    pub fn limited_rate(&self) -> Option<f64> {
+        self.with(|s| s.limiter.enabled().then(|| s.limiter.fill_rate()))
+    }
+}
+
+/// How failed attempts are retried: the mode, the attempts, the backoff, and the state the
+/// mode keeps between calls.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included (`--max-attempts`, `AWS_MAX_ATTEMPTS`; default 3).
+    /// The retry mode (`retry_mode`, `AWS_RETRY_MODE`; default standard).
+    pub mode: RetryMode,
+    /// Attempts in all, the first included (`--max-attempts`, `AWS_MAX_ATTEMPTS`,
+    /// `max_attempts`; default 3, legacy 5).
     pub max_attempts: u32,
     /// The base of the exponential backoff (the SDKs use 1 s; tests use less).
     pub base_delay: Duration,
     /// The cap on one backoff delay (20 s in the SDKs).
     pub max_delay: Duration,
+    /// The retry quota and rate limiter, shared by the clones of this policy.
+    pub state: RetryState,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(20),
-        }
+        RetryPolicy::for_mode(RetryMode::Standard)
     }
 }
 
 impl RetryPolicy {
+    /// The policy of `mode` with its default attempts.
+    pub fn for_mode(mode: RetryMode) -> Self {
+        RetryPolicy {
+            mode,
+            max_attempts: mode.default_attempts(),
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(20),
+            state: RetryState::default(),
+        }
+    }
+
     /// The delay before retry number `retry` (1-based): `rand(0,1) * min(base * 2^(retry-1), max)`.
     pub fn delay(&self, retry: u32) -> Duration {
         let exp = self
@@ -61,6 +187,9 @@ pub const THROTTLING_CODES: &[&str] = &[
     "PriorRequestNotComplete",
     "EC2ThrottledException",
 ];
+
+/// Error codes of transient failures, retried like a 5xx (the SDKs' standard list).
+pub const TRANSIENT_CODES: &[&str] = &["RequestTimeout", "RequestTimeoutException"];
 
 /// Error codes that mean the request's signing time was refused.
 const SKEW_CODES: &[&str] = &[
@@ -120,8 +249,8 @@ pub enum Attempt<T> {
     },
 }
 
-/// Decides what a service error means for the call: retried (HTTP 500, 502, 503, 504 and the
-/// [`THROTTLING_CODES`]), re-signed with a corrected clock (see [`is_clock_skew_error`]), or
+/// Decides what a service error means for the call: retried (HTTP 500, 502, 503, 504, the
+/// [`THROTTLING_CODES`] and the [`TRANSIENT_CODES`]), re-signed with a corrected clock (see [`is_clock_skew_error`]), or
 /// final (the rest, and every error that is not a service error): `Err`.
 pub fn classify<T>(
     error: Error,
@@ -138,7 +267,7 @@ pub fn classify<T>(
             maybe_done: true,
         });
     }
-    if THROTTLING_CODES.contains(&e.code.as_str()) {
+    if THROTTLING_CODES.contains(&e.code.as_str()) || TRANSIENT_CODES.contains(&e.code.as_str()) {
         return Ok(Attempt::Retry {
             error,
             retry_after,
@@ -162,6 +291,18 @@ pub struct CallReport {
     pub outcome_unknown: bool,
     /// Whether the signing clock was corrected from the server's `Date` during this call.
     pub clock_corrected: bool,
+    /// Attempts the adaptive mode's rate limiter held back before sending.
+    pub rate_limited: u32,
+}
+
+/// Whether an error is a throttling error (it feeds the adaptive mode's rate limiter).
+fn is_throttling(error: &Error) -> bool {
+    matches!(error, Error::Service(e) if THROTTLING_CODES.contains(&e.code.as_str()))
+}
+
+/// What legacy mode retries besides the standard classification: HTTP 429 and 509.
+fn legacy_retries(error: &Error) -> bool {
+    matches!(error, Error::Service(e) if matches!(e.status, 429 | 509))
 }
 
 /// The attempts of one call: the policy, the limits, and where a clock correction goes.
@@ -199,6 +340,8 @@ impl Retrier<'_> {
         let mut report = CallReport::default();
         // Attempts counted against the policy (a clock-skew re-send is not one of them).
         let mut counted = 1;
+        // What the last retry took from the quota, given back if the call then succeeds.
+        let mut retry_cost = None;
         loop {
             let remaining = match self.deadline {
                 Some(d) => match d.checked_sub(started.elapsed()) {
@@ -207,6 +350,11 @@ impl Retrier<'_> {
                 },
                 None => None,
             };
+            if self.policy.mode == RetryMode::Adaptive
+                && let Err(error) = self.wait_for_send_token(started, &mut report).await
+            {
+                return (Err(error), report);
+            }
             let deadline_first = remaining.is_some_and(|r| r <= self.attempt_limit);
             report.attempts += 1;
             let attempt_started = Instant::now();
@@ -228,8 +376,33 @@ impl Retrier<'_> {
                     maybe_done: true,
                 }),
             };
+            let outcome = match outcome {
+                // Legacy mode retries "too many requests" and 509 too.
+                Err(error) if self.policy.mode == RetryMode::Legacy && legacy_retries(&error) => {
+                    Ok(Attempt::Retry {
+                        error,
+                        retry_after: None,
+                        maybe_done: false,
+                    })
+                }
+                other => other,
+            };
+            if self.policy.mode == RetryMode::Adaptive {
+                let throttled =
+                    matches!(&outcome, Ok(Attempt::Retry { error, .. }) if is_throttling(error));
+                let state = &self.policy.state;
+                state.with(|s| {
+                    let now = s.epoch.elapsed().as_secs_f64();
+                    s.limiter.on_response(now, throttled);
+                });
+            }
             match outcome {
-                Ok(Attempt::Done(value)) => return (Ok(value), report),
+                Ok(Attempt::Done(value)) => {
+                    if self.policy.mode != RetryMode::Legacy {
+                        self.policy.state.with(|s| s.quota.succeeded(retry_cost));
+                    }
+                    return (Ok(value), report);
+                }
                 Ok(Attempt::Skewed { error, server_time }) => {
                     let learnt = match (self.clock, server_time) {
                         (Some(clock), Some(server)) if !report.clock_corrected => {
@@ -253,6 +426,21 @@ impl Retrier<'_> {
                     retry_after,
                     maybe_done,
                 }) if counted < self.policy.max_attempts => {
+                    if self.policy.mode != RetryMode::Legacy {
+                        let cost = if matches!(error, Error::Timeout { .. }) {
+                            TIMEOUT_RETRY_COST
+                        } else {
+                            RETRY_COST
+                        };
+                        if !self.policy.state.with(|s| s.quota.take(cost)) {
+                            self.trace.line(&format!(
+                                "attempt {counted} failed ({error}); not retried: this client's \
+                                 retry quota is spent (too many failures in a row)"
+                            ));
+                            return (Err(error), report);
+                        }
+                        retry_cost = Some(cost);
+                    }
                     report.outcome_unknown |= maybe_done;
                     let delay = match retry_after {
                         Some(after) => after.min(self.policy.max_delay),
@@ -282,6 +470,38 @@ impl Retrier<'_> {
         }
     }
 
+    /// Adaptive mode: waits until the rate limiter lets a request go (at once until a
+    /// throttling error enabled it), within the deadline.
+    async fn wait_for_send_token(
+        &self,
+        started: Instant,
+        report: &mut CallReport,
+    ) -> std::result::Result<(), Error> {
+        let mut waited = Duration::ZERO;
+        loop {
+            let state = &self.policy.state;
+            let wait = match state.with(|s| s.limiter.acquire(s.epoch.elapsed().as_secs_f64())) {
+                Ok(()) => break,
+                Err(wait) => wait,
+            };
+            if self.deadline.is_some_and(|d| started.elapsed() + wait >= d) {
+                return Err(self.deadline_error(started));
+            }
+            tokio::time::sleep(wait).await;
+            waited += wait;
+        }
+        if !waited.is_zero() {
+            report.rate_limited += 1;
+            self.trace.line(&format!(
+                "client-side rate limit (adaptive retry mode, {:.2} requests/s after \
+                 throttling): waited {} ms before sending",
+                self.policy.state.limited_rate().unwrap_or_default(),
+                waited.as_millis()
+            ));
+        }
+        Ok(())
+    }
+
     fn deadline_error(&self, started: Instant) -> Error {
         Error::Timeout {
             operation: self.operation.to_string(),
@@ -294,6 +514,67 @@ impl Retrier<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modes_parse_as_the_sdks_name_them_with_their_default_attempts() {
+        for (text, mode, attempts) in [
+            ("standard", RetryMode::Standard, 3),
+            (" Adaptive ", RetryMode::Adaptive, 3),
+            ("LEGACY", RetryMode::Legacy, 5),
+        ] {
+            let parsed: RetryMode = text.parse().unwrap();
+            assert_eq!(parsed, mode);
+            assert_eq!(RetryPolicy::for_mode(parsed).max_attempts, attempts);
+        }
+        assert!("turbo".parse::<RetryMode>().is_err());
+        assert_eq!(RetryPolicy::default().mode, RetryMode::Standard);
+    }
+
+    /// Runs a call whose every attempt fails with `status`/`code`, returning the attempts made.
+    async fn failing_call(policy: &RetryPolicy, status: u16, code: &str) -> u32 {
+        let trace = Trace::default();
+        let retrier = Retrier {
+            operation: "Op",
+            policy,
+            attempt_limit: Duration::from_secs(5),
+            deadline: None,
+            clock: None,
+            trace: &trace,
+        };
+        let (result, report) = retrier
+            .run(|| async {
+                classify::<()>(Error::service("Op", status, code, "", None), None, None)
+            })
+            .await;
+        assert!(result.is_err());
+        report.attempts
+    }
+
+    #[tokio::test]
+    async fn a_spent_quota_ends_retries_except_in_legacy_mode() {
+        let fast = |mode| RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(1),
+            ..RetryPolicy::for_mode(mode)
+        };
+        let standard = fast(RetryMode::Standard);
+        assert_eq!(failing_call(&standard, 503, "Unavailable").await, 4);
+        assert_eq!(standard.state.quota_tokens(), 500 - 3 * RETRY_COST);
+        // Spend the quota (clones share it): the next failure is final at once.
+        let clone = standard.clone();
+        clone.state.with(|s| while s.quota.take(RETRY_COST) {});
+        assert_eq!(failing_call(&standard, 503, "Unavailable").await, 1);
+        let legacy = fast(RetryMode::Legacy);
+        legacy.state.with(|s| while s.quota.take(RETRY_COST) {});
+        assert_eq!(failing_call(&legacy, 503, "Unavailable").await, 4);
+        // Legacy retries 429 and 509 too; standard does not.
+        assert_eq!(failing_call(&legacy, 429, "TooManyRequests").await, 4);
+        assert_eq!(failing_call(&legacy, 509, "BandwidthExceeded").await, 4);
+        let standard = fast(RetryMode::Standard);
+        assert_eq!(failing_call(&standard, 429, "TooManyRequests").await, 1);
+        // A transient code is retried in standard mode.
+        assert_eq!(failing_call(&standard, 400, "RequestTimeout").await, 4);
+    }
 
     #[test]
     fn backoff_is_capped_and_jittered() {

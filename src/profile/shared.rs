@@ -1,20 +1,23 @@
 //! The AWS shared files, `~/.aws/credentials` and `~/.aws/config`: `[name]` / `[profile name]`
 //! sections of `key = value` settings, read into one [`AwsProfile`] per profile.
 //!
-//! A section repeated later adds to (and overrides) the earlier one; an indented line after a
-//! setting is its continuation or a nested setting and is skipped (right after a header it is a
+//! As in the AWS CLI (botocore's parser), a file that repeats a section header, or a key within
+//! one section, is refused with both lines named (only `[default]` and `[profile default]` of a
+//! config file may both be there: the later adds to and overrides the earlier); so is a line
+//! that is neither a header, a setting nor a comment. An indented line after a setting is its continuation or a nested setting and is skipped (right after a header it is a
 //! setting, as botocore reads it), except in the config file's `[services NAME]` sections, whose
 //! nested `endpoint_url` settings (`ec2 =` then `  endpoint_url = http://...`) are the
 //! service-specific endpoints a profile's `services = NAME` selects. Used by the client's
 //! configuration and by the built-in server's key ring alike.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
 
 use super::{decode_utf8, read_file_bytes};
 use crate::credentials::Secret;
 use crate::error::Error;
+use crate::query::endpoint::shorten;
 
 /// Which AWS shared file a text comes from; it decides how section headers name profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +62,33 @@ pub struct AwsProfile {
     /// `phantom_launch_templates` (config file): `true` makes `phantom` use launch templates
     /// where it used launch configurations (the value as written; the config decides).
     pub phantom_launch_templates: Option<String>,
+    /// `max_attempts`, `retry_mode`, `ca_bundle`, `cli_connect_timeout`, `cli_read_timeout`
+    /// (config file): the AWS CLI's connection settings, as written, each with its line.
+    pub connection: ConnectionSettings,
+}
+
+/// A setting's value as written, and the 1-based line it is on (for messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The value, trimmed.
+    pub value: String,
+    /// The line.
+    pub line: usize,
+}
+
+/// The AWS CLI's connection settings of a profile (none of them secret), as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    /// `max_attempts`: attempts per call, the first included.
+    pub max_attempts: Option<Written>,
+    /// `retry_mode`: `legacy`, `standard` or `adaptive`.
+    pub retry_mode: Option<Written>,
+    /// `ca_bundle`: a PEM file of CA certificates to trust.
+    pub ca_bundle: Option<Written>,
+    /// `cli_connect_timeout`: seconds (0: no limit).
+    pub cli_connect_timeout: Option<Written>,
+    /// `cli_read_timeout`: seconds (0: no limit).
+    pub cli_read_timeout: Option<Written>,
 }
 
 /// A parsed AWS shared credentials or config file.
@@ -68,7 +98,7 @@ pub struct SharedFile {
     pub origin: String,
     /// Credentials or config file.
     pub kind: SharedFileKind,
-    /// Profiles by name; a section repeated later adds to (and overrides) the earlier one.
+    /// Profiles by name (`[default]` and `[profile default]` merged, the later winning).
     pub profiles: BTreeMap<String, AwsProfile>,
     /// The `[services NAME]` sections of a config file: by section name, each service's
     /// `endpoint_url` by its key (`ec2`, `auto_scaling`).
@@ -98,6 +128,10 @@ impl SharedFile {
         // Whether a setting came since the last header: only then is an indented line its
         // continuation.
         let mut after_setting = false;
+        // Each section header's line, and each key's line in the current section: the AWS CLI
+        // refuses a file that repeats either (a later one would silently win).
+        let mut headers: HashMap<String, usize> = HashMap::new();
+        let mut keys: HashMap<String, usize> = HashMap::new();
         for (index, raw) in text.split('\n').enumerate() {
             let line_no = index + 1;
             let line = raw.strip_suffix('\r').unwrap_or(raw);
@@ -136,6 +170,14 @@ impl SharedFile {
                 if header.is_empty() {
                     return Err(at("empty section name `[]`"));
                 }
+                if let Some(first) = headers.insert(header.to_string(), line_no) {
+                    return Err(at(&format!(
+                        "section `[{}]` repeats the one on line {first} (merge them: the AWS CLI \
+                         refuses a repeated section too)",
+                        shorten(header)
+                    )));
+                }
+                keys.clear();
                 let name = match kind {
                     SharedFileKind::Credentials => Some(header.to_string()),
                     SharedFileKind::Config => {
@@ -187,6 +229,13 @@ impl SharedFile {
                 return Err(at("setting without a key name"));
             }
             after_setting = true;
+            if let Some(first) = keys.insert(key.clone(), line_no) {
+                // The key is not quoted: a garbage line's "key" may be part of a pasted secret.
+                return Err(at(&format!(
+                    "this line's key is already set on line {first} of the same section (the \
+                     AWS CLI refuses a repeated key too)"
+                )));
+            }
             let profile = match &mut current {
                 Current::Nothing => {
                     return Err(at("setting outside any `[section]`"));
@@ -202,7 +251,12 @@ impl SharedFile {
                     None => continue,
                 },
             };
+            let written = (!value.is_empty()).then(|| Written {
+                value: value.to_string(),
+                line: line_no,
+            });
             let value = (!value.is_empty()).then(|| value.to_string());
+            let connection = &mut profile.connection;
             match key.as_str() {
                 "aws_access_key_id" => profile.aws_access_key_id = value,
                 "aws_secret_access_key" => profile.aws_secret_access_key = value.map(Secret::new),
@@ -212,6 +266,11 @@ impl SharedFile {
                 "services" => profile.services = value,
                 "output" => profile.output = value,
                 "phantom_launch_templates" => profile.phantom_launch_templates = value,
+                "max_attempts" => connection.max_attempts = written,
+                "retry_mode" => connection.retry_mode = written,
+                "ca_bundle" => connection.ca_bundle = written,
+                "cli_connect_timeout" => connection.cli_connect_timeout = written,
+                "cli_read_timeout" => connection.cli_read_timeout = written,
                 _ => {}
             }
         }
@@ -282,12 +341,12 @@ mod tests {
         let f = config(
             "[profile a]\nservices = s1\n[services s1]\nec2 =\n  endpoint_url = http://e:1/\n\
              \tregion = ignored\nauto_scaling =\n  endpoint_url = http://as:2/\nsqs = x\n\
-             \x20 endpoint_url = http://not-nested-below-a-value/\n[services s1]\nec2 =\n\
-             \x20 endpoint_url = http://e:3/\n[services]\nec2 =\n  endpoint_url = http://no-name/\n",
+             \x20 endpoint_url = http://not-nested-below-a-value/\n[services]\nec2 =\n\
+             \x20 endpoint_url = http://no-name/\n",
         )
         .unwrap();
         assert_eq!(f.profile("a").unwrap().services.as_deref(), Some("s1"));
-        assert_eq!(f.service_endpoint("s1", "ec2"), Some("http://e:3/"));
+        assert_eq!(f.service_endpoint("s1", "ec2"), Some("http://e:1/"));
         assert_eq!(
             f.service_endpoint("s1", "auto_scaling"),
             Some("http://as:2/")
@@ -371,12 +430,49 @@ mod tests {
     }
 
     #[test]
-    fn repeated_sections_merge_later_wins() {
-        let f = creds("[a]\nregion=one\naws_access_key_id=K\n[b]\n[a]\nregion=two\n").unwrap();
-        let a = f.profile("a").unwrap();
-        assert_eq!(a.region.as_deref(), Some("two"));
-        assert_eq!(a.aws_access_key_id.as_deref(), Some("K"));
-        assert_eq!(a.line, 1);
+    fn repeated_sections_and_keys_are_errors_naming_both_lines() {
+        let e = err_text(creds("[a]\nregion=one\n[b]\n[a]\nregion=two\n"));
+        assert!(e.contains("/t/credentials, line 4"), "{e}");
+        assert!(e.contains("`[a]` repeats the one on line 1"), "{e}");
+        let e = err_text(config(&format!(
+            "[default]\naws_secret_access_key = {CANARY}\nAWS_SECRET_ACCESS_KEY= {CANARY}\n"
+        )));
+        assert!(e.contains("/t/config, line 3"), "{e}");
+        assert!(e.contains("already set on line 2"), "{e}");
+        assert!(!e.contains(CANARY), "{e}");
+        // A pasted secret as a key name is not shown.
+        let e = err_text(creds(&format!("[a]\n{CANARY}:1\n{CANARY}:2\n")));
+        assert!(
+            e.contains("line 3") && !e.to_lowercase().contains(&CANARY.to_lowercase()),
+            "{e}"
+        );
+        // `[default]` and `[profile default]` are two sections: the latter wins, as in botocore.
+        let f = config("[default]\nregion = one\n[profile default]\nregion = two\n").unwrap();
+        assert_eq!(f.profile("default").unwrap().region.as_deref(), Some("two"));
+        // A key repeated in another section, or nested under two services, is fine.
+        assert!(creds("[a]\nregion=1\n[b]\nregion=2\n").is_ok());
+        assert!(
+            config("[services s]\nec2 =\n  endpoint_url = a\nauto_scaling =\n  endpoint_url = b\n")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn connection_settings_are_read_with_their_lines() {
+        let f = config(
+            "[profile c]\nmax_attempts = 7\nretry_mode=adaptive\nca_bundle = ~/ca.pem\n\
+             cli_connect_timeout = 0\ncli_read_timeout = 30\n",
+        )
+        .unwrap();
+        let c = &f.profile("c").unwrap().connection;
+        fn at(w: &Option<Written>) -> Option<(&str, usize)> {
+            w.as_ref().map(|w| (w.value.as_str(), w.line))
+        }
+        assert_eq!(at(&c.max_attempts), Some(("7", 2)));
+        assert_eq!(at(&c.retry_mode), Some(("adaptive", 3)));
+        assert_eq!(at(&c.ca_bundle), Some(("~/ca.pem", 4)));
+        assert_eq!(at(&c.cli_connect_timeout), Some(("0", 5)));
+        assert_eq!(at(&c.cli_read_timeout), Some(("30", 6)));
     }
 
     #[test]

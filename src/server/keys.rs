@@ -160,24 +160,19 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_section_is_one_profile_as_the_client_reads_it() {
-        // The key id and the secret in two sections of the same name: one key, as the client's
-        // configuration would take from this file.
-        let ring = ring_of(
+    fn a_repeated_section_is_refused_as_the_client_refuses_it() {
+        // The key id and the secret in two sections of the same name: the AWS CLI (botocore)
+        // refuses such a file, and so do the client's configuration and the key ring.
+        let e = SharedFile::parse(
             "[a]\naws_access_key_id = AKSPLIT\n[b]\naws_access_key_id = AKB\n\
              aws_secret_access_key = sb\n[a]\naws_secret_access_key = split-secret\n",
-        );
-        assert_eq!(ring.len(), 2);
-        assert_eq!(ring.secret("AKSPLIT").unwrap().expose(), "split-secret");
-        assert_eq!(ring.secret("AKB").unwrap().expose(), "sb");
-        // A later value of the same profile replaces the earlier one.
-        let ring = ring_of(
-            "[a]\naws_access_key_id = AKOLD\naws_secret_access_key = s\n\
-             [a]\naws_access_key_id = AKNEW\n",
-        );
-        assert_eq!(ring.len(), 1);
-        assert!(ring.secret("AKOLD").is_none());
-        assert_eq!(ring.secret("AKNEW").unwrap().expose(), "s");
+            SharedFileKind::Credentials,
+            "/t/credentials",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("/t/credentials, line 6"), "{e}");
+        assert!(!e.contains("split-secret"), "{e}");
     }
 
     #[test]
@@ -187,7 +182,7 @@ mod tests {
         let path = dir.join("credentials");
         std::fs::write(
             &path,
-            "[a]\naws_access_key_id = AK1\n[a]\naws_secret_access_key = s1\n",
+            "[a]\naws_access_key_id = AK1\naws_secret_access_key = s1\n",
         )
         .unwrap();
         assert_eq!(KeyRing::from_file(&path).unwrap().len(), 1);

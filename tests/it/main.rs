@@ -8,6 +8,7 @@
 mod util;
 
 mod api_cmd;
+mod cli_config;
 mod cli_help;
 mod cli_local;
 mod cli_output;

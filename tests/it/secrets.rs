@@ -273,14 +273,15 @@ fn debug_of_configuration_types_is_redacted() {
 
 // ---- TLS ------------------------------------------------------------------------------------
 
-/// A CA and a certificate it signed for `localhost` and 127.0.0.1, in PEM.
-struct TestPki {
-    ca_pem: String,
+/// A CA and a certificate it signed for `localhost` and 127.0.0.1, in PEM (also used by
+/// `cli_config`'s `ca_bundle` test).
+pub(crate) struct TestPki {
+    pub(crate) ca_pem: String,
     cert_pem: String,
     key_pem: String,
 }
 
-fn make_pki() -> TestPki {
+pub(crate) fn make_pki() -> TestPki {
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     };
@@ -305,7 +306,7 @@ fn make_pki() -> TestPki {
 }
 
 /// A loopback HTTPS server answering every request with one group; counts completed handshakes.
-fn tls_server(pki: &TestPki) -> (String, Arc<AtomicUsize>) {
+pub(crate) fn tls_server(pki: &TestPki) -> (String, Arc<AtomicUsize>) {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let certs = vec![CertificateDer::from_pem_slice(pki.cert_pem.as_bytes()).unwrap()];
