@@ -13,6 +13,7 @@ mod cli_local;
 mod cli_output;
 mod client_defects;
 mod ec2_moto;
+mod elb_moto;
 mod examples;
 mod faults;
 mod fuzz_regressions;
