@@ -33,6 +33,7 @@ mod serve_flags;
 mod server_activities;
 mod server_auth;
 mod server_ec2;
+mod server_elb;
 mod server_hooks;
 mod server_instances;
 mod server_interop;
