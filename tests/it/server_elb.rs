@@ -258,14 +258,14 @@ async fn a_group_behind_a_target_group_registers_drains_and_replaces_its_instanc
         "lb loadbalancer/app/web application internet-facing active True ['us-east-1a', \
          'us-east-1b']",
         "again True",
-        "DuplicateLoadBalancerName: A load balancer with the same name already exists",
+        "DuplicateLoadBalancerName: A load balancer with the specified name already exists.",
         "ValidationError: At least two subnets in two different Availability Zones must be \
          specified",
         "SubnetNotFound: The subnet ID 'subnet-0123456789abcdef0' is not valid",
         "ValidationError: Load balancer name '-bad' can have a maximum of 32 characters, can \
          contain only alphanumeric characters or hyphens, and must not begin or end with a hyphen",
         "tg targetgroup/web HTTP /ping 30 {'HttpCode': '200'} []",
-        "DuplicateTargetGroupName: A target group with the same name already exists",
+        "DuplicateTargetGroupName: A target group with the specified name already exists.",
         "ValidationError: A port must be specified",
         "TargetGroupNotFound: One or more target groups not found",
         "UnsupportedProtocol: Protocol 'TCP' is not supported for load balancers of type \
@@ -321,7 +321,7 @@ async fn a_group_behind_a_target_group_registers_drains_and_replaces_its_instanc
         [
             "dns True True",
             "DuplicateLoadBalancerName: The specified load balancer name already exists for \
-             this account: classic",
+             this account.",
             "UnsupportedProtocol: Protocol 'UDP' is not supported",
             "check HTTP:8080/ping 10",
             "ValidationError: HealthCheck Target 'HTTP:8080' must be PROTOCOL:PORT (TCP, SSL) or \

@@ -215,10 +215,7 @@ impl Handle for CreateLoadBalancerInput {
             return Err(ApiError::with_status(
                 400,
                 "DuplicateLoadBalancerName",
-                format!(
-                    "The specified load balancer name already exists for this account: {}",
-                    shorten(name)
-                ),
+                "The specified load balancer name already exists for this account.",
             ));
         }
         let lb = LoadBalancerDescription {

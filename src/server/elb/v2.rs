@@ -131,7 +131,7 @@ impl Handle for CreateLoadBalancerInput {
             return Err(ApiError::with_status(
                 400,
                 "DuplicateLoadBalancerName",
-                "A load balancer with the same name already exists",
+                "A load balancer with the specified name already exists.",
             ));
         }
         let short = match kind.as_str() {
@@ -412,7 +412,7 @@ impl Handle for CreateTargetGroupInput {
             return Err(ApiError::with_status(
                 400,
                 "DuplicateTargetGroupName",
-                "A target group with the same name already exists",
+                "A target group with the specified name already exists.",
             ));
         }
         let arn = rows::arn(
