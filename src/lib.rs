@@ -5,6 +5,7 @@
 //! - [`query`]: the Query protocol (form encoding, XML replies and errors, signing, transport);
 //! - [`autoscaling`]: the service's shapes and [`autoscaling::Client`], one async method per operation;
 //! - [`ec2`]: EC2's launch-template slice (launch templates, instances, zones, VPCs, subnets);
+//! - [`elb`]: the classic ELB and ELBv2 slices (load balancers, target groups, listeners, targets);
 //! - [`rest`]: Phantom's JSON REST API (`/api/dev`): token, sites, launch configurations, domains;
 //! - [`credentials`] and [`config`]: keys, and where and how to send requests;
 //! - [`http`]: the HTTP layer both clients share (client and TLS, reply cap, retries and backoff,
@@ -40,6 +41,7 @@ pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod ec2;
+pub mod elb;
 pub mod error;
 pub mod http;
 pub mod profile;

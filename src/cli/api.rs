@@ -26,6 +26,10 @@ pub struct ApiArgs {
     /// The operation: its API name (DescribePolicies) or the AWS CLI's (describe-policies).
     #[arg(required_unless_present = "list", value_name = "OPERATION")]
     pub operation: Option<String>,
+    /// With a service named first (`elb`, `elbv2`): that service's operation
+    /// (`phantom api elbv2 DescribeTargetGroups`).
+    #[arg(value_name = "SERVICE_OPERATION")]
+    pub service_operation: Option<String>,
     /// The input as JSON with the API's member names, or file://PATH to read it from a file
     /// [default: standard input when it is not a terminal, else {}].
     #[arg(long, value_name = "JSON")]
@@ -54,6 +58,9 @@ impl ApiArgs {
     /// Whether the command is answered without any call or configuration: the listing, a
     /// skeleton, or an operation name that names none (the error lists close matches).
     pub fn runs_locally(&self) -> bool {
+        if let Some(service) = super::api_elb::Service::named(self.operation.as_deref()) {
+            return super::api_elb::runs_locally(service, self);
+        }
         self.list
             || self.generate_skeleton
             || self
@@ -66,6 +73,9 @@ impl ApiArgs {
 /// Runs what needs no configuration: `--list`, `--generate-skeleton`, or the error for an
 /// operation that does not exist.
 pub fn local(args: &ApiArgs) -> Result<(), Error> {
+    if let Some(service) = super::api_elb::Service::named(args.operation.as_deref()) {
+        return super::api_elb::local(service, args);
+    }
     if args.list {
         return print_list();
     }
@@ -75,6 +85,9 @@ pub fn local(args: &ApiArgs) -> Result<(), Error> {
 
 /// Calls the operation against the configured endpoint and prints its reply.
 pub async fn run(ctx: &Context, args: ApiArgs) -> Result<(), Error> {
+    if let Some(service) = super::api_elb::Service::named(args.operation.as_deref()) {
+        return super::api_elb::run(ctx, service, args).await;
+    }
     let entry = entry(&args)?;
     if ctx.format.format == OutputFormat::JsonLines {
         return Err(Error::Config(
@@ -128,6 +141,13 @@ fn entry(args: &ApiArgs) -> Result<&'static OperationEntry, Error> {
         ));
     };
     if let Some(entry) = registry::find(name) {
+        if let Some(extra) = &args.service_operation {
+            return Err(Error::Config(format!(
+                "phantom api {name} takes no second operation name ({:?}); a service is named \
+                 first only for elb and elbv2 (phantom api elbv2 DescribeTargetGroups)",
+                extra.chars().take(80).collect::<String>()
+            )));
+        }
         return Ok(entry);
     }
     let close: Vec<String> = registry::close_matches(name)
@@ -148,7 +168,7 @@ fn entry(args: &ApiArgs) -> Result<&'static OperationEntry, Error> {
 
 /// The input JSON: `--input`'s text or file, else standard input when it is not a terminal
 /// (empty input is `{}`), else `{}`.
-fn read_input(input: Option<&str>) -> Result<Value, Error> {
+pub(super) fn read_input(input: Option<&str>) -> Result<Value, Error> {
     let (text, from) = match input {
         Some(arg) => match arg.strip_prefix("file://") {
             Some(path) => {

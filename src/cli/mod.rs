@@ -6,6 +6,7 @@
 //! its own environment, so that what it shows is exactly what a user would get.
 
 mod api;
+mod api_elb;
 mod args;
 mod completion;
 mod duration;

@@ -114,6 +114,10 @@ variables! {
     AwsEndpointUrlAutoScaling = "AWS_ENDPOINT_URL_AUTO_SCALING",
     /// The EC2 endpoint, before `AWS_ENDPOINT_URL` (the SDKs' service-specific variable).
     AwsEndpointUrlEc2 = "AWS_ENDPOINT_URL_EC2",
+    /// The classic ELB endpoint, before `AWS_ENDPOINT_URL` (the SDKs' service-specific variable).
+    AwsEndpointUrlElb = "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING",
+    /// The ELBv2 endpoint, before `AWS_ENDPOINT_URL` (the SDKs' service-specific variable).
+    AwsEndpointUrlElbv2 = "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2",
     /// The region.
     AwsRegion = "AWS_REGION",
     /// The region, after `AWS_REGION`.

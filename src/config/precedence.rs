@@ -3,11 +3,13 @@
 //!
 //! - API: `--api` (or a command that exists in one API only), `PHANTOM_API`, else REST when the
 //!   endpoint's path ends in `/api/dev`, else Query;
-//! - endpoint (Auto Scaling's and EC2's alike): `--endpoint-url`, the service's variable
-//!   (`AWS_ENDPOINT_URL_AUTO_SCALING`, `AWS_ENDPOINT_URL_EC2`), `PHANTOM_URL`, `AWS_ENDPOINT_URL`,
-//!   the service's `endpoint_url` in the profile's `[services NAME]` section, the profile's
+//! - endpoint (Auto Scaling's, EC2's, classic ELB's and ELBv2's alike): `--endpoint-url`, the
+//!   service's variable (`AWS_ENDPOINT_URL_AUTO_SCALING`, `AWS_ENDPOINT_URL_EC2`,
+//!   `AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING`, `..._V2`), `PHANTOM_URL`, `AWS_ENDPOINT_URL`,
+//!   the service's `endpoint_url` in the profile's `[services NAME]` section (keys
+//!   `auto_scaling`, `ec2`, `elastic_load_balancing`, `elastic_load_balancing_v2`), the profile's
 //!   `endpoint_url` (config file), else `https://autoscaling.<region>.amazonaws.com` /
-//!   `https://ec2.<region>.amazonaws.com`;
+//!   `https://ec2.<region>.amazonaws.com` / `https://elasticloadbalancing.<region>.amazonaws.com`;
 //! - region: `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region` (config
 //!   file), else `us-east-1`;
 //! - profile and its files: see `profiles`; credentials: see [`super::credentials`];
@@ -98,6 +100,18 @@ const EC2: Service = Service {
     var: Var::AwsEndpointUrlEc2,
     key: crate::ec2::SERVICE,
     aws: crate::ec2::client::aws_endpoint,
+};
+
+const ELB: Service = Service {
+    var: Var::AwsEndpointUrlElb,
+    key: "elastic_load_balancing",
+    aws: crate::elb::client::aws_endpoint,
+};
+
+const ELBV2: Service = Service {
+    var: Var::AwsEndpointUrlElbv2,
+    key: "elastic_load_balancing_v2",
+    aws: crate::elb::client::aws_endpoint,
 };
 
 /// The endpoint of `service` and where it came from: `--endpoint-url` (a local endpoint serves
@@ -329,6 +343,8 @@ pub fn resolve(inputs: &ConfigInputs, env: &dyn Environment) -> Result<ResolvedC
 
     let (endpoint, endpoint_source) = endpoint_of(&AUTO_SCALING, inputs, env, &files, &region)?;
     let (ec2_endpoint, _) = endpoint_of(&EC2, inputs, env, &files, &region)?;
+    let (elb_endpoint, _) = endpoint_of(&ELB, inputs, env, &files, &region)?;
+    let (elbv2_endpoint, _) = endpoint_of(&ELBV2, inputs, env, &files, &region)?;
 
     let dialect = match inputs.dialect {
         Some(d) => d,
@@ -381,6 +397,8 @@ pub fn resolve(inputs: &ConfigInputs, env: &dyn Environment) -> Result<ResolvedC
     Ok(ResolvedConfig {
         endpoint,
         ec2_endpoint,
+        elb_endpoint,
+        elbv2_endpoint,
         region,
         dialect,
         signature,

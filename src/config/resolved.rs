@@ -82,6 +82,10 @@ pub struct ResolvedConfig {
     pub endpoint: Endpoint,
     /// Where to send EC2 requests (the same as `endpoint` when one URL was given for all).
     pub ec2_endpoint: Endpoint,
+    /// Where to send classic ELB requests.
+    pub elb_endpoint: Endpoint,
+    /// Where to send ELBv2 requests.
+    pub elbv2_endpoint: Endpoint,
     /// The signing region.
     pub region: String,
     /// The server's dialect.
@@ -147,6 +151,20 @@ impl ResolvedConfig {
         t.endpoint = self.ec2_endpoint.clone();
         t.service = crate::ec2::SERVICE.into();
         t.version = crate::ec2::API_VERSION.into();
+        Ok(t)
+    }
+
+    /// An Elastic Load Balancing client's transport settings: those of
+    /// [`ResolvedConfig::transport`] at the slice's endpoint (`S::NAME` `elb` or `elbv2`), with
+    /// the service name and API version the client then sets.
+    pub fn elb_transport<S: crate::elb::Slice>(&self) -> Result<TransportConfig, Error> {
+        let mut t = self.transport()?;
+        t.endpoint = match S::NAME {
+            "elb" => self.elb_endpoint.clone(),
+            _ => self.elbv2_endpoint.clone(),
+        };
+        t.service = crate::elb::SERVICE.into();
+        t.version = S::VERSION.into();
         Ok(t)
     }
 

@@ -212,6 +212,63 @@ fn service_endpoints_ec2_and_auto_scaling() {
 }
 
 #[test]
+fn service_endpoints_of_the_two_load_balancing_slices() {
+    let dir = TempDir::new();
+    dir.write(
+        ".aws/config",
+        "[profile dev]\nservices = local\n[services local]\n\
+         elastic_load_balancing =\n  endpoint_url = http://elb-from-services:5/\n\
+         elastic_load_balancing_v2 =\n  endpoint_url = http://elbv2-from-services:6/\n",
+    );
+    let dev = ConfigInputs {
+        profile: Some("dev".into()),
+        ..flags()
+    };
+    let env = env_in(&dir);
+    let c = ok(&dev, &env);
+    assert_eq!(
+        (c.elb_endpoint.host.as_str(), c.elbv2_endpoint.host.as_str()),
+        ("elb-from-services", "elbv2-from-services")
+    );
+    let specific = env
+        .clone()
+        .with("AWS_ENDPOINT_URL", "http://general:3/")
+        .with(
+            "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING",
+            "http://elb-env:8/",
+        )
+        .with(
+            "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2",
+            "http://elbv2-env:9/",
+        );
+    let c = ok(&dev, &specific);
+    assert_eq!(
+        (c.elb_endpoint.host.as_str(), c.elbv2_endpoint.host.as_str()),
+        ("elb-env", "elbv2-env")
+    );
+    assert_eq!(c.endpoint.host, "general");
+    let plain = ConfigInputs {
+        region: Some("eu-west-3".into()),
+        ..flags()
+    };
+    let keyed = env_in(&TempDir::new())
+        .with("AWS_ACCESS_KEY_ID", "AKID")
+        .with("AWS_SECRET_ACCESS_KEY", CANARY);
+    let c = ok(&plain, &keyed);
+    let t = c.elb_transport::<crate::elb::V2>().unwrap();
+    assert_eq!(
+        (t.service.as_str(), t.version.as_str()),
+        ("elasticloadbalancing", "2015-12-01")
+    );
+    assert_eq!(
+        t.endpoint.url(),
+        "https://elasticloadbalancing.eu-west-3.amazonaws.com/"
+    );
+    let t = c.elb_transport::<crate::elb::Classic>().unwrap();
+    assert_eq!(t.version, "2012-06-01");
+}
+
+#[test]
 fn endpoint_default_follows_region_and_keeps_path() {
     let env = env_in(&TempDir::new()).with("AWS_REGION", "ap-southeast-2");
     assert_eq!(

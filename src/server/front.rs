@@ -9,7 +9,9 @@
 //! `crate::server::ops`); an operation the endpoint does not serve is checked the same way and
 //! then answered `InvalidAction`. EC2's slice (`crate::server::ec2`) shares the port: a request
 //! signed for the service `ec2`, or carrying `Version=2016-11-15`, goes to its table and is
-//! answered in EC2's forms; one whose signed service and `Version` disagree is refused. Every
+//! answered in EC2's forms; one whose signed service and `Version` disagree is refused. The
+//! Elastic Load Balancing slices (`crate::server::elb`) likewise: service
+//! `elasticloadbalancing`, `Version=2012-06-01` (classic) or `2015-12-01` (ELBv2). Every
 //! reply, success or error, is
 //! `text/xml` in the AWS form and carries `x-amzn-RequestId`; any other path or method is answered
 //! with an `ErrorResponse` too, never an HTML page.
@@ -31,6 +33,7 @@ use crate::query::sign::Received;
 use crate::query::xml::{write_error, write_rendered_reply};
 use crate::server::auth::AuthPolicy;
 use crate::server::ec2;
+use crate::server::elb;
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::{new_uuid, now_ms};
 use crate::server::ops::{self, Ctx, Settings, validate};
@@ -225,8 +228,19 @@ async fn query(
             let body = match api {
                 Api::AutoScaling => write_rendered_reply(&action, result.as_deref(), &request_id),
                 Api::Ec2 => ec2::write_reply(&action, result.as_deref(), &request_id),
+                Api::Elb(which) => elb::write_reply(which, &action, result.as_deref(), &request_id),
             };
             xml(StatusCode::OK, body, &request_id)
+        }
+        Err(e) if matches!(api, Api::Elb(_)) => {
+            let Api::Elb(which) = api else {
+                return error_reply(&e, &request_id);
+            };
+            xml(
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+                elb::write_error(which, &e, &request_id),
+                &request_id,
+            )
         }
         Err(e) if api == Api::Ec2 => xml(
             StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -242,6 +256,8 @@ async fn query(
 enum Api {
     AutoScaling,
     Ec2,
+    /// Classic ELB or ELBv2 (`crate::server::elb`).
+    Elb(elb::Which),
 }
 
 /// The API of a request, from its `Version` (EC2's is `2016-11-15`) and, when the signature was
@@ -249,6 +265,40 @@ enum Api {
 /// version, and one that carries EC2's version must not be signed for another service, so that
 /// what the signature names and what runs agree.
 fn route(version: Option<&str>, service: Option<&str>) -> Result<Api, ApiError> {
+    // Elastic Load Balancing: the same rule, its two versions telling its two slices apart.
+    let elb_version = elb::Which::of_version(version);
+    match (service, elb_version) {
+        (Some(elb::SERVICE), Some(which)) => return Ok(Api::Elb(which)),
+        (Some(elb::SERVICE), None) => {
+            return Err(ApiError::with_status(
+                400,
+                "InvalidParameterValue",
+                format!(
+                    "The request is signed for the service {} but its Version is {}; Elastic \
+                     Load Balancing requests carry Version={} or {}.",
+                    elb::SERVICE,
+                    crate::server::fault::shorten(version.unwrap_or("(none)")),
+                    elb::CLASSIC_VERSION,
+                    elb::V2_VERSION
+                ),
+            ));
+        }
+        (Some(other), Some(_)) => {
+            return Err(ApiError::with_status(
+                400,
+                "InvalidParameterValue",
+                format!(
+                    "The request carries Elastic Load Balancing's Version={} but is signed for \
+                     the service {}; sign those requests with the service {}.",
+                    crate::server::fault::shorten(version.unwrap_or("")),
+                    crate::server::fault::shorten(other),
+                    elb::SERVICE
+                ),
+            ));
+        }
+        (None, Some(which)) => return Ok(Api::Elb(which)),
+        _ => {}
+    }
     let ec2_version = version == Some(ec2::VERSION);
     match service {
         Some(ec2::SERVICE) if ec2_version => Ok(Api::Ec2),
@@ -317,6 +367,9 @@ async fn answer(
     if version == Some(ec2::VERSION) {
         *api = Api::Ec2;
     }
+    if let Some(which) = elb::Which::of_version(version) {
+        *api = Api::Elb(which);
+    }
     refuse_repeats(query_params.iter().chain(&form_params))?;
     let received = Received {
         method,
@@ -345,6 +398,7 @@ async fn answer(
     let handler = match *api {
         Api::Ec2 => Some(ec2::handler(&action).ok_or_else(|| ec2::invalid_action(&action))?),
         Api::AutoScaling => ops::handler(&action),
+        Api::Elb(which) => Some(elb::handler(which, &action)?),
     };
     let Some(handler) = handler else {
         // An operation of the model that is not served yet is checked like a served one (its

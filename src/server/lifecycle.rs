@@ -608,7 +608,9 @@ pub fn terminate(
 }
 
 /// Marks one instance `Terminating` from `now` without asking any hook (a launch abandoned by
-/// its hook), gone after the terminate delay, which it returns.
+/// its hook), gone after the terminate delay, or after its group's target groups have drained it
+/// (their deregistration delay, `crate::server::elb::rows::drain_ms`) when that is longer; returns
+/// when.
 pub fn end_now(
     tx: &Transaction<'_>,
     timing: &Timing,
@@ -616,7 +618,18 @@ pub fn end_now(
     id: &str,
     now: i64,
 ) -> Result<i64, ApiError> {
-    let gone = now + timing.terminate_delay_ms;
+    let group: Option<String> = tx
+        .query_row_cached(
+            "SELECT group_name FROM instances WHERE id = ?1 AND owner = ?2",
+            params![id, owner],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let drain = match group {
+        Some(g) => crate::server::elb::rows::drain_ms(tx, owner, &g, timing.hook_timeout_scale)?,
+        None => 0,
+    };
+    let gone = now + timing.terminate_delay_ms.max(drain);
     tx.execute_cached(
         "UPDATE instances SET terminating_ms = ?1, gone_ms = ?2, hook_phase = NULL \
          WHERE id = ?3 AND owner = ?4",

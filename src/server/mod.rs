@@ -29,6 +29,7 @@
 pub mod auth;
 pub mod conn;
 pub mod ec2;
+pub mod elb;
 pub mod fault;
 pub mod front;
 pub mod keys;

@@ -362,6 +362,8 @@ impl Store {
         conn.execute_batch(SCHEMA).map_err(config)?;
         conn.execute_batch(crate::server::ec2::rows::SCHEMA)
             .map_err(config)?;
+        conn.execute_batch(crate::server::elb::rows::SCHEMA)
+            .map_err(config)?;
         add_instance_protection(&conn).map_err(config)?;
         add_instance_health_and_standby(&conn).map_err(config)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);

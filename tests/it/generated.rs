@@ -1,7 +1,8 @@
 //! Generated code is what its generator writes: `src/autoscaling/types.rs`,
 //! `src/autoscaling/generated_ops.rs` and `src/autoscaling/constraints.rs` are compared with a
 //! fresh run of `tools/gen-shapes.py` over `tools/model/`, and `src/ec2/types.rs` and
-//! `src/ec2/generated_ops.rs` with one of `tools/gen-ec2.py` over `tools/model/ec2/`, both sides
+//! `src/ec2/generated_ops.rs` with one of `tools/gen-ec2.py` over `tools/model/ec2/` (and the ELB
+//! slices' four files under `src/elb/` with `tools/gen-elb.py`), both sides
 //! formatted by the same `rustfmt`. A hand edit, or a generator change without regenerating,
 //! fails here.
 
@@ -105,4 +106,20 @@ fn ec2_operations_are_fresh() {
         "src/ec2/generated_ops.rs",
         &["operations"],
     );
+}
+
+#[test]
+fn elb_slices_are_fresh() {
+    for (slice, module) in [("elb", "classic"), ("elbv2", "v2")] {
+        assert_fresh_from(
+            "tools/gen-elb.py",
+            &format!("src/elb/{module}/types.rs"),
+            &[slice],
+        );
+        assert_fresh_from(
+            "tools/gen-elb.py",
+            &format!("src/elb/{module}/generated_ops.rs"),
+            &[slice, "operations"],
+        );
+    }
 }

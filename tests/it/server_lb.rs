@@ -6,7 +6,8 @@
 //! attached), AWS's refusals (malformed names and ARNs, too many per call and per group, detaching
 //! what is not attached, a missing group), AddToLoadBalancer suspended (instances launched
 //! meanwhile stay unregistered, also after the resume), the attachments kept per key and across a
-//! restart with a state file.
+//! restart with a state file. What is attached must exist: the target groups and Classic Load
+//! Balancers are made first with boto3's `elbv2` and `elb` clients on the same endpoint.
 //!
 //! The states move with the endpoint's launch and terminate delays (3 s here); the script waits
 //! for a state by polling with a generous deadline, never by a fixed sleep, and reads the
@@ -37,9 +38,26 @@ import os, sys, time
 import boto3, botocore.exceptions
 
 ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/"
-TG_WEB = ARN + "web/0123456789abcdef"
-TG_API = ARN + "api/fedcba9876543210"
 LATTICE = "arn:aws:vpc-lattice:us-east-1:123456789012:targetgroup/tg-0123456789abcdef0"
+
+# What is attached must exist (the ELB slices of the same endpoint): target groups and Classic
+# Load Balancers made with boto3's elbv2 and elb clients.
+def client(service):
+    return boto3.client(service, endpoint_url=os.environ["PHANTOM_ENDPOINT"],
+                        region_name="us-east-1",
+                        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"])
+
+elbv2, elb = client("elbv2"), client("elb")
+VPC = client("ec2").describe_vpcs()["Vpcs"][0]["VpcId"]
+
+def target_group(name):
+    return elbv2.create_target_group(Name=name, Protocol="HTTP", Port=80,
+                                     VpcId=VPC)["TargetGroups"][0]["TargetGroupArn"]
+
+def classic(name):
+    elb.create_load_balancer(LoadBalancerName=name, AvailabilityZones=["us-east-1a"], Listeners=[
+        {"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 8080}])
 
 def wait_for(fn, want, limit=90):
     deadline = time.time() + limit
@@ -79,6 +97,10 @@ def in_service(group):
 
 /// Attaches, watches the states, detaches, and checks the refusals.
 const SCENARIO: &str = r#"
+TG_WEB, TG_API = target_group("web"), target_group("api")
+classic("classic")
+classic("edge")
+print("api", TG_API)
 c.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-12345678",
                               InstanceType="m1.small")
 c.create_auto_scaling_group(AutoScalingGroupName="web", LaunchConfigurationName="lc",
@@ -159,13 +181,17 @@ c.create_auto_scaling_group(AutoScalingGroupName="many", LaunchConfigurationName
                             MinSize=0, MaxSize=1)
 for n in range(5):
     c.attach_load_balancer_target_groups(AutoScalingGroupName="many", TargetGroupARNs=[
-        ARN + f"t{n}-{i}/{n * 10 + i:016x}" for i in range(10)])
+        target_group(f"t{n}-{i}") for i in range(10)])
 expect_error("LimitExceeded", c.attach_traffic_sources, AutoScalingGroupName="many",
              TrafficSources=[{"Identifier": LATTICE}])
 print("many", len(tgs("many")))
 
 # AddToLoadBalancer suspended: what launches meanwhile is never registered (AWS: resuming "does
 # not add the instances that were launched while this process was suspended").
+expect_error("ValidationError", c.attach_load_balancer_target_groups, AutoScalingGroupName="web",
+             TargetGroupARNs=[ARN + "gone/0123456789abcdef"])
+expect_error("ValidationError", c.attach_load_balancers, AutoScalingGroupName="web",
+             LoadBalancerNames=["gone"])
 c.create_auto_scaling_group(AutoScalingGroupName="paused", LaunchConfigurationName="lc",
                             MinSize=0, MaxSize=4, DesiredCapacity=0, HealthCheckType="ELB",
                             TargetGroupARNs=[TG_WEB])
@@ -182,6 +208,7 @@ print("launched after the resume", tgs("paused"))
 
 /// After the restart: the same attachments, states and lists.
 const AFTER_RESTART: &str = r#"
+TG_WEB = elbv2.describe_target_groups(Names=["web"])["TargetGroups"][0]["TargetGroupArn"]
 print("web", sources())
 print("web lists", group_lists())
 print("paused", tgs("paused"))
@@ -208,6 +235,12 @@ async fn boto3_attaches_and_detaches_load_balancers_and_they_survive_a_restart()
     let state = dir.join("state.db");
     let s = server(&state).await;
     let lines = boto3(&s, &key(), SCENARIO).await;
+    // The api target group's ARN (its id is the endpoint's), named in one refusal below.
+    let api = lines[0].strip_prefix("api ").expect("the api ARN first");
+    let lines: Vec<String> = lines[1..]
+        .iter()
+        .map(|l| l.replace(api, "TG_API"))
+        .collect();
     let not_valid_tg = "ValidationError: Provided Target Groups may not be valid. Please ensure they exist and \
          try again.";
     let want = [
@@ -234,8 +267,7 @@ async fn boto3_attaches_and_detaches_load_balancers_and_they_survive_a_restart()
         "group lists after (['classic'], [], [('elb', 'classic'), ('elb', 'edge'), \
          ('vpc-lattice', 'tg-0123456789abcdef0')])",
         "ValidationError: Trying to remove Target Groups that are not attached to the Auto \
-         Scaling group web: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api/\
-         fedcba9876543210",
+         Scaling group web: TG_API",
         not_valid_tg,
         not_valid_tg,
         "ValidationError: Provided Load Balancers may not be valid. Please ensure they exist and \
@@ -255,6 +287,9 @@ async fn boto3_attaches_and_detaches_load_balancers_and_they_survive_a_restart()
         "LimitExceeded: An Auto Scaling group may have at most 50 target groups; this request \
          would attach 51.",
         "many 50",
+        not_valid_tg,
+        "ValidationError: Provided Load Balancers may not be valid. Please ensure they exist and \
+         try again.",
         "suspended [('web', 'Added')]",
         "resumed [('web', 'Added')]",
         "launched after the resume [('web', 'InService')]",

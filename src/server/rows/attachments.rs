@@ -27,11 +27,14 @@
 //! [`note_suspension`]; an instance launched inside one never counts as registered.
 //!
 //! What an attachment names is checked by [`check_exists`], the one place the ELB slices (issue
-//! 15) will look their load balancers and target groups up; until then only the form is checked.
+//! 15) are asked whether a load balancer or target group exists. The registrations that follow
+//! from an attachment (a group's instances as targets) are read by those slices from these rows
+//! (`crate::server::elb::rows::group_targets`).
 
 use rusqlite::{Transaction, params};
 
 use crate::autoscaling::types::{AutoScalingGroup, TrafficSourceIdentifier};
+use crate::server::elb::rows as elb_rows;
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::instance_state;
 use crate::server::ops::Ctx;
@@ -182,14 +185,22 @@ fn lattice_arn(ctx: &Ctx<'_>, arn: &str) -> bool {
         })
 }
 
-/// Checks that what `source` names exists, with AWS's refusal when it does not. The ELB slices
-/// (issue 15) will look it up among their load balancers and target groups here; until they exist,
-/// a well-formed name or ARN (in this endpoint's region and account) is taken to exist.
-pub fn check_exists(ctx: &Ctx<'_>, _tx: &Transaction<'_>, source: &Source) -> Result<(), ApiError> {
+/// Checks that what `source` names exists, with AWS's refusal when it does not: a Classic Load
+/// Balancer or a target group of the owner in the ELB slices (`crate::server::elb::rows`); a VPC
+/// Lattice target group (no such slice here) when its ARN is well formed, in this endpoint's
+/// region and account.
+pub fn check_exists(ctx: &Ctx<'_>, tx: &Transaction<'_>, source: &Source) -> Result<(), ApiError> {
+    let id = &source.identifier;
     let (ok, what) = match source.kind {
-        ELB => (classic_name(&source.identifier), "Load Balancers"),
-        ELBV2 => (target_group_arn(ctx, &source.identifier), "Target Groups"),
-        _ => (lattice_arn(ctx, &source.identifier), "Traffic Sources"),
+        ELB => (
+            classic_name(id) && elb_rows::classic_exists(ctx, tx, id)?,
+            "Load Balancers",
+        ),
+        ELBV2 => (
+            target_group_arn(ctx, id) && elb_rows::target_group_exists(ctx, tx, id)?,
+            "Target Groups",
+        ),
+        _ => (lattice_arn(ctx, id), "Traffic Sources"),
     };
     if ok {
         Ok(())

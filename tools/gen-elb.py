@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""Generates the two Elastic Load Balancing slices of the library (issue 15) from botocore's
+models: classic ELB (`tools/model/elb/`, Version 2012-06-01) and ELBv2 (`tools/model/elbv2/`,
+Version 2015-12-01), the operations in SLICES only and the shapes they reach.
+
+Run from the repository root (each output then through `rustfmt --edition 2024`):
+  `python3 tools/gen-elb.py elb > src/elb/classic/types.rs`,
+  `python3 tools/gen-elb.py elb operations > src/elb/classic/generated_ops.rs`,
+  `python3 tools/gen-elb.py elbv2 > src/elb/v2/types.rs`,
+  `python3 tools/gen-elb.py elbv2 operations > src/elb/v2/generated_ops.rs`.
+`tests/it/generated.rs` checks the four files are what this script writes.
+
+Both services speak the Query protocol exactly as Auto Scaling does (lists as `Name.member.N`,
+replies `<OpResponse><OpResult>`, errors `<ErrorResponse>`), so the shapes are written by
+tools/gen-shapes.py's `write_shapes` with its conventions (see wsdl-notes/shapes.md). What this
+script adds: the choice of operations, one model rewrite (below), and the operations file: an
+`Operation` impl per operation tied to its slice (`crate::elb::Classic` or `crate::elb::V2`, so a
+request cannot go over the other slice's client), a `Paginated` impl per paginator (`Marker` /
+`NextMarker`), the table `phantom api elb|elbv2 OPERATION` reads and one client method each.
+
+The model rewrite: ELBv2 has two maps (`AuthenticationRequestExtraParams` of the OIDC and Cognito
+actions), which the Query protocol writes as `Name.entry.N.key` / `Name.entry.N.value` and
+`<entry><key/><value/></entry>`: each map becomes a list of `<Map>Entry { key, value }` whose
+items are named `entry`, which the shared list layout already reads and writes. (Their JSON is
+then a list of key/value objects, not botocore's object: see wsdl-notes/elb.md.)
+"""
+
+import gzip
+import importlib.util
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+_spec = importlib.util.spec_from_file_location("gen_shapes", os.path.join(HERE, "gen-shapes.py"))
+gen_shapes = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(gen_shapes)
+snake, rust_str, first_sentence, doc_text, cli_name, one = (
+    gen_shapes.snake,
+    gen_shapes.rust_str,
+    gen_shapes.first_sentence,
+    gen_shapes.doc_text,
+    gen_shapes.cli_name,
+    gen_shapes.one,
+)
+
+# Per slice: the model directory, the Rust module under src/elb/, the slice's marker type, the
+# title in the generated files' docs, and the operations, in this order in the generated files.
+SLICES = {
+    "elb": {
+        "module": "classic",
+        "marker": "Classic",
+        "title": "classic Elastic Load Balancing (Version 2012-06-01)",
+        "operations": [
+            "CreateLoadBalancer",
+            "DescribeLoadBalancers",
+            "DeleteLoadBalancer",
+            "RegisterInstancesWithLoadBalancer",
+            "DeregisterInstancesFromLoadBalancer",
+            "DescribeInstanceHealth",
+            "ConfigureHealthCheck",
+        ],
+    },
+    "elbv2": {
+        "module": "v2",
+        "marker": "V2",
+        "title": "Elastic Load Balancing v2 (Version 2015-12-01)",
+        "operations": [
+            "CreateLoadBalancer",
+            "DescribeLoadBalancers",
+            "DeleteLoadBalancer",
+            "CreateTargetGroup",
+            "DescribeTargetGroups",
+            "ModifyTargetGroup",
+            "DeleteTargetGroup",
+            "CreateListener",
+            "DescribeListeners",
+            "DeleteListener",
+            "RegisterTargets",
+            "DeregisterTargets",
+            "DescribeTargetHealth",
+        ],
+    },
+}
+
+
+def load_model(slice_name):
+    """The slice's model with its maps rewritten as lists of key/value entries (module docs)."""
+    with gzip.open(os.path.join(HERE, "model", slice_name, "service-2.json.gz"), "rt", encoding="utf-8") as f:
+        model = json.load(f)
+    shapes = model["shapes"]
+    for name in [n for n, s in shapes.items() if s["type"] == "map"]:
+        shape = shapes[name]
+        entry = name + "Entry"
+        if entry in shapes:
+            raise SystemExit("the model already has a shape %s" % entry)
+        shapes[entry] = {
+            "type": "structure",
+            "required": ["key", "value"],
+            "members": {"key": shape["key"], "value": shape["value"]},
+        }
+        shapes[name] = {"type": "list", "member": {"shape": entry, "locationName": "entry"}}
+    return model
+
+
+def load_paginators(slice_name):
+    with open(os.path.join(HERE, "model", slice_name, "paginators-1.json"), encoding="utf-8") as f:
+        return json.load(f)["pagination"]
+
+
+def main(slice_name):
+    """Writes src/elb/<module>/types.rs through gen-shapes.py's `write_shapes`."""
+    spec = SLICES[slice_name]
+    header = [
+        "//! The shapes of the %s slice (%d operations), generated from botocore's model."
+        % (spec["title"], len(spec["operations"])),
+        "//!",
+        "//! Generated by `tools/gen-elb.py %s` from `tools/model/%s/service-2.json.gz`; do not edit"
+        % (slice_name, slice_name),
+        "//! by hand. The conventions are Auto Scaling's (tools/gen-shapes.py): the same Query",
+        "//! protocol, so one definition serves the client, the built-in endpoint and `--output json`.",
+    ]
+    sys.stdout.write(gen_shapes.write_shapes(load_model(slice_name), spec["operations"], header))
+
+
+def main_operations(slice_name):
+    """Writes src/elb/<module>/generated_ops.rs: the `Operation` impls, the `Paginated` impls,
+    the operation table and one client method per operation."""
+    spec = SLICES[slice_name]
+    marker = spec["marker"]
+    ops = spec["operations"]
+    model = load_model(slice_name)
+    shapes = model["shapes"]
+    operations = model["operations"]
+    paginators = load_paginators(slice_name)
+    out = []
+    w = out.append
+    w("//! The %s slice's operations as data: the `Operation` impl of each (action, slice," % marker)
+    w("//! reply shape), a `Paginated` impl for each paginator among them, the table")
+    w("//! `phantom api %s OPERATION` reads and one async method of [`Client`] each." % slice_name)
+    w("//!")
+    w("//! Generated by `tools/gen-elb.py %s operations` from `tools/model/%s/`; do not edit by" % (slice_name, slice_name))
+    w("//! hand. The traits live in `crate::elb::operations`, the sending in `crate::elb::client`.")
+    w("")
+    w("use super::types::*;")
+    w("use crate::elb::api::{ApiOperation, Pages, call_json};")
+    w("use crate::elb::client::Client;")
+    w("use crate::elb::operations::{%s, NoOutput, Operation, Paginated};" % marker)
+    w("use crate::error::Result;")
+    uses_no_output = False
+    for op in ops:
+        op_spec = operations[op]
+        output = op + "Output" if "output" in op_spec else "NoOutput"
+        uses_no_output |= output == "NoOutput"
+        w("")
+        w("impl Operation for %sInput {" % op)
+        w("    const NAME: &'static str = %s;" % rust_str(op))
+        w("    type Slice = %s;" % marker)
+        w("    type Output = %s;" % output)
+        w("}")
+    if not uses_no_output:
+        out[out.index("use crate::elb::operations::{%s, NoOutput, Operation, Paginated};" % marker)] = (
+            "use crate::elb::operations::{%s, Operation, Paginated};" % marker
+        )
+    for op in ops:
+        if op not in paginators:
+            continue
+        pag = paginators[op]
+        out_shape = shapes[operations[op]["output"]["shape"]]
+        in_shape = shapes[operations[op]["input"]["shape"]]
+        input_token = one(pag["input_token"], "input_token")
+        output_token = one(pag["output_token"], "output_token")
+        key = one(pag["result_key"], "result_key")
+        if input_token not in in_shape["members"] or output_token not in out_shape["members"]:
+            raise SystemExit("paginator of %s names members the model lacks" % op)
+        item = shapes[out_shape["members"][key]["shape"]]["member"]["shape"]
+        item_type = item if shapes[item]["type"] == "structure" else "String"
+        w("")
+        w("impl Paginated for %sInput {" % op)
+        w("    type Item = %s;" % item_type)
+        w("    fn set_next_token(&mut self, token: Option<String>) {")
+        w("        self.%s = token;" % snake(input_token))
+        w("    }")
+        w("    fn next_token(output: &%sOutput) -> Option<&str> {" % op)
+        w("        output.%s.as_deref().filter(|t| !t.is_empty())" % snake(output_token))
+        w("    }")
+        w("    fn into_items(output: %sOutput) -> Vec<%s> {" % (op, item_type))
+        w("        output.%s.unwrap_or_default()" % snake(key))
+        w("    }")
+        w("}")
+    w("")
+    w("/// The operations of the slice, in the order of the generator's list.")
+    w("pub static OPERATIONS: &[ApiOperation<%s>] = &[" % marker)
+    for op in ops:
+        op_spec = operations[op]
+        w("    ApiOperation {")
+        w("        name: %s," % rust_str(op))
+        w("        cli_name: %s," % rust_str(cli_name(op)))
+        w("        summary: %s," % rust_str(first_sentence(op_spec.get("documentation")) or "Calls %s." % op))
+        if op in paginators:
+            pag = paginators[op]
+            w("        pages: Some(Pages {")
+            w("            input_token: %s," % rust_str(one(pag["input_token"], "input_token")))
+            w("            output_token: %s," % rust_str(one(pag["output_token"], "output_token")))
+            w("            result_key: %s," % rust_str(one(pag["result_key"], "result_key")))
+            w("        }),")
+        else:
+            w("        pages: None,")
+        w("        call_json: call_json::<%sInput>," % op)
+        w("    },")
+    w("];")
+    w("")
+    w("/// One method per operation: sends the request and returns the reply shape (see")
+    w("/// [`Client::send`] for the request id).")
+    w("impl Client<%s> {" % marker)
+    for op in ops:
+        op_spec = operations[op]
+        summary = first_sentence(op_spec.get("documentation")) or "Calls `%s`." % op
+        output = op + "Output" if "output" in op_spec else "NoOutput"
+        w("    /// %s" % doc_text(summary))
+        if op in paginators:
+            w("    ///")
+            w("    /// One page; [`Client::pages`] and [`Client::items`] follow `NextMarker`.")
+        w("    pub async fn %s(&self, input: &%sInput) -> Result<%s> {" % (snake(op), op, output))
+        w("        self.send(input).await.map(|r| r.output)")
+        w("    }")
+    w("}")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if not args or args[0] not in SLICES or args[1:] not in ([], ["operations"]):
+        raise SystemExit("usage: gen-elb.py elb|elbv2 [operations]")
+    if args[1:] == ["operations"]:
+        main_operations(args[0])
+    else:
+        main(args[0])
