@@ -16,7 +16,8 @@
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
 //! tags, activities, scaling policies, scaling processes, scheduled actions, lifecycle hooks,
-//! notifications, metrics collection, the account, LaunchInstances, forecasts, load balancers); they share the row model of [`crate::server::rows`] and never import each
+//! notifications, metrics collection, the account, LaunchInstances, forecasts, load balancers, warm
+//! pools); they share the row model of [`crate::server::rows`] and never import each
 //! other.
 
 mod account;
@@ -35,6 +36,7 @@ mod processes;
 mod scheduled_actions;
 mod tags;
 pub mod validate;
+mod warm_pools;
 
 use std::any::TypeId;
 
@@ -200,6 +202,9 @@ served![
     AttachTrafficSourcesInput,
     DetachTrafficSourcesInput,
     DescribeTrafficSourcesInput,
+    PutWarmPoolInput,
+    DescribeWarmPoolInput,
+    DeleteWarmPoolInput,
 ];
 
 /// Fills the input shape from the request tree (already checked against the model by

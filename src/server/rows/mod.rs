@@ -1,5 +1,5 @@
 //! The row model: how groups, instances, launch configurations, tags, scaling policies, scheduled
-//! actions, lifecycle hooks and load balancer attachments are stored and read back, shared by
+//! actions, lifecycle hooks, load balancer attachments and warm pools are stored and read back, shared by
 //! every operation.
 //!
 //! Why a module of its own: an operation acts on several kinds of row (terminating an instance
@@ -18,3 +18,4 @@ pub mod launch_configurations;
 pub mod policies;
 pub mod scheduled_actions;
 pub mod tags;
+pub mod warm_pools;
