@@ -388,9 +388,9 @@ async fn the_aws_cli_is_told_why_and_can_still_describe() {
 served!(
     operations_not_served_yet_are_checked_before_they_are_refused,
     |server, c| {
-        // PutWarmPool is in the model but not served yet: its input is still checked against
-        // the model first (AWS's errors), and only a request that passes is refused as an action
-        // this endpoint does not know.
+        // An operation's input is checked against the model first (AWS's errors), served or
+        // not; DescribeInstanceRefreshes is in the model but not served yet, so a request that
+        // passes is refused as an action this endpoint does not know.
         refused(
             &c.call("PutWarmPool", &[("MaxGroupPreparedCapacity", "-2")])
                 .await,
@@ -398,13 +398,22 @@ served!(
          satisfy constraint: Member must not be null; Value '-2' at 'maxGroupPreparedCapacity' \
          failed to satisfy constraint: Member must have value greater than or equal to -1",
         );
+        refused(
+            &c.call("DescribeInstanceRefreshes", &[("MaxRecords", "5")])
+                .await,
+            "1 validation error detected: Value null at 'autoScalingGroupName' failed to \
+         satisfy constraint: Member must not be null",
+        );
         let a = c
-            .call("PutWarmPool", &[("AutoScalingGroupName", "g")])
+            .call(
+                "DescribeInstanceRefreshes",
+                &[("AutoScalingGroupName", "g")],
+            )
             .await;
         a.fails(400, "InvalidAction");
         assert_eq!(
             a.error.as_ref().unwrap().1,
-            "The action PutWarmPool is not valid for this web service."
+            "The action DescribeInstanceRefreshes is not valid for this web service."
         );
         // A name outside the model is refused as before, whatever it carries.
         c.call("FlyToTheMoon", &[("LifecycleHookName", "bad hook!")])

@@ -132,6 +132,19 @@ expect_error("ScalingActivityInProgress", c.delete_warm_pool, AutoScalingGroupNa
 c.complete_lifecycle_action(AutoScalingGroupName="web", LifecycleHookName="boot",
                             InstanceId=entering, LifecycleActionResult="CONTINUE")
 print("entered", wait_for("warmed", lambda: pool().get(entering) == "Warmed:Stopped"))
+# ABANDON on entry: the instance is terminated at once and the pool launches a replacement.
+c.put_warm_pool(AutoScalingGroupName="web", MinSize=4)
+dropped = wait_for("another held", lambda: next((i for i, s in pool().items()
+                                                 if s == "Warmed:Pending:Wait"), None))
+c.complete_lifecycle_action(AutoScalingGroupName="web", LifecycleHookName="boot",
+                            InstanceId=dropped, LifecycleActionResult="ABANDON")
+print("abandoned", pool().get(dropped, "gone") in ("Warmed:Terminating", "gone"),
+      "was abandoned" in activity("Terminating EC2 instance in warm pool: ", dropped)["Cause"])
+again = wait_for("replacement held", lambda: next((i for i, s in pool().items()
+                                                   if s == "Warmed:Pending:Wait"), None))
+c.complete_lifecycle_action(AutoScalingGroupName="web", LifecycleHookName="boot",
+                            InstanceId=again, LifecycleActionResult="CONTINUE")
+print("replaced", again != dropped, wait_for("warmed", lambda: pool().get(again) == "Warmed:Stopped"))
 before = set(members())
 c.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=3)
 out = [i for i in members() if i not in before][0]
@@ -194,6 +207,8 @@ async fn boto3_warm_pool_feeds_a_scale_out_takes_instances_back_and_is_deleted()
         "ScalingActivityInProgress: The operation can't be performed because there are scaling \
          activities in progress.",
         "entered True",
+        "abandoned True True",
+        "replaced True True",
         "leaving True MidLifecycleAction",
         "left True",
         "deleting PendingDelete ['Warmed:Terminating:Wait'] PendingDelete",
