@@ -3,8 +3,8 @@
 //!
 //! Why this shape (issue 13, item 8): the engine must not scan every group on every tick. Each
 //! kind of deadline ([`Source`]: scheduled actions, lifecycle hook timeouts and warm pool
-//! deletions now; warm-ups later) keeps its deadlines in the store in an indexed column, so "what is due" and "when is the
-//! next one" are index lookups, whatever the number of groups. The task runs every due deadline
+//! deletions now; warm-ups later) keeps its deadlines in the store in an indexed column, so "what
+//! is due" and "when is the next one" are index lookups, whatever the number of groups. The task runs every due deadline
 //! in one store transaction, asks each source for its earliest deadline, and sleeps until the
 //! earliest of those, or until a request that adds, changes or removes a deadline wakes it
 //! ([`Wake::wake`], a `tokio::sync::Notify`: a wake sent while the task is busy is kept, so none

@@ -117,9 +117,11 @@ print("refilled", len(refilled), len(set(refilled) - set(warmed)))
 before = set(members())
 c.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=2)
 back = [i for i in before if i not in members()][0]
-print("back", pool().get(back) in ("Warmed:Pending", "Warmed:Stopped"), activity("Returning EC2 instance to warm pool: ", back) is not None)
+print("back", pool().get(back) in ("Warmed:Pending", "Warmed:Stopped"),
+      activity("Returning EC2 instance to warm pool: ", back) is not None)
 wait_for("back warmed", lambda: pool().get(back) == "Warmed:Stopped")
-print("pool size", len(wait_for("two warmed again", lambda: len(settled() or {}) == 2 and settled())))
+print("pool size",
+      len(wait_for("two warmed again", lambda: len(settled() or {}) == 2 and settled())))
 
 # A launch hook holds an instance entering the pool, and one leaving it.
 c.put_lifecycle_hook(AutoScalingGroupName="web", LifecycleHookName="boot",
@@ -144,7 +146,8 @@ again = wait_for("replacement held", lambda: next((i for i, s in pool().items()
                                                    if s == "Warmed:Pending:Wait"), None))
 c.complete_lifecycle_action(AutoScalingGroupName="web", LifecycleHookName="boot",
                             InstanceId=again, LifecycleActionResult="CONTINUE")
-print("replaced", again != dropped, wait_for("warmed", lambda: pool().get(again) == "Warmed:Stopped"))
+print("replaced", again != dropped,
+      wait_for("warmed", lambda: pool().get(again) == "Warmed:Stopped"))
 before = set(members())
 c.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=3)
 out = [i for i in members() if i not in before][0]
@@ -164,7 +167,8 @@ wait_for("settled", settled)
 # DeleteWarmPool without ForceDelete: PendingDelete while the instances terminate (a termination
 # hook holds them at Warmed:Terminating:Wait), then gone.
 c.put_lifecycle_hook(AutoScalingGroupName="web", LifecycleHookName="stop",
-                     LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING", HeartbeatTimeout=7200)
+                     LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
+                     HeartbeatTimeout=7200)
 c.delete_warm_pool(AutoScalingGroupName="web")
 d = c.describe_warm_pool(AutoScalingGroupName="web")
 print("deleting", d["WarmPoolConfiguration"]["Status"], sorted(set(pool().values())),
@@ -174,7 +178,8 @@ for iid in pool():
     c.complete_lifecycle_action(AutoScalingGroupName="web", LifecycleHookName="stop",
                                 InstanceId=iid, LifecycleActionResult="CONTINUE")
 print("ending", sorted(set(pool().values())) in (["Warmed:Terminating:Proceed"], []))
-wait_for("pool gone", lambda: "WarmPoolConfiguration" not in c.describe_warm_pool(AutoScalingGroupName="web"))
+wait_for("pool gone", lambda: "WarmPoolConfiguration"
+         not in c.describe_warm_pool(AutoScalingGroupName="web"))
 print("gone", "WarmPoolConfiguration" in group(), group().get("WarmPoolSize"))
 
 # With ForceDelete: at once, instances and all (no termination hook is asked).
@@ -478,7 +483,7 @@ async fn wait_group_empty(c: &Client, name: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_warm_pool_survives_a_restart_and_keys_are_isolated() {
+async fn a_warm_pool_survives_a_restart_keys_are_isolated_and_the_engine_ends_a_deletion() {
     let dir = scratch_dir("warm-state");
     let state = dir.join("state.db");
     let s = keyed(&state).await;
@@ -504,6 +509,7 @@ async fn a_warm_pool_survives_a_restart_and_keys_are_isolated() {
         state: Some(state.clone()),
         launch_delay: Duration::from_millis(300),
         terminate_delay: Duration::from_millis(300),
+        hook_timeout_scale: 0.1,
         ..ServeOptions::default()
     })
     .await
@@ -517,6 +523,66 @@ async fn a_warm_pool_survives_a_restart_and_keys_are_isolated() {
         .call("DescribeWarmPool", &[("AutoScalingGroupName", "web")])
         .await
         .fails(400, "ValidationError");
+
+    // A deletion the engine finishes alone: a termination hook (30 s, scaled to 3 s) holds the
+    // pool's instances, its timeout (CONTINUE) lets them go, and the pool's row leaves the store
+    // when the last is gone, without another request acting on it.
+    c.call(
+        "PutLifecycleHook",
+        &[
+            ("AutoScalingGroupName", "web"),
+            ("LifecycleHookName", "stop"),
+            (
+                "LifecycleTransition",
+                "autoscaling:EC2_INSTANCE_TERMINATING",
+            ),
+            ("HeartbeatTimeout", "30"),
+            ("DefaultResult", "CONTINUE"),
+        ],
+    )
+    .await
+    .done();
+    c.call("DeleteWarmPool", &[("AutoScalingGroupName", "web")])
+        .await
+        .done();
+    let deleting = pool(&c, "web").await;
+    assert_eq!(
+        deleting
+            .warm_pool_configuration
+            .and_then(|c| c.status)
+            .as_deref(),
+        Some("PendingDelete")
+    );
+    let rows = |table: &str| -> i64 {
+        let conn = rusqlite::Connection::open(&state).unwrap();
+        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while rows("warm_pools") > 0 || rows("warm_instances") > 0 {
+        assert!(Instant::now() < deadline, "the pool's rows stayed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(pool(&c, "web").await.warm_pool_configuration, None);
+    let acts: DescribeScalingActivitiesOutput = c
+        .call(
+            "DescribeScalingActivities",
+            &[("AutoScalingGroupName", "web")],
+        )
+        .await
+        .ok();
+    let ended = acts
+        .activities
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| {
+            a.description
+                .as_deref()
+                .is_some_and(|d| d.starts_with("Terminating EC2 instance in warm pool: "))
+                && a.status_code.as_deref() == Some("Successful")
+        })
+        .count();
+    assert_eq!(ended, 2);
     s.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }

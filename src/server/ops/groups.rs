@@ -539,12 +539,14 @@ impl Handle for DeleteAutoScalingGroupInput {
         let input = self;
         let group = require(tx, ctx.owner, &input.auto_scaling_group_name)?;
         lifecycle::sweep(tx, ctx.now)?;
-        let instances: i64 =
-            tx.query_row_cached(
-                "SELECT COUNT(*) FROM instances WHERE owner = ?1 AND group_name = ?2",
-                params![ctx.owner, group.name],
-                |r| r.get::<_, i64>(0),
-            )? + crate::server::rows::warm_pools::count(tx, ctx.owner, &group.name, ctx.now)?;
+        let instances: i64 = tx.query_row_cached(
+            "SELECT COUNT(*) FROM instances WHERE owner = ?1 AND group_name = ?2",
+            params![ctx.owner, group.name],
+            |r| r.get(0),
+        )?;
+        // A warm pool's instances count as the group's.
+        let instances = instances
+            + crate::server::rows::warm_pools::count(tx, ctx.owner, &group.name, ctx.now)?;
         if instances > 0 && !input.force_delete.unwrap_or(false) {
             return Err(ApiError::in_use(format!(
                 "You cannot delete an AutoScalingGroup while there are instances or pending Spot \

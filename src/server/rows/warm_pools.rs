@@ -918,7 +918,8 @@ pub fn delete(
             &id,
             ctx.now,
             &format!(
-                "At {when} an instance was taken out of the warm pool in response to a user request deleting the warm pool."
+                "At {when} an instance was taken out of the warm pool in response to a user \
+                 request deleting the warm pool."
             ),
         )?;
     }
