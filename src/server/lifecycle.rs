@@ -26,6 +26,11 @@
 //! process (`health_check`) and `AZRebalance` (`rebalance`) are steps of the same reconcile. A
 //! group keeps six weeks of activities, at most [`MAX_ACTIVITIES_PER_GROUP`] of them
 //! ([`prune_activities`], run as activities are written).
+//!
+//! A warm pool (`crate::server::rows::warm_pools`) joins the reconcile at three points: scale-out
+//! takes its warmed instances first, scale-in returns victims to it when its reuse policy says
+//! so, and the last step keeps it at its size. Its instances are not in `instances`, so nothing
+//! here counts them.
 
 use crate::server::store::Cached;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -34,7 +39,7 @@ use crate::autoscaling::types::Activity;
 use crate::query::timestamp::Timestamp;
 use crate::server::fault::ApiError;
 use crate::server::ops::Settings;
-use crate::server::rows::hooks;
+use crate::server::rows::{hooks, warm_pools};
 
 /// Timing and naming settings the lifecycle needs.
 #[derive(Debug, Clone)]
@@ -322,7 +327,9 @@ pub fn reconcile(
     if have < group.desired && !group.suspended("Launch") {
         // One look for launch hooks, not one per instance.
         let hooked = hooks::any(tx, group, hooks::LAUNCHING)?;
-        for n in have..group.desired {
+        // Warmed instances first (a warm pool's), then new ones.
+        let taken = warm_pools::take(tx, settings, group, now, hooked, reason, have)?;
+        for n in (have + taken)..group.desired {
             let cause = format!(
                 "At {when} {reason}. At {when} an instance was started in response to a \
                  difference between desired and actual capacity, increasing the capacity \
@@ -342,8 +349,12 @@ pub fn reconcile(
             if let Some(at) = counted.iter().position(|c| c.id == id) {
                 counted.swap_remove(at);
             }
-            let end = terminate(tx, settings, group, &id, now)?;
             let from = have - n;
+            // A warm pool that reuses instances takes the victim back instead.
+            if warm_pools::reuse(tx, settings, group, &id, now, reason, from)? {
+                continue;
+            }
+            let end = terminate(tx, settings, group, &id, now)?;
             record_one(
                 tx,
                 group,
@@ -360,6 +371,7 @@ pub fn reconcile(
         }
     }
     rebalance(tx, settings, group, now)?;
+    warm_pools::maintain(tx, settings, group, now)?;
     prune_activities(tx, group, now)
 }
 
@@ -638,8 +650,8 @@ pub fn end_now(
     Ok(gone)
 }
 
-/// Gives the instance's held activity (a launch or termination a hook waited on, end [`HELD`])
-/// its end time.
+/// Gives the instance's held activity (a launch, a move out of a warm pool or a termination a
+/// hook waited on, end [`HELD`]) its end time.
 pub fn settle_activity(
     tx: &Transaction<'_>,
     owner: &str,
@@ -650,8 +662,8 @@ pub fn settle_activity(
     tx.execute_cached(
         "UPDATE activities SET end_ms = ?4 WHERE owner = ?1 AND group_name = ?2 \
          AND end_ms = ?5 AND description IN ('Launching a new EC2 instance: ' || ?3, \
-         'Terminating EC2 instance: ' || ?3)",
-        params![owner, group, id, end, HELD],
+         'Terminating EC2 instance: ' || ?3, ?6 || ?3)",
+        params![owner, group, id, end, HELD, warm_pools::FROM_POOL],
     )?;
     Ok(())
 }

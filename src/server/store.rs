@@ -1,7 +1,8 @@
 //! Durable state: one SQLite database (a file, or memory) holding launch configurations, groups,
 //! instances, tags, scaling policies, scheduled actions, scaling activities, notification
-//! configurations, account settings, LaunchInstances client tokens and the load balancers and
-//! traffic sources attached to groups, each row tagged with the access key that owns it.
+//! configurations, account settings, LaunchInstances client tokens, the load balancers and
+//! traffic sources attached to groups and warm pools with their instances, each row tagged with
+//! the access key that owns it.
 //!
 //! Why this shape: one connection behind a mutex serializes every operation, so each request runs
 //! as one transaction against a consistent snapshot, and nothing but SQLite's own locking is
@@ -219,6 +220,33 @@ CREATE INDEX IF NOT EXISTS instance_refreshes_by_next ON instance_refreshes (nex
 CREATE TRIGGER IF NOT EXISTS instance_refreshes_follow_group AFTER DELETE ON groups
 BEGIN
     DELETE FROM instance_refreshes WHERE owner = old.owner AND group_name = old.name;
+END;
+-- Warm pools (rows/warm_pools.rs): one per group, its WarmPoolConfiguration JSON, when a delete
+-- began and when it completes (`done_ms`, the engine's deadline); the pool's instances (their EC2
+-- side stays in ec2_instances). A group deleted takes its pool and the pool's instances with it; a
+-- pool instance gone (not moved into the group) takes its lifecycle actions and EC2 side.
+CREATE TABLE IF NOT EXISTS warm_pools (
+    owner TEXT NOT NULL, group_name TEXT NOT NULL, doc TEXT NOT NULL, deleting_ms INTEGER,
+    done_ms INTEGER, PRIMARY KEY (owner, group_name)
+);
+CREATE INDEX IF NOT EXISTS warm_pools_by_done ON warm_pools (done_ms);
+CREATE TABLE IF NOT EXISTS warm_instances (
+    id TEXT PRIMARY KEY, owner TEXT NOT NULL, group_name TEXT NOT NULL, zone TEXT NOT NULL,
+    lc_name TEXT NOT NULL, instance_type TEXT NOT NULL, image_id TEXT NOT NULL,
+    launched_ms INTEGER NOT NULL, ready_ms INTEGER NOT NULL, terminating_ms INTEGER,
+    gone_ms INTEGER, hook_phase TEXT, health TEXT NOT NULL DEFAULT 'Healthy'
+);
+CREATE INDEX IF NOT EXISTS warm_instances_by_group ON warm_instances (owner, group_name);
+CREATE TRIGGER IF NOT EXISTS warm_pools_follow_group AFTER DELETE ON groups
+BEGIN
+    DELETE FROM warm_pools WHERE owner = old.owner AND group_name = old.name;
+    DELETE FROM warm_instances WHERE owner = old.owner AND group_name = old.name;
+END;
+CREATE TRIGGER IF NOT EXISTS warm_instances_follow AFTER DELETE ON warm_instances
+WHEN NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = old.id)
+BEGIN
+    DELETE FROM lifecycle_actions WHERE owner = old.owner AND instance_id = old.id;
+    DELETE FROM ec2_instances WHERE id = old.id;
 END;
 CREATE TABLE IF NOT EXISTS rest_cloud_params (
     owner TEXT NOT NULL,

@@ -2,9 +2,10 @@
 //! sleeps.
 //!
 //! Why this shape (issue 13, item 8): the engine must not scan every group on every tick. Each
-//! kind of deadline ([`Source`]: scheduled actions, lifecycle hook timeouts and instance refresh
-//! steps now; warm-ups later) keeps its deadlines in the store in an indexed column, so "what is due" and "when is the
-//! next one" are index lookups, whatever the number of groups. The task runs every due deadline
+//! kind of deadline ([`Source`]: scheduled actions, lifecycle hook timeouts, instance refresh
+//! steps and warm pool deletions now; warm-ups later) keeps its deadlines in the store in an
+//! indexed column, so "what is due" and "when is the next one" are index lookups, whatever the
+//! number of groups. The task runs every due deadline
 //! in one store transaction, asks each source for its earliest deadline, and sleeps until the
 //! earliest of those, or until a request that adds, changes or removes a deadline wakes it
 //! ([`Wake::wake`], a `tokio::sync::Notify`: a wake sent while the task is busy is kept, so none
@@ -27,7 +28,7 @@ use tokio::task::JoinHandle;
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::now_ms;
 use crate::server::ops::Settings;
-use crate::server::rows::{hooks, refreshes, scheduled_actions};
+use crate::server::rows::{hooks, refreshes, scheduled_actions, warm_pools};
 use crate::server::store::Store;
 
 /// How long the engine waits before trying again after a failed pass (a store error).
@@ -86,12 +87,26 @@ impl Source for InstanceRefreshes {
     }
 }
 
+/// Warm pools being deleted (`rows::warm_pools`): when the last instance is gone, the pool goes.
+struct WarmPoolDeletions;
+
+impl Source for WarmPoolDeletions {
+    fn run_due(&self, tx: &Transaction<'_>, _: &Settings, now: i64) -> Result<(), ApiError> {
+        warm_pools::run_due(tx, now)
+    }
+
+    fn earliest(&self, tx: &Transaction<'_>) -> Result<Option<i64>, ApiError> {
+        warm_pools::earliest(tx)
+    }
+}
+
 /// The kinds of deadline the engine keeps.
 fn sources() -> Vec<Box<dyn Source>> {
     vec![
         Box::new(ScheduledActions),
         Box::new(LifecycleActions),
         Box::new(InstanceRefreshes),
+        Box::new(WarmPoolDeletions),
     ]
 }
 

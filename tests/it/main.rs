@@ -51,6 +51,7 @@ mod server_state;
 mod server_stats;
 mod server_stress;
 mod server_validation;
+mod server_warm;
 mod signing;
 mod tasks;
 mod tasks_domain;

@@ -386,11 +386,11 @@ async fn the_aws_cli_is_told_why_and_can_still_describe() {
 }
 
 served!(
-    operations_not_served_yet_are_checked_before_they_are_refused,
+    every_operation_checks_its_input_against_the_model_first,
     |server, c| {
-        // PutWarmPool is in the model but not served yet: its input is still checked against
-        // the model first (AWS's errors), and only a request that passes is refused as an action
-        // this endpoint does not know.
+        // An operation's input is checked against the model before its handler runs (AWS's
+        // errors, all of them at once); every operation of the model is served, so only a name
+        // outside it is an action this endpoint does not know.
         refused(
             &c.call("PutWarmPool", &[("MaxGroupPreparedCapacity", "-2")])
                 .await,
@@ -398,13 +398,25 @@ served!(
          satisfy constraint: Member must not be null; Value '-2' at 'maxGroupPreparedCapacity' \
          failed to satisfy constraint: Member must have value greater than or equal to -1",
         );
+        refused(
+            &c.call("DescribeInstanceRefreshes", &[("MaxRecords", "5")])
+                .await,
+            "1 validation error detected: Value null at 'autoScalingGroupName' failed to \
+         satisfy constraint: Member must not be null",
+        );
         let a = c
-            .call("PutWarmPool", &[("AutoScalingGroupName", "g")])
+            .call(
+                "DescribeInstanceRefreshes",
+                &[("AutoScalingGroupName", "g")],
+            )
             .await;
-        a.fails(400, "InvalidAction");
-        assert_eq!(
-            a.error.as_ref().unwrap().1,
-            "The action PutWarmPool is not valid for this web service."
+        // Served: a group that does not exist has no refreshes.
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert!(
+            a.body.contains("<InstanceRefreshes/>")
+                || a.body.contains("<InstanceRefreshes></InstanceRefreshes>"),
+            "{}",
+            a.body
         );
         // A name outside the model is refused as before, whatever it carries.
         c.call("FlyToTheMoon", &[("LifecycleHookName", "bad hook!")])

@@ -35,7 +35,7 @@ use crate::query::timestamp::Timestamp;
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::timestamp;
 use crate::server::ops::{Ctx, Handle};
-use crate::server::rows::{groups, policies};
+use crate::server::rows::{groups, policies, warm_pools};
 
 const HOUR_MS: i64 = 3600 * 1000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -56,8 +56,14 @@ fn millis(t: &Timestamp) -> i64 {
     i64::try_from(t.0.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MIN / 4)
 }
 
-/// What one activity did to the group's capacity, from its description.
+/// What one activity did to the group's capacity, from its description (a warm pool's own
+/// launches and terminations leave it as it is; a return to the pool takes one away).
 fn delta(description: &str) -> i64 {
+    if description.starts_with(warm_pools::INTO_POOL)
+        || description.starts_with(warm_pools::OUT_OF_POOL)
+    {
+        return 0;
+    }
     const UP: &[&str] = &[
         "Launching a new EC2 instance",
         "Attaching an existing EC2 instance",
@@ -67,6 +73,7 @@ fn delta(description: &str) -> i64 {
         "Terminating EC2 instance",
         "Detaching EC2 instance",
         "Moving EC2 instance to Standby",
+        warm_pools::BACK_TO_POOL,
     ];
     if UP.iter().any(|p| description.starts_with(p)) {
         1
@@ -246,6 +253,10 @@ mod tests {
         assert_eq!(delta("Moving EC2 instance to Standby: i-1"), -1);
         assert_eq!(delta("Detaching EC2 instance: i-1"), -1);
         assert_eq!(delta("Something else"), 0);
+        assert_eq!(delta("Launching a new EC2 instance from warm pool: i-1"), 1);
+        assert_eq!(delta("Launching a new EC2 instance into warm pool: i-1"), 0);
+        assert_eq!(delta("Terminating EC2 instance in warm pool: i-1"), 0);
+        assert_eq!(delta("Returning EC2 instance to warm pool: i-1"), -1);
     }
 
     #[test]

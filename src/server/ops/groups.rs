@@ -544,6 +544,9 @@ impl Handle for DeleteAutoScalingGroupInput {
             params![ctx.owner, group.name],
             |r| r.get(0),
         )?;
+        // A warm pool's instances count as the group's.
+        let instances = instances
+            + crate::server::rows::warm_pools::count(tx, ctx.owner, &group.name, ctx.now)?;
         if instances > 0 && !input.force_delete.unwrap_or(false) {
             return Err(ApiError::in_use(format!(
                 "You cannot delete an AutoScalingGroup while there are instances or pending Spot \

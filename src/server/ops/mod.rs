@@ -16,7 +16,9 @@
 //!
 //! Handlers are grouped by the resource they act on (launch configurations, groups, instances,
 //! tags, activities, scaling policies, scaling processes, scheduled actions, lifecycle hooks,
-//! notifications, metrics collection, the account, LaunchInstances, forecasts, load balancers, instance refreshes); they share the row model of [`crate::server::rows`] and never import each
+//! notifications, metrics collection, the account, LaunchInstances, forecasts, load balancers,
+//! instance refreshes, warm pools); they share the row model of [`crate::server::rows`] and never
+//! import each
 //! other.
 
 mod account;
@@ -36,6 +38,7 @@ mod refreshes;
 mod scheduled_actions;
 mod tags;
 pub mod validate;
+mod warm_pools;
 
 use std::any::TypeId;
 
@@ -205,6 +208,9 @@ served![
     DescribeInstanceRefreshesInput,
     CancelInstanceRefreshInput,
     RollbackInstanceRefreshInput,
+    PutWarmPoolInput,
+    DescribeWarmPoolInput,
+    DeleteWarmPoolInput,
 ];
 
 /// Fills the input shape from the request tree (already checked against the model by

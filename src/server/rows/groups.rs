@@ -337,6 +337,7 @@ pub fn shape(
     doc.instances = Some(instances);
     doc.tags = Some(group_tags(tx, ctx.owner, &group.name)?);
     attachments::fill(ctx, tx, &mut doc)?;
+    crate::server::rows::warm_pools::fill(ctx, tx, &mut doc)?;
     Ok(doc)
 }
 

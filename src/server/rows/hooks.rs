@@ -536,6 +536,10 @@ pub fn complete(
             )?;
             lifecycle::settle_activity(tx, owner, group, id, gone)?;
         }
+        // Not a group instance: one in the group's warm pool waits there.
+        None => {
+            crate::server::rows::warm_pools::end_wait(tx, settings, action, abandon, now, why)?;
+        }
         // The instance left its group or its wait some other way: nothing to move on.
         _ => {}
     }

@@ -1,7 +1,8 @@
 //! Instance rows, as the lifecycle writes them (with the launch template version of their EC2
 //! side, `crate::server::ec2::rows`): the ones still there at the request's time, with
 //! their state then (a detached instance, whose group is `''`, belongs to no group and is left
-//! out).
+//! out). A warm pool's instances are `crate::server::rows::warm_pools`' rows; the listing of all
+//! instances adds them.
 
 use rusqlite::{Transaction, params};
 
@@ -9,6 +10,7 @@ use crate::autoscaling::types::LaunchTemplateSpecification;
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::instance_state;
 use crate::server::ops::Ctx;
+use crate::server::rows::warm_pools;
 
 /// An instance that still exists at the request's time, with its state then.
 pub struct LiveInstance {
@@ -36,7 +38,9 @@ pub struct LiveInstance {
     pub template: Option<LaunchTemplateSpecification>,
 }
 
-/// The owner's live instances: one group's in launch order, or all by id. Gone ones are left out.
+/// The owner's live instances: one group's in launch order (its warm pool left out, as AWS's
+/// `Instances` leave it out), or all by id, warm pool instances included (as
+/// DescribeAutoScalingInstances lists them). Gone ones are left out.
 pub fn live_instances(
     ctx: &Ctx<'_>,
     tx: &Transaction<'_>,
@@ -91,7 +95,7 @@ pub fn live_instances(
             .query_map(params![ctx.owner], read)?
             .collect::<Result<_, _>>()?,
     };
-    Ok(rows
+    let mut live: Vec<LiveInstance> = rows
         .into_iter()
         .filter_map(|(mut i, ready, terminating, gone, standby, phase)| {
             i.state = match instance_state(ctx.now, ready, terminating, gone, phase.as_deref())? {
@@ -101,5 +105,26 @@ pub fn live_instances(
             };
             Some(i)
         })
-        .collect())
+        .collect();
+    if group.is_none() {
+        // All of the owner's instances include those in warm pools (`Warmed:*`), by id.
+        live.extend(
+            warm_pools::live(ctx, tx, None)?
+                .into_iter()
+                .map(|w| LiveInstance {
+                    id: w.id,
+                    group: w.group,
+                    instance_type: w.instance_type,
+                    zone: w.zone,
+                    lc: w.lc,
+                    image: w.image,
+                    state: w.state,
+                    health: w.health,
+                    protected: false,
+                    template: w.template,
+                }),
+        );
+        live.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+    Ok(live)
 }

@@ -1,6 +1,6 @@
 //! The row model: how groups, instances, launch configurations, tags, scaling policies, scheduled
-//! actions, lifecycle hooks, load balancer attachments and instance refreshes are stored and read back, shared by
-//! every operation.
+//! actions, lifecycle hooks, load balancer attachments, instance refreshes and warm pools are
+//! stored and read back, shared by every operation.
 //!
 //! Why a module of its own: an operation acts on several kinds of row (terminating an instance
 //! reconciles its group; describing a group lists its instances and tags), and with the rows kept
@@ -19,3 +19,4 @@ pub mod policies;
 pub mod refreshes;
 pub mod scheduled_actions;
 pub mod tags;
+pub mod warm_pools;
