@@ -71,6 +71,15 @@ pub struct Settings {
     /// CreateLaunchConfiguration is refused as on a new AWS account
     /// (`phantom serve --no-launch-configurations`).
     pub no_launch_configurations: bool,
+    /// The dialect the Query API speaks (`crate::server::phantom` for Phantom's).
+    pub dialect: crate::config::Dialect,
+}
+
+impl Settings {
+    /// Whether the endpoint speaks Phantom's dialect.
+    pub fn phantom(&self) -> bool {
+        self.dialect == crate::config::Dialect::Phantom
+    }
 }
 
 /// Who is asking and when: the context of one request.
@@ -107,6 +116,9 @@ pub fn serve<H: Handle>(
     validate::request(H::NAME, tree)?;
     let input: H = parse(tree)?;
     let output = store.transaction(|tx| input.handle(ctx, tx))?;
+    if ctx.settings.phantom() {
+        return crate::server::phantom::wire::encode(H::NAME, &output);
+    }
     encode(&output)
 }
 

@@ -86,13 +86,18 @@ pub(super) fn instances(g: &AutoScalingGroup) -> Vec<Instance> {
     g.instances.clone().unwrap_or_default()
 }
 
-pub(super) fn lifecycle_state(state: Option<&str>) -> &'static str {
+pub(super) fn lifecycle_state(state: Option<&str>) -> String {
+    // Under the Phantom dialect the Query API already reports Phantom's states.
+    if let Some(s) = state.filter(|s| s.starts_with(|c: char| c.is_ascii_digit())) {
+        return s.to_string();
+    }
     match state {
         Some("Pending") | Some("Pending:Wait") | Some("Pending:Proceed") => "400-PENDING",
         Some("InService") => "600-RUNNING",
         Some(s) if s.starts_with("Terminating") => "700-TERMINATING",
         _ => "800-TERMINATED",
     }
+    .to_string()
 }
 
 pub(super) fn instance_json(
