@@ -38,7 +38,7 @@ pub mod lifecycle;
 mod ops;
 pub mod paginate;
 pub mod phantom;
-mod rest_api;
+pub(crate) mod rest_api;
 mod rows;
 pub mod sites;
 pub mod store;

@@ -247,12 +247,13 @@ pub fn encode<T: Serialize + 'static>(output: &T) -> Result<Option<String>, ApiE
 }
 
 /// The ARN of a resource of this endpoint, in the served region and account:
-/// `arn:aws:autoscaling:REGION:ACCOUNT:KIND:UUID:NAME_KIND/NAME`.
+/// `arn:aws:autoscaling:REGION:ACCOUNT:KIND:UUID:NAME_KIND/NAME`, the uuid a random uuid4 from the
+/// operating system (the REST API's ids are drawn from it, `crate::server::rest_api::ids`).
 pub fn arn(settings: &Settings, kind: &str, name_kind: &str, name: &str) -> String {
     format!(
         "arn:aws:autoscaling:{}:{}:{kind}:{}:{name_kind}/{name}",
         settings.region,
         settings.account_id,
-        crate::server::lifecycle::new_uuid()
+        crate::server::rest_api::ids::uuid4()
     )
 }

@@ -55,8 +55,8 @@ pub(super) fn group_lc_name(g: &AutoScalingGroup) -> String {
     }
 }
 
-pub(super) fn domain_json(ctx: &Ctx<'_>, g: &AutoScalingGroup, owner_name: &str) -> Value {
-    let id = domain_id(ctx.owner, &group_name(g));
+pub(super) fn domain_json(g: &AutoScalingGroup, owner_name: &str) -> Value {
+    let id = domain_id(g.auto_scaling_group_arn.as_deref().unwrap_or(""));
     json!({
         "id": id,
         "name": group_name(g),
@@ -78,7 +78,7 @@ pub(super) fn domain_require(
 ) -> Result<AutoScalingGroup, ApiError> {
     groups(ctx, tx)?
         .into_iter()
-        .find(|g| domain_id(ctx.owner, &group_name(g)) == id)
+        .find(|g| domain_id(g.auto_scaling_group_arn.as_deref().unwrap_or("")) == id)
         .ok_or_else(|| not_found(format!("Domain {} not found", shorten(id))))
 }
 
@@ -101,7 +101,6 @@ pub(super) fn lifecycle_state(state: Option<&str>) -> String {
 }
 
 pub(super) fn instance_json(
-    ctx: &Ctx<'_>,
     g: &AutoScalingGroup,
     i: &Instance,
     keys: &[(String, String)],
@@ -110,7 +109,7 @@ pub(super) fn instance_json(
     let id = i.instance_id.clone().unwrap_or_default();
     let site = i.availability_zone.clone().unwrap_or_default();
     let d = digest(&["instance", &id]);
-    let domain = domain_id(ctx.owner, &group_name(g));
+    let domain = domain_id(g.auto_scaling_group_arn.as_deref().unwrap_or(""));
     let keyname = keys
         .iter()
         .find(|(s, _)| *s == site)
@@ -216,10 +215,10 @@ pub(super) fn domain_create(ctx: &Ctx<'_>, tx: &Transaction<'_>, req: &Request<'
         _ => return Err(bad("You must provide a name for your domain")),
     };
     let (lc_name, vm_count) = domain_body(req)?;
-    if groups(ctx, tx)?.iter().any(|g| group_name(g) == name) {
+    if let Some(g) = groups(ctx, tx)?.iter().find(|g| group_name(g) == name) {
         return Ok(Outcome::Exists(format!(
             "/domains/{}",
-            domain_id(ctx.owner, &name)
+            domain_id(g.auto_scaling_group_arn.as_deref().unwrap_or(""))
         )));
     }
     let (reference, view) = lc_reference(ctx, tx, &lc_name)?;
@@ -236,9 +235,11 @@ pub(super) fn domain_create(ctx: &Ctx<'_>, tx: &Transaction<'_>, req: &Request<'
             ..Default::default()
         },
     )?;
-    let id = domain_id(ctx.owner, &name);
-    let g = domain_require(ctx, tx, &id)?;
-    let mut v = domain_json(ctx, &g, &req.user.name);
+    let g = groups(ctx, tx)?
+        .into_iter()
+        .find(|g| group_name(g) == name)
+        .ok_or_else(|| not_found(format!("Domain {} not found", shorten(&name))))?;
+    let mut v = domain_json(&g, &req.user.name);
     v["clouds"] = Value::Array(
         view.sites
             .iter()
@@ -281,7 +282,7 @@ pub(super) fn domain_update(
         },
     )?;
     let g = domain_require(ctx, tx, id)?;
-    let mut v = domain_json(ctx, &g, &req.user.name);
+    let mut v = domain_json(&g, &req.user.name);
     if let Value::Object(map) = &mut v {
         for k in ["sensor_data", "monitor_sensors", "monitor_domain_sensors"] {
             map.remove(k);

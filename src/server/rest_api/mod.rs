@@ -20,11 +20,12 @@
 //!   says so: this endpoint has no metrics to scale on. A domain uses its launch configuration's
 //!   best-ranked site. Deleting a domain is a `ForceDelete`; terminating an instance with
 //!   `adjust_policy=true` is `ShouldDecrementDesiredCapacity` (the group's bounds follow);
-//! - ids are derived from the owner and the name, so they are stable across restarts and exist for
-//!   objects made through the Query API too: 8 base-62 characters for a launch configuration, a
-//!   UUID-shaped (version 8, "custom") value for a domain. An instance's id is its Query `i-...` id;
+//! - ids are random at creation and stored with the object ([`ids`]): 8 base-62 characters for a
+//!   launch configuration, a uuid4 for a domain, as Phantom made them; never derived from the
+//!   name. An instance's id is its Query `i-...` id;
 //! - states: `Pending` 400-PENDING, `InService` 600-RUNNING, `Terminating` 700-TERMINATING (an
-//!   instance is gone once terminated, where Phantom listed it as 800-TERMINATED for a while);
+//!   instance is gone once terminated); under `--dialect phantom` the Query API's own Phantom
+//!   states, with ended instances listed a while as 800-TERMINATED (or 900-FAILED);
 //! - host names and addresses are made up from the instance id (documentation ranges).
 //!
 //! Refusals use the genuine server's texts (see `tests/fixtures/phantom-wire/rest-captures`), with
@@ -35,7 +36,7 @@
 
 mod credentials;
 mod domains;
-mod ids;
+pub(crate) mod ids;
 mod launch_configurations;
 mod sites;
 
@@ -189,13 +190,13 @@ fn route(
         ("GET", ["domains"]) => Ok(Outcome::Ok(Value::Array(
             groups(ctx, tx)?
                 .iter()
-                .map(|g| domain_json(ctx, g, &req.user.name))
+                .map(|g| domain_json(g, &req.user.name))
                 .collect(),
         ))),
         ("POST", ["domains"]) => domain_create(ctx, tx, req),
         ("GET", ["domains", id]) => {
             let g = domain_require(ctx, tx, id)?;
-            Ok(Outcome::Ok(domain_json(ctx, &g, &req.user.name)))
+            Ok(Outcome::Ok(domain_json(&g, &req.user.name)))
         }
         ("PUT", ["domains", id]) => domain_update(ctx, tx, req, id),
         ("DELETE", ["domains", id]) => {
@@ -216,7 +217,7 @@ fn route(
             Ok(Outcome::Ok(Value::Array(
                 instances(&g)
                     .iter()
-                    .map(|i| instance_json(ctx, &g, i, &keys, &req.user.name))
+                    .map(|i| instance_json(&g, i, &keys, &req.user.name))
                     .collect(),
             )))
         }
@@ -227,13 +228,7 @@ fn route(
                 .iter()
                 .find(|i| i.instance_id.as_deref() == Some(*iid))
             {
-                Some(i) => Ok(Outcome::Ok(instance_json(
-                    ctx,
-                    &g,
-                    i,
-                    &keys,
-                    &req.user.name,
-                ))),
+                Some(i) => Ok(Outcome::Ok(instance_json(&g, i, &keys, &req.user.name))),
                 None => Err(not_found(format!("instance {} not found", shorten(iid)))),
             }
         }
@@ -247,23 +242,24 @@ fn route(
 #[cfg(test)]
 mod tests {
     use super::domains::lifecycle_state;
-    use super::ids::{domain_id, lc_id};
+    use super::ids::{domain_id, lc_id, uuid4};
     use super::launch_configurations::acceptable_name;
     use super::sites::unknown_site;
 
     #[test]
-    fn ids_are_stable_and_shaped() {
-        assert_eq!(lc_id("AKID", "testlc1"), lc_id("AKID", "testlc1"));
-        assert_ne!(lc_id("AKID", "testlc1"), lc_id("OTHER", "testlc1"));
-        assert_eq!(lc_id("AKID", "x").len(), 8);
-        let d = domain_id("AKID", "testDomain1");
-        assert_eq!(d.len(), 36);
-        assert_eq!(d.as_bytes()[14], b'8');
+    fn ids_are_random_and_shaped() {
+        let arn = |u: &str| format!("arn:aws:autoscaling:us-east-1:123456789012:x:{u}:n/a:b");
+        let (u1, u2) = (uuid4(), uuid4());
+        assert_ne!(u1, u2);
+        assert_eq!(u1.as_bytes()[14], b'4');
         assert_eq!(
-            d.split('-').map(str::len).collect::<Vec<_>>(),
+            u1.split('-').map(str::len).collect::<Vec<_>>(),
             [8, 4, 4, 4, 12]
         );
-        assert_ne!(d, domain_id("AKID", "testDomain2"));
+        assert_eq!(domain_id(&arn(&u1)), u1);
+        assert_eq!(lc_id(&arn(&u1)).len(), 8);
+        assert_eq!(lc_id(&arn(&u1)), lc_id(&arn(&u1)));
+        assert_ne!(lc_id(&arn(&u1)), lc_id(&arn(&u2)));
     }
 
     #[test]
