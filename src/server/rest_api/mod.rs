@@ -9,7 +9,8 @@
 //! Layout, by concern: this file routes a call and holds what every concern shares; [`ids`] the
 //! stable ids, [`sites`] sites and sensors, [`credentials`] a user's keys per site,
 //! [`launch_configurations`] REST launch configurations over Query ones, [`domains`] domains and
-//! their instances over groups. Users and tokens (`/api/dev/token`) are the HTTP layer's
+//! their instances over groups, [`objects`] Chef credentials and image generators (documents the
+//! Query API has nothing for). Users and tokens (`/api/dev/token`) are the HTTP layer's
 //! (`crate::rest::access`, `crate::rest::endpoint`), not this backend's. The mapping, Phantom's own:
 //! - a launch configuration with `cloud_params` for sites `hotel` and `sierra` is the Query launch
 //!   configurations `name@hotel` and `name@sierra` (a bare Query name counts as the first site);
@@ -38,6 +39,7 @@ mod credentials;
 mod domains;
 pub(crate) mod ids;
 mod launch_configurations;
+mod objects;
 mod sites;
 
 use std::sync::Arc;
@@ -63,6 +65,7 @@ use self::domains::{
     instance_json, instances,
 };
 use self::launch_configurations::{lc_create, lc_delete, lc_require, lc_update, lc_views};
+use self::objects::{CHEF, IMAGE_GENERATORS};
 use self::sites::{SENSORS, sensor_json, site_json};
 
 /// The REST API over the server's store.
@@ -175,6 +178,16 @@ fn route(
         ("GET", ["credentials", "sites", id]) => credentials_get(ctx, tx, id),
         ("PUT", ["credentials", "sites", id]) => credentials_update(ctx, tx, req, id),
         ("DELETE", ["credentials", "sites", id]) => credentials_delete(ctx, tx, id),
+        ("GET", ["credentials", "chef"]) => objects::list(ctx, tx, &CHEF),
+        ("POST", ["credentials", "chef"]) => objects::create(ctx, tx, &CHEF, req),
+        ("GET", ["credentials", "chef", id]) => objects::show(ctx, tx, &CHEF, id),
+        ("PUT", ["credentials", "chef", id]) => objects::update(ctx, tx, &CHEF, req, id),
+        ("DELETE", ["credentials", "chef", id]) => objects::delete(ctx, tx, &CHEF, id),
+        ("GET", ["imagegenerators"]) => objects::list(ctx, tx, &IMAGE_GENERATORS),
+        ("POST", ["imagegenerators"]) => objects::create(ctx, tx, &IMAGE_GENERATORS, req),
+        ("GET", ["imagegenerators", id]) => objects::show(ctx, tx, &IMAGE_GENERATORS, id),
+        ("PUT", ["imagegenerators", id]) => objects::update(ctx, tx, &IMAGE_GENERATORS, req, id),
+        ("DELETE", ["imagegenerators", id]) => objects::delete(ctx, tx, &IMAGE_GENERATORS, id),
         ("GET", ["launchconfigurations"]) => Ok(Outcome::Ok(Value::Array(
             lc_views(ctx, tx)?
                 .iter()
