@@ -48,6 +48,18 @@ impl Handle for CreateLaunchConfigurationInput {
         if ctx.settings.phantom() {
             // Any site is taken; one this endpoint does not offer fails its instances.
             phantom::rules::check_lc_name(&name)?;
+            for (member, given) in [
+                ("ImageId", input.image_id.is_some()),
+                ("InstanceType", input.instance_type.is_some()),
+            ] {
+                if !given {
+                    return Err(ApiError::with_status(
+                        400,
+                        "MissingParameter",
+                        format!("parameter {member} missing"),
+                    ));
+                }
+            }
             phantom::rules::check_user_data(input.user_data.as_deref())?;
             if load(tx, ctx.owner, &name)?.is_some() {
                 return Err(ApiError::already_exists("Name already in use"));

@@ -63,6 +63,14 @@ fn reconfigure(ctx: &Ctx<'_>, tx: &Transaction<'_>, name: &str) -> Result<(), Ap
     if let Some(n) = policy.minimum_vms {
         phantom::rules::preserve(tx, ctx.owner, &mut group, n)?;
     }
+    // Instances the new sites no longer allow go; the reconcile below replaces them where the
+    // policy now places instances.
+    let placement = phantom::policy::Placement::new(&policy, &group.site, &ctx.settings.sites);
+    let suspended = groups::suspended_names(&group.doc);
+    let facts = groups::facts(ctx, &group, &suspended, None);
+    for id in placement.excess(tx, ctx.owner, name)? {
+        crate::server::lifecycle::terminate(tx, ctx.settings, &facts, &id, ctx.now)?;
+    }
     groups::reconcile(
         ctx,
         tx,

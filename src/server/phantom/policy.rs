@@ -223,6 +223,41 @@ impl Placement {
     }
 }
 
+impl Placement {
+    /// The group's live instances that its sites no longer allow, newest first within a site: on
+    /// a site it does not name, or past a site's maximum (a changed policy moves them).
+    pub fn excess(
+        &self,
+        tx: &Transaction<'_>,
+        owner: &str,
+        group: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, zone FROM instances WHERE owner = ?1 AND group_name = ?2 \
+             AND terminating_ms IS NULL ORDER BY launched_ms, id",
+        )?;
+        let live: Vec<(String, String)> = stmt
+            .query_map(params![owner, group], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::new();
+        for (id, zone) in live.iter().rev() {
+            let allowed = match self.sites.iter().find(|(s, _)| s == zone) {
+                None => 0,
+                Some((_, max)) if *max < 0 => i64::MAX,
+                Some((_, max)) => *max,
+            };
+            let on_site = live
+                .iter()
+                .filter(|(i, z)| z == zone && !out.contains(i))
+                .count();
+            if on_site as i64 > allowed {
+                out.push(id.clone());
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The policy of a stored group, from its tags.
 pub fn of_group(tx: &Transaction<'_>, owner: &str, group: &str) -> Result<Policy, ApiError> {
     let tags = crate::server::rows::tags::group_tags(tx, owner, group)?;

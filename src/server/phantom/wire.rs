@@ -49,7 +49,7 @@ enum Field {
     Fixed(&'static str, &'static str),
     /// A list Phantom always wrote empty.
     Empty(&'static str),
-    /// `InstanceMonitoring` with its `Enabled` boolean.
+    /// `InstanceMonitoring`, its `Enabled` always `False` (Phantom did not monitor).
     Monitoring,
     /// The group's instances, each as [`INSTANCE`] (the group's name filled in).
     Instances,
@@ -166,17 +166,9 @@ fn write_fields(out: &mut String, item: &Value, fields: &[Field], group: Option<
             Field::Empty(name) => {
                 let _ = write!(out, "<{name}/>");
             }
+            // Phantom had no detailed monitoring: always off.
             Field::Monitoring => {
-                let on = item
-                    .get("InstanceMonitoring")
-                    .and_then(|m| m.get("Enabled"))
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                let _ = write!(
-                    out,
-                    "<InstanceMonitoring><Enabled>{}</Enabled></InstanceMonitoring>",
-                    if on { "True" } else { "False" }
-                );
+                out.push_str("<InstanceMonitoring><Enabled>False</Enabled></InstanceMonitoring>");
             }
             Field::Instances => write_list(
                 out,
