@@ -41,7 +41,7 @@ pub(crate) fn uuid4() -> String {
 
 /// The uuid an endpoint ARN carries (`arn:aws:autoscaling:REGION:ACCOUNT:KIND:UUID:...`).
 pub(super) fn arn_uuid(arn: &str) -> Option<&str> {
-    arn.splitn(8, ':').nth(6).filter(|u| u.len() == 36)
+    arn.split(':').nth(6).filter(|u| u.len() == 36)
 }
 
 /// A domain's id: the uuid of its group's ARN.
