@@ -402,3 +402,240 @@ async fn signed_requests_and_auth_errors_answer_in_phantoms_form() {
     aws.shutdown().await;
     server.shutdown().await;
 }
+
+/// A REST call as alice (`user:token` in Basic auth): status and body.
+async fn rest(
+    http: &reqwest::Client,
+    base: &str,
+    auth: &(String, String),
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> (u16, String) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = http
+        .request(method, format!("{base}/api/dev{path}"))
+        .basic_auth(&auth.0, Some(&auth.1));
+    if let Some(b) = body {
+        req = req.body(b.to_string());
+    }
+    let reply = req.send().await.unwrap();
+    (reply.status().as_u16(), reply.text().await.unwrap())
+}
+
+async fn rest_server(state: &std::path::Path) -> RunningServer {
+    start(ServeOptions {
+        dialect: Dialect::Phantom,
+        no_auth: true,
+        state: Some(state.to_path_buf()),
+        users: phantom_autoscale::rest::access::Users::parse("alice:restaurant\n").unwrap(),
+        launch_delay: Duration::ZERO,
+        terminate_delay: Duration::ZERO,
+        ..ServeOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
+async fn login(http: &reqwest::Client, base: &str) -> (String, String) {
+    let reply = http
+        .post(format!("{base}/api/dev/token"))
+        .form(&[("username", "alice"), ("password", "restaurant")])
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&reply.text().await.unwrap()).unwrap();
+    (
+        v["user"].to_string(),
+        v["token"].as_str().unwrap().to_string(),
+    )
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[tokio::test]
+async fn rest_ids_are_random_stored_and_new_for_a_recreated_domain() {
+    let dir = TempDir::new("phantom-ids");
+    let state = dir.0.join("state.db");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let server = rest_server(&state).await;
+    let base = server.url();
+    let auth = login(&http, &base).await;
+    let lc = r#"{"name": "lc1", "cloud_params": {"hotel": {"image_id": "img", "instance_type": "m1.small", "max_vms": -1, "common": true, "rank": 1}}}"#;
+    let (status, body) = rest(
+        &http,
+        &base,
+        &auth,
+        "POST",
+        "/launchconfigurations",
+        Some(lc),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let lc_id = json(&body)["id"].as_str().unwrap().to_string();
+    assert!(
+        lc_id.len() == 8 && lc_id.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{lc_id}"
+    );
+    let domain = r#"{"name": "dom", "de_name": "multicloud", "lc_name": "lc1", "vm_count": 1}"#;
+    let (status, body) = rest(&http, &base, &auth, "POST", "/domains", Some(domain)).await;
+    assert_eq!(status, 201, "{body}");
+    let first = json(&body)["id"].as_str().unwrap().to_string();
+    assert_eq!(first.as_bytes()[14], b'4', "a uuid4: {first}");
+    server.shutdown().await;
+    // The same ids after a restart on the same state file.
+    let server = rest_server(&state).await;
+    let base = server.url();
+    let auth = login(&http, &base).await;
+    let (_, body) = rest(&http, &base, &auth, "GET", "/domains", None).await;
+    assert_eq!(json(&body)[0]["id"], first.as_str(), "{body}");
+    let (_, body) = rest(&http, &base, &auth, "GET", "/launchconfigurations", None).await;
+    assert_eq!(json(&body)[0]["id"], lc_id.as_str(), "{body}");
+    // Deleted and made again under the same name: a new id; the old one is gone.
+    let (status, _) = rest(
+        &http,
+        &base,
+        &auth,
+        "DELETE",
+        &format!("/domains/{first}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, body) = rest(&http, &base, &auth, "POST", "/domains", Some(domain)).await;
+    assert_eq!(status, 201, "{body}");
+    let second = json(&body)["id"].as_str().unwrap().to_string();
+    assert_ne!(second, first);
+    let (status, _) = rest(
+        &http,
+        &base,
+        &auth,
+        "GET",
+        &format!("/domains/{first}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = rest(
+        &http,
+        &base,
+        &auth,
+        "DELETE",
+        &format!("/launchconfigurations/{lc_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, body) = rest(
+        &http,
+        &base,
+        &auth,
+        "POST",
+        "/launchconfigurations",
+        Some(lc),
+    )
+    .await;
+    assert_ne!(json(&body)["id"], lc_id.as_str(), "{body}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn rest_serves_chef_credentials_and_image_generators() {
+    let dir = TempDir::new("phantom-rest-docs");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let server = rest_server(&dir.0.join("state.db")).await;
+    let base = server.url();
+    let auth = login(&http, &base).await;
+    let call = |method: &'static str, path: String, body: Option<&'static str>| {
+        let (http, base, auth) = (http.clone(), base.clone(), auth.clone());
+        async move { rest(&http, &base, &auth, method, &path, body).await }
+    };
+    // Chef credentials, named by the caller.
+    assert_eq!(
+        call("GET", "/credentials/chef".into(), None).await,
+        (200, "[]".into())
+    );
+    let chef = r#"{"id": "mychef", "server_url": "https://chef.example/", "client_name": "me", "client_key": "KEY", "validator_key": "VKEY"}"#;
+    let (status, body) = call("POST", "/credentials/chef".into(), Some(chef)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(json(&body)["uri"], "/api/dev/credentials/chef/mychef");
+    assert_eq!(
+        call("POST", "/credentials/chef".into(), Some(chef)).await.0,
+        302
+    );
+    let (status, body) = call("GET", "/credentials/chef/mychef".into(), None).await;
+    assert_eq!(
+        (status, json(&body)["server_url"].as_str()),
+        (200, Some("https://chef.example/"))
+    );
+    let changed = r#"{"server_url": "https://other.example/", "client_name": "me", "client_key": "KEY2", "validator_key": "VKEY"}"#;
+    let (status, body) = call("PUT", "/credentials/chef/mychef".into(), Some(changed)).await;
+    assert_eq!(
+        (status, json(&body)["client_key"].as_str()),
+        (200, Some("KEY2"))
+    );
+    let (status, _) = call("POST", "/credentials/chef".into(), Some(r#"{"id": "x"}"#)).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        call("DELETE", "/credentials/chef/mychef".into(), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        call("GET", "/credentials/chef/mychef".into(), None).await.0,
+        404
+    );
+    assert_eq!(
+        call("DELETE", "/credentials/chef/mychef".into(), None)
+            .await
+            .0,
+        404
+    );
+    // Image generators, with a random short id.
+    assert_eq!(
+        call("GET", "/imagegenerators".into(), None).await,
+        (200, "[]".into())
+    );
+    let generator = r#"{"name": "gen1", "script": "echo hi", "cloud_params": {"hotel": {"image_id": "base.gz", "instance_type": "m1.small", "ssh_username": "root"}}}"#;
+    let (status, body) = call("POST", "/imagegenerators".into(), Some(generator)).await;
+    assert_eq!(status, 201, "{body}");
+    let id = json(&body)["id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 8);
+    assert_eq!(
+        call("POST", "/imagegenerators".into(), Some(generator))
+            .await
+            .0,
+        302
+    );
+    let (status, body) = call("GET", format!("/imagegenerators/{id}"), None).await;
+    assert_eq!((status, json(&body)["name"].as_str()), (200, Some("gen1")));
+    let (_, body) = call("GET", "/imagegenerators".into(), None).await;
+    assert_eq!(json(&body).as_array().unwrap().len(), 1);
+    let nowhere = r#"{"name": "gen2", "cloud_params": {"mars": {"image_id": "b", "instance_type": "m1.small", "ssh_username": "root"}}}"#;
+    assert_eq!(
+        call("POST", "/imagegenerators".into(), Some(nowhere))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        call("DELETE", format!("/imagegenerators/{id}"), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        call("GET", format!("/imagegenerators/{id}"), None).await.0,
+        404
+    );
+    server.shutdown().await;
+}

@@ -16,6 +16,9 @@
 //! (`crate::server::ec2::rows`), the subnets' zones becoming the group's.
 //! The load balancers and traffic sources a Create names are attached as the Attach calls
 //! attach them (`rows::attachments`).
+//! Under the Phantom dialect (`crate::server::phantom`): the tags given at creation are the
+//! domain's policy (`minimum_vms` its size), SetDesiredCapacity sets MinSize = MaxSize = desired,
+//! a domain is always deleted with its instances, and deleting one that does not exist succeeds.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 

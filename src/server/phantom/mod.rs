@@ -102,7 +102,7 @@ mod tests {
         assert_eq!(s(60, None, None, None), Some("400-PENDING"));
         assert_eq!(s(80, None, None, None), Some("500-STARTED"));
         assert_eq!(s(100, None, None, None), Some("600-RUNNING"));
-        assert_eq!(s(120, Some(110), Some(170), None), Some("700-TERMINATING"));
+        assert_eq!(s(115, Some(110), Some(170), None), Some("700-TERMINATING"));
         assert_eq!(s(125, Some(110), Some(170), None), Some("800-TERMINATED"));
         assert_eq!(s(170, Some(110), Some(170), None), None);
         assert_eq!(s(5, Some(0), Some(50), Some(FAILED)), Some("900-FAILED"));
