@@ -639,3 +639,41 @@ async fn rest_serves_chef_credentials_and_image_generators() {
     );
     server.shutdown().await;
 }
+
+#[test]
+fn the_client_runs_the_seed_session_against_the_phantom_dialect() {
+    let dir = TempDir::new("phantom-cli");
+    let creds = credentials_file(&dir.0, &[("default", KEY, SECRET)]);
+    let srv = Served::start(&[
+        "--dialect",
+        "phantom",
+        "--credentials",
+        &creds,
+        "--launch-delay",
+        "300ms",
+    ]);
+    let mut transcript = String::new();
+    // The seed's sample session, as `phantom` commands.
+    let session: &[&[&str]] = &[
+        &["lc", "create", "testlc1", "hello-phantom.gz", "hotel"],
+        &["lc", "list"],
+        &["domain", "create", "testDomain1", "testlc1", "1", "--wait"],
+        &["domain", "list"],
+        &["domain", "delete", "testDomain1"],
+        &["lc", "delete", "testlc1"],
+    ];
+    for args in session {
+        let r = srv
+            .phantom(args)
+            .env("EC2_ACCESS_KEY", KEY)
+            .env("EC2_SECRET_KEY", SECRET)
+            .run();
+        assert_eq!(r.code, 0, "phantom {args:?}: {}{}", r.stdout, r.stderr);
+        transcript.push_str(&r.stdout);
+    }
+    assert_eq!(
+        transcript,
+        "testlc1\nusing LaunchConfiguration:testlc1\ntestDomain1\n    testlc1 : 1\n    \
+         Instances:\n    ---------\n        hotel : Healthy\ndeleting testDomain1\n"
+    );
+}
