@@ -16,8 +16,13 @@ use crate::rest::access::Users;
 use crate::rest::{Client, RestConfig};
 use crate::server::{self, RunningServer, ServeOptions};
 
-/// `phantom serve`: runs the endpoint until interrupted; `region` is the global `--region`.
-pub async fn serve(args: ServeArgs, region: Option<String>) -> Result<(), Error> {
+/// `phantom serve`: runs the endpoint until interrupted; `region` is the global `--region`, `dialect`
+/// the global `--dialect` (the Query API speaks Phantom's under `phantom`, else AWS's).
+pub async fn serve(
+    args: ServeArgs,
+    region: Option<String>,
+    dialect: Option<crate::config::Dialect>,
+) -> Result<(), Error> {
     let users = match &args.users {
         Some(path) => Users::from_file(path)?,
         None => Users::default(),
@@ -47,6 +52,7 @@ pub async fn serve(args: ServeArgs, region: Option<String>) -> Result<(), Error>
         },
         max_groups: args.max_groups,
         max_launch_configurations: args.max_launch_configurations,
+        dialect: dialect.unwrap_or(crate::config::Dialect::Aws),
         ..ServeOptions::default()
     })
     .await

@@ -140,7 +140,9 @@ async fn dispatch(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
 
 async fn dispatch_unbounded(cli: Cli, env: &dyn Environment) -> Result<(), Error> {
     let forced = match cli.command {
-        Command::Serve(opts) => return local::serve(opts, cli.global.region.clone()).await,
+        Command::Serve(opts) => {
+            return local::serve(opts, cli.global.region.clone(), cli.global.dialect).await;
+        }
         Command::Api(ref a) if a.runs_locally() => return api::local(a),
         Command::Demo(opts) => return local::demo(opts, cli.global.api).await,
         Command::Login(_) | Command::Sites(_) | Command::Credentials(_) => Some(ApiChoice::Rest),

@@ -61,9 +61,11 @@ pub fn allowed(path: &[&str]) -> Option<&'static [Method]> {
     Some(match path {
         ["sites"] | ["sensors"] | ["sites", _] | ["sensors", _] => GET,
         ["credentials", "sites"] | ["launchconfigurations"] | ["domains"] => GET_POST,
+        ["credentials", "chef"] | ["imagegenerators"] => GET_POST,
         ["credentials", "sites", _] | ["launchconfigurations", _] | ["domains", _] => {
             GET_PUT_DELETE
         }
+        ["credentials", "chef", _] | ["imagegenerators", _] => GET_PUT_DELETE,
         ["domains", _, "instances"] => GET,
         ["domains", _, "instances", _] => GET_DELETE,
         _ => return None,

@@ -11,7 +11,9 @@
 //! signed for the service `ec2`, or carrying `Version=2016-11-15`, goes to its table and is
 //! answered in EC2's forms; one whose signed service and `Version` disagree is refused. The
 //! Elastic Load Balancing slices (`crate::server::elb`) likewise: service
-//! `elasticloadbalancing`, `Version=2012-06-01` (classic) or `2015-12-01` (ELBv2). Every
+//! `elasticloadbalancing`, `Version=2012-06-01` (classic) or `2015-12-01` (ELBv2).
+//! Under the Phantom dialect (`crate::server::phantom`) only Phantom's ten actions exist (any other
+//! is 404) and replies and errors take Phantom's form. Every other
 //! reply, success or error, is
 //! `text/xml` in the AWS form and carries `x-amzn-RequestId`; any other path or method is answered
 //! with an `ErrorResponse` too, never an HTML page.
@@ -37,6 +39,7 @@ use crate::server::elb;
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::{new_uuid, now_ms};
 use crate::server::ops::{self, Ctx, Settings, validate};
+use crate::server::phantom;
 use crate::server::store::Store;
 
 /// Everything a request needs: the store, the authentication policy and the settings.
@@ -223,7 +226,14 @@ async fn query(
         Err(e) => return error_reply(&e, &request_id),
     };
     let mut api = Api::AutoScaling;
+    let phantom = app.settings.phantom();
     match answer(app, &method, &uri, &headers, &body, &mut api).await {
+        // Phantom's dialect writes its own replies and errors (`crate::server::phantom::wire`).
+        Ok((action, result)) if phantom && api == Api::AutoScaling => {
+            let body = phantom::wire::write_reply(&action, result.as_deref(), &request_id);
+            phantom::wire::ok(body, &request_id)
+        }
+        Err(e) if phantom && api == Api::AutoScaling => phantom::wire::error(&e, &headers),
         Ok((action, result)) => {
             let body = match api {
                 Api::AutoScaling => write_rendered_reply(&action, result.as_deref(), &request_id),
@@ -395,6 +405,13 @@ async fn answer(
         .filter(|a| !a.is_empty())
         .ok_or_else(|| ApiError::missing_parameter("Action"))?;
     let tree = pairs_to_node(&params).map_err(ApiError::malformed)?;
+    if *api == Api::AutoScaling && app.settings.phantom() && !phantom::serves(&action) {
+        return Err(ApiError::with_status(
+            404,
+            "NotFound",
+            format!("No action {}", crate::server::fault::shorten(&action)),
+        ));
+    }
     let handler = match *api {
         Api::Ec2 => Some(ec2::handler(&action).ok_or_else(|| ec2::invalid_action(&action))?),
         Api::AutoScaling => ops::handler(&action),

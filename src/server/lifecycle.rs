@@ -54,6 +54,9 @@ pub struct Timing {
     /// The factor instance refresh times (warm-up, checkpoint delay, bake time, the one-hour
     /// wait) are multiplied by (`phantom serve --refresh-time-scale`, a testing aid): 1 is AWS's.
     pub refresh_time_scale: f64,
+    /// How long an ended instance stays listed after its termination (Phantom's
+    /// `800-TERMINATED`, see `crate::server::phantom`); 0 under AWS's dialect.
+    pub ended_kept_ms: i64,
 }
 
 /// The end time of an activity whose instance a lifecycle hook holds (shown `InProgress` with
@@ -159,6 +162,9 @@ pub struct GroupFacts<'a> {
     /// Where launches go and what they run when the group names subnets, a launch template or a
     /// mixed instances policy (`None`: the zone above and the launch configuration's type).
     pub launch: Option<&'a crate::server::ec2::rows::LaunchPlan>,
+    /// Under the Phantom dialect, the sites the domain's policy places launches on (a launch to
+    /// a site that does not exist fails; `crate::server::phantom::policy`).
+    pub placement: Option<&'a crate::server::phantom::policy::Placement>,
 }
 
 impl GroupFacts<'_> {
@@ -329,14 +335,21 @@ pub fn reconcile(
         let hooked = hooks::any(tx, group, hooks::LAUNCHING)?;
         // Warmed instances first (a warm pool's), then new ones.
         let taken = warm_pools::take(tx, settings, group, now, hooked, reason, have)?;
-        for n in (have + taken)..group.desired {
+        let mut n = have + taken;
+        while n < group.desired {
             let cause = format!(
                 "At {when} {reason}. At {when} an instance was started in response to a \
                  difference between desired and actual capacity, increasing the capacity \
                  from {n} to {}.",
                 n + 1
             );
-            launch_one(tx, settings, group, now, hooked, &cause)?;
+            // A failed launch (Phantom placement) is replaced by the next one; every site
+            // full or failed leaves the group short.
+            match launch_one(tx, settings, group, now, hooked, &cause)? {
+                Launched::In(_) => n += 1,
+                Launched::Failed => {}
+                Launched::Nowhere => break,
+            }
         }
     } else if have > group.desired && !group.suspended("Terminate") {
         for n in 0..(have - group.desired) {
@@ -375,9 +388,20 @@ pub fn reconcile(
     prune_activities(tx, group, now)
 }
 
-/// Launches one instance into the group (where its launch plan places it, else its zone), held in
-/// `Pending:Wait` when `hooked` (the group has a launch hook) and a hook takes it, recording its
-/// activity with `cause`; returns the zone it went to.
+/// What [`launch_one`] did.
+enum Launched {
+    /// An instance was launched into this zone.
+    In(String),
+    /// The launch failed at once (a Phantom site that does not exist): the instance is listed
+    /// `900-FAILED` and does not count.
+    Failed,
+    /// The placement has no site left for it (all full or failed): nothing was launched.
+    Nowhere,
+}
+
+/// Launches one instance into the group (where its launch plan or Phantom placement puts it,
+/// else its zone), held in `Pending:Wait` when `hooked` (the group has a launch hook) and a hook
+/// takes it, recording its activity with `cause`.
 fn launch_one(
     tx: &Transaction<'_>,
     settings: &Settings,
@@ -385,15 +409,23 @@ fn launch_one(
     now: i64,
     hooked: bool,
     cause: &str,
-) -> Result<String, ApiError> {
+) -> Result<Launched, ApiError> {
     let id = new_instance_id();
     let ready = now + settings.timing.launch_delay_ms;
-    let (zone, instance_type) = match group.launch {
-        Some(plan) => {
+    let mut fails = false;
+    let (zone, instance_type) = match (group.launch, group.placement) {
+        (Some(plan), _) => {
             let placed = plan.place(tx, group.owner, group.name, &id, group.zone)?;
             (placed.zone, placed.instance_type)
         }
-        None => (group.zone.to_string(), group.instance_type.to_string()),
+        (None, Some(placement)) => match placement.place(tx, group.owner, group.name)? {
+            Some((site, failed)) => {
+                fails = failed;
+                (site, group.instance_type.to_string())
+            }
+            None => return Ok(Launched::Nowhere),
+        },
+        (None, None) => (group.zone.to_string(), group.instance_type.to_string()),
     };
     tx.execute_cached(
         "INSERT INTO instances (id, owner, group_name, zone, lc_name, instance_type, \
@@ -412,6 +444,18 @@ fn launch_one(
             group.protect
         ],
     )?;
+    if fails {
+        tx.execute_cached(
+            "UPDATE instances SET terminating_ms = ?2, gone_ms = ?3, hook_phase = ?4 WHERE id = ?1",
+            params![
+                id,
+                now,
+                now.saturating_add(settings.timing.ended_kept_ms),
+                crate::server::phantom::FAILED
+            ],
+        )?;
+        return Ok(Launched::Failed);
+    }
     let held = hooked && hooks::hold(tx, settings, group, &id, hooks::LAUNCHING, ready)?;
     if held {
         tx.execute_cached(
@@ -427,7 +471,7 @@ fn launch_one(
         now,
         if held { HELD } else { ready },
     )?;
-    Ok(zone)
+    Ok(Launched::In(zone))
 }
 
 /// How far AZRebalance may take a group above its MaxSize while it rebalances: 10% of it, at
@@ -516,14 +560,17 @@ fn rebalance(
         if counted.len() as i64 >= cap || (terminating && victim.is_none()) {
             break;
         }
-        let to = launch_one(
+        let Launched::In(to) = launch_one(
             tx,
             settings,
             group,
             now,
             hooked,
             &format!("At {when} an instance was launched to aid in balancing the group's zones."),
-        )?;
+        )?
+        else {
+            break;
+        };
         let Some(victim) = victim.filter(|_| terminating) else {
             continue;
         };
@@ -641,7 +688,8 @@ pub fn end_now(
         Some(g) => crate::server::elb::rows::drain_ms(tx, owner, &g, timing.hook_timeout_scale)?,
         None => 0,
     };
-    let gone = now + timing.terminate_delay_ms.max(drain);
+    // Under the Phantom dialect the row stays (listed 800-TERMINATED) for `ended_kept_ms` more.
+    let gone = now + timing.terminate_delay_ms.max(drain) + timing.ended_kept_ms;
     tx.execute_cached(
         "UPDATE instances SET terminating_ms = ?1, gone_ms = ?2, hook_phase = NULL \
          WHERE id = ?3 AND owner = ?4",

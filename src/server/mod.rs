@@ -14,6 +14,8 @@
 //! - `rest_api`: Phantom's REST API (`/api/dev`) as typed calls of the same handlers on the same store,
 //!   served beside the Query API by the HTTP layer of [`crate::rest::endpoint`];
 //! - [`paginate`], [`sites`], [`fault`]: NextToken/MaxRecords, `name@site`, the error value;
+//! - [`phantom`]: the Phantom dialect (`--dialect phantom`): its actions, wire form, rules and
+//!   policies, consulted where the dialects differ;
 //! - [`conn`]: accepting connections, their cap and timeouts, and the request-head guard;
 //! - [`ec2`]: EC2's launch-template slice (VPCs, subnets, templates, instances) on the same port.
 //!
@@ -36,7 +38,8 @@ pub mod keys;
 pub mod lifecycle;
 mod ops;
 pub mod paginate;
-mod rest_api;
+pub mod phantom;
+pub(crate) mod rest_api;
 mod rows;
 pub mod sites;
 pub mod store;
@@ -50,6 +53,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use crate::config::Dialect;
 use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::rest::access::{DEFAULT_TOKEN_LIFETIME, Tokens, Users};
@@ -123,6 +127,13 @@ pub struct ServeOptions {
     /// Behave as an AWS account created on or after 2024-10-01: CreateLaunchConfiguration
     /// answers 400 `UnsupportedOperation` (`phantom serve --no-launch-configurations`).
     pub no_launch_configurations: bool,
+    /// The Query API's dialect: AWS's rules and wire form (the default), or Nimbus Phantom's
+    /// (`phantom serve --dialect phantom`: its ten actions, its reply and error forms, its
+    /// semantics; see `phantom`).
+    pub dialect: Dialect,
+    /// How long an instance that ended stays listed as `800-TERMINATED` (or `900-FAILED`) under
+    /// the Phantom dialect, as Phantom's own listings kept it; unused under AWS's.
+    pub ended_kept: Duration,
 }
 
 impl Default for ServeOptions {
@@ -148,6 +159,8 @@ impl Default for ServeOptions {
             hook_timeout_scale: 1.0,
             refresh_time_scale: 1.0,
             no_launch_configurations: false,
+            dialect: Dialect::Aws,
+            ended_kept: Duration::from_secs(120),
         }
     }
 }
@@ -292,6 +305,10 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
             terminate_delay_ms: millis(opts.terminate_delay),
             hook_timeout_scale: opts.hook_timeout_scale,
             refresh_time_scale: opts.refresh_time_scale,
+            ended_kept_ms: match opts.dialect {
+                Dialect::Phantom => millis(opts.ended_kept),
+                Dialect::Aws => 0,
+            },
         },
         region: opts.region.clone(),
         account_id: opts.account_id.clone(),
@@ -302,6 +319,7 @@ pub async fn start(opts: ServeOptions) -> Result<RunningServer, Error> {
         },
         zones,
         no_launch_configurations: opts.no_launch_configurations,
+        dialect: opts.dialect,
     };
     let state = opts.state.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(state.as_deref()))

@@ -19,7 +19,8 @@
 //! power loss or kernel crash may roll back the last few commits, never tear one. For a local
 //! development endpoint that trade is right: FULL would make every write wait for the disk.
 //!
-//! The REST API (`/api/dev`) adds two tables of its own: `rest_cloud_params`, the per-site settings
+//! The REST API (`/api/dev`) adds tables of its own: `rest_objects` (Chef credentials and image
+//! generators as JSON documents), and `rest_cloud_params`, the per-site settings
 //! of a REST launch configuration that the Query shape has no member for (`max_vms`, `common`,
 //! `rank`, `contextualization_method`, `user_data`), keyed by the stored `name@site` launch
 //! configuration they go with (a trigger deletes them with it, whichever API deletes it); and `rest_site_credentials`, a user's keys for each site. Those keys
@@ -263,6 +264,13 @@ END;
 DELETE FROM rest_cloud_params WHERE NOT EXISTS (
     SELECT 1 FROM launch_configurations l
     WHERE l.owner = rest_cloud_params.owner AND l.name = rest_cloud_params.lc_name
+);
+CREATE TABLE IF NOT EXISTS rest_objects (
+    owner TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (owner, kind, id)
 );
 CREATE TABLE IF NOT EXISTS rest_site_credentials (
     owner TEXT NOT NULL,

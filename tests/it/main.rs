@@ -42,6 +42,7 @@ mod server_lb;
 mod server_limits;
 mod server_misc;
 mod server_pages;
+mod server_phantom;
 mod server_policies;
 mod server_processes;
 mod server_refresh;

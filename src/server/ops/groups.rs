@@ -16,6 +16,9 @@
 //! (`crate::server::ec2::rows`), the subnets' zones becoming the group's.
 //! The load balancers and traffic sources a Create names are attached as the Attach calls
 //! attach them (`rows::attachments`).
+//! Under the Phantom dialect (`crate::server::phantom`): the tags given at creation are the
+//! domain's policy (`minimum_vms` its size), SetDesiredCapacity sets MinSize = MaxSize = desired,
+//! a domain is always deleted with its instances, and deleting one that does not exist succeeds.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -31,8 +34,11 @@ use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::{self, timestamp};
 use crate::server::ops::{Ctx, Handle, arn};
 use crate::server::paginate::{PageRequest, check_names};
+use crate::server::phantom;
 use crate::server::rows::attachments::{self, Source};
-use crate::server::rows::groups::{check_limit, load, reconcile, require, resolve_lc, shape};
+use crate::server::rows::groups::{
+    check_limit, load, not_found, reconcile, require, resolve_lc, shape,
+};
 use crate::server::rows::hooks::{self, HookInput};
 use crate::server::rows::tags::{check_tags, group_tags, put_tag};
 use crate::server::sites;
@@ -147,6 +153,19 @@ impl Handle for CreateAutoScalingGroupInput {
         }
         let tags = input.tags.unwrap_or_default();
         check_tags(&tags)?;
+        // Phantom: the tags are the domain's policy, checked as a whole; `minimum_vms` is its N.
+        let preserved = match ctx.settings.phantom() {
+            true => {
+                phantom::policy::parse(tags.iter().map(|t| {
+                    (
+                        t.key.as_deref().unwrap_or(""),
+                        t.value.as_deref().unwrap_or(""),
+                    )
+                }))?
+                .minimum_vms
+            }
+            false => None,
+        };
         check_termination_policies(input.termination_policies.as_ref())?;
         // The hooks that apply to the group's first instances, checked before anything is
         // written, each as PutLifecycleHook checks it.
@@ -185,6 +204,7 @@ impl Handle for CreateAutoScalingGroupInput {
         }
         let (min, max) = (i64::from(input.min_size), i64::from(input.max_size));
         let desired = input.desired_capacity.map(i64::from).unwrap_or(min);
+        let (min, max, desired) = preserved.map_or((min, max, desired), |n| (n, n, n));
         check_sizes(min, max, desired)?;
         if load(tx, ctx.owner, &name)?.is_some() {
             return Err(ApiError::already_exists(format!(
@@ -497,8 +517,27 @@ impl Handle for UpdateAutoScalingGroupInput {
 impl Handle for SetDesiredCapacityInput {
     fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<NoOutput, ApiError> {
         let input = self;
-        let mut group = require(tx, ctx.owner, &input.auto_scaling_group_name)?;
+        let name = &input.auto_scaling_group_name;
+        let mut group = match load(tx, ctx.owner, name)? {
+            Some(group) => group,
+            None if ctx.settings.phantom() => return Err(phantom::rules::no_domain(name)),
+            None => return Err(not_found(name)),
+        };
         let desired = i64::from(input.desired_capacity);
+        if ctx.settings.phantom() {
+            // Phantom's n-preserving control: N becomes the minimum and the maximum too.
+            let before = group.desired;
+            phantom::rules::preserve(tx, ctx.owner, &mut group, desired)?;
+            reconcile(
+                ctx,
+                tx,
+                &group,
+                &format!(
+                    "a user request set the n-preserving size changing the desired capacity                      from {before} to {desired}"
+                ),
+            )?;
+            return Ok(NoOutput {});
+        }
         if desired > group.max {
             return Err(ApiError::validation(format!(
                 "New SetDesiredCapacity value {desired} is above max value {} for the \
@@ -537,7 +576,12 @@ impl Handle for SetDesiredCapacityInput {
 impl Handle for DeleteAutoScalingGroupInput {
     fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<NoOutput, ApiError> {
         let input = self;
-        let group = require(tx, ctx.owner, &input.auto_scaling_group_name)?;
+        let group = match load(tx, ctx.owner, &input.auto_scaling_group_name)? {
+            Some(group) => group,
+            // Phantom answered 200 for a domain that does not exist (capture 53).
+            None if ctx.settings.phantom() => return Ok(NoOutput {}),
+            None => return Err(not_found(&input.auto_scaling_group_name)),
+        };
         lifecycle::sweep(tx, ctx.now)?;
         let instances: i64 = tx.query_row_cached(
             "SELECT COUNT(*) FROM instances WHERE owner = ?1 AND group_name = ?2",
@@ -547,7 +591,9 @@ impl Handle for DeleteAutoScalingGroupInput {
         // A warm pool's instances count as the group's.
         let instances = instances
             + crate::server::rows::warm_pools::count(tx, ctx.owner, &group.name, ctx.now)?;
-        if instances > 0 && !input.force_delete.unwrap_or(false) {
+        // Phantom always deleted a domain with its instances.
+        let force = input.force_delete.unwrap_or(false) || ctx.settings.phantom();
+        if instances > 0 && !force {
             return Err(ApiError::in_use(format!(
                 "You cannot delete an AutoScalingGroup while there are instances or pending Spot \
              instance requests: {} has {instances} (use ForceDelete to terminate them)",

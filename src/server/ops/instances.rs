@@ -146,7 +146,11 @@ impl Handle for TerminateInstanceInAutoScalingGroupInput {
         let mut group = groups::require(tx, ctx.owner, &group_name)?;
         let before = group.desired;
         let count = i64::try_from(ids.len()).unwrap_or(i64::MAX);
-        if input.should_decrement_desired_capacity {
+        if input.should_decrement_desired_capacity && ctx.settings.phantom() {
+            // Phantom: the n-preserving N goes down by one (MinSize and MaxSize with it).
+            let n = (group.desired - count).max(0);
+            crate::server::phantom::rules::preserve(tx, ctx.owner, &mut group, n)?;
+        } else if input.should_decrement_desired_capacity {
             if group.desired - count < group.min {
                 return Err(ApiError::validation(format!(
                     "Currently, desiredSize equals minSize ({}). Terminating instance without \
@@ -237,7 +241,7 @@ fn members(
         }
         match live
             .iter()
-            .position(|i| &i.id == id && !i.state.starts_with("Terminating"))
+            .position(|i| &i.id == id && !crate::server::phantom::ending(i.state))
         {
             Some(at) => found.push(live.swap_remove(at)),
             None => {

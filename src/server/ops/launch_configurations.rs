@@ -6,7 +6,9 @@
 //! `name@site` must name a known site; deleting one a group uses is `ResourceInUse`. With
 //! `phantom serve --no-launch-configurations` creation is refused as AWS refuses it on accounts
 //! created on or after 2024-10-01 (400 `UnsupportedOperation`, AWS's text); the other two still
-//! answer, as they do on such an account.
+//! answer, as they do on such an account. Under the Phantom dialect a name needs `@site` (any
+//! site), user data must be base64, and a launch configuration in use may be deleted
+//! (`crate::server::phantom::rules`).
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -20,6 +22,7 @@ use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::timestamp;
 use crate::server::ops::{Ctx, Handle, arn};
 use crate::server::paginate::{PageRequest, check_names};
+use crate::server::phantom;
 use crate::server::rows::launch_configurations::{load, not_found};
 use crate::server::sites;
 use crate::server::store::Cached;
@@ -42,7 +45,30 @@ impl Handle for CreateLaunchConfigurationInput {
         }
         let input = self;
         let name = input.launch_configuration_name;
-        sites::check(&name, &ctx.settings.sites)?;
+        if ctx.settings.phantom() {
+            // Any site is taken; one this endpoint does not offer fails its instances.
+            phantom::rules::check_lc_name(&name)?;
+            for (member, given) in [
+                ("ImageId", input.image_id.is_some()),
+                ("InstanceType", input.instance_type.is_some()),
+            ] {
+                if !given {
+                    return Err(ApiError::with_status(
+                        400,
+                        "MissingParameter",
+                        format!("parameter {member} missing"),
+                    ));
+                }
+            }
+            phantom::rules::check_user_data(input.user_data.as_deref())?;
+            if load(tx, ctx.owner, &name)?.is_some() {
+                return Err(ApiError::already_exists("Name already in use"));
+            }
+        }
+        sites::check(&name, &ctx.settings.sites).or_else(|e| match ctx.settings.phantom() {
+            true => Ok(()),
+            false => Err(e),
+        })?;
         if load(tx, ctx.owner, &name)?.is_some() {
             return Err(ApiError::already_exists(format!(
                 "Launch Configuration by this name already exists - A launch configuration already \
@@ -132,7 +158,8 @@ impl Handle for DeleteLaunchConfigurationInput {
                 |r| r.get(0),
             )
             .optional()?;
-        if let Some(group) = user {
+        // Phantom deleted a launch configuration its domains still used (they keep running).
+        if let Some(group) = user.filter(|_| !ctx.settings.phantom()) {
             return Err(ApiError::in_use(format!(
                 "Cannot delete launch configuration {} because it is attached to AutoScalingGroup {}",
                 shorten(&name),

@@ -75,6 +75,15 @@ pub struct Settings {
     /// CreateLaunchConfiguration is refused as on a new AWS account
     /// (`phantom serve --no-launch-configurations`).
     pub no_launch_configurations: bool,
+    /// The dialect the Query API speaks (`crate::server::phantom` for Phantom's).
+    pub dialect: crate::config::Dialect,
+}
+
+impl Settings {
+    /// Whether the endpoint speaks Phantom's dialect.
+    pub fn phantom(&self) -> bool {
+        self.dialect == crate::config::Dialect::Phantom
+    }
 }
 
 /// Who is asking and when: the context of one request.
@@ -111,6 +120,9 @@ pub fn serve<H: Handle>(
     validate::request(H::NAME, tree)?;
     let input: H = parse(tree)?;
     let output = store.transaction(|tx| input.handle(ctx, tx))?;
+    if ctx.settings.phantom() {
+        return crate::server::phantom::wire::encode(H::NAME, &output);
+    }
     encode(&output)
 }
 
@@ -246,12 +258,13 @@ pub fn encode<T: Serialize + 'static>(output: &T) -> Result<Option<String>, ApiE
 }
 
 /// The ARN of a resource of this endpoint, in the served region and account:
-/// `arn:aws:autoscaling:REGION:ACCOUNT:KIND:UUID:NAME_KIND/NAME`.
+/// `arn:aws:autoscaling:REGION:ACCOUNT:KIND:UUID:NAME_KIND/NAME`, the uuid a random uuid4 from the
+/// operating system (the REST API's ids are drawn from it, `crate::server::rest_api::ids`).
 pub fn arn(settings: &Settings, kind: &str, name_kind: &str, name: &str) -> String {
     format!(
         "arn:aws:autoscaling:{}:{}:{kind}:{}:{name_kind}/{name}",
         settings.region,
         settings.account_id,
-        crate::server::lifecycle::new_uuid()
+        crate::server::rest_api::ids::uuid4()
     )
 }

@@ -2,7 +2,8 @@
 //!
 //! Tags belong to a group (`ResourceType` `auto-scaling-group`, `ResourceId` the group's name); a
 //! tag naming a group that does not exist is a `ValidationError`. `PHANTOM_DEFINITION` values are
-//! checked against Phantom's policy names, as at group creation.
+//! checked against Phantom's policy names, as at group creation. Under the Phantom dialect the
+//! tags are the domain's policy: checked as a whole and applied at once (`reconfigure`).
 
 use rusqlite::{Transaction, params};
 
@@ -14,6 +15,7 @@ use crate::autoscaling::types::{
 use crate::server::fault::{ApiError, shorten};
 use crate::server::ops::{Ctx, Handle};
 use crate::server::paginate::PageRequest;
+use crate::server::phantom;
 use crate::server::rows::groups;
 use crate::server::rows::tags::{check_tags, put_tag};
 use crate::server::store::Cached;
@@ -31,13 +33,54 @@ fn group_of(ctx: &Ctx<'_>, tx: &Transaction<'_>, tag: &Tag) -> Result<String, Ap
 impl Handle for CreateOrUpdateTagsInput {
     fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<NoOutput, ApiError> {
         let input = self;
-        check_tags(&input.tags)?;
+        if !ctx.settings.phantom() {
+            check_tags(&input.tags)?;
+        }
+        let mut touched: Vec<String> = Vec::new();
         for tag in &input.tags {
             let group = group_of(ctx, tx, tag)?;
             put_tag(tx, ctx.owner, &group, tag)?;
+            if !touched.contains(&group) {
+                touched.push(group);
+            }
+        }
+        if ctx.settings.phantom() {
+            for group in &touched {
+                reconfigure(ctx, tx, group)?;
+            }
         }
         Ok(NoOutput {})
     }
+}
+
+/// Phantom: a domain's tags are its policy. The whole set, as written, is checked (an unknown
+/// definition or key refuses the call, which then changes nothing), `minimum_vms` becomes the
+/// preserved size, and the instances are placed again by the new policy.
+fn reconfigure(ctx: &Ctx<'_>, tx: &Transaction<'_>, name: &str) -> Result<(), ApiError> {
+    let policy = phantom::policy::of_group(tx, ctx.owner, name)?;
+    let mut group = groups::require(tx, ctx.owner, name)?;
+    let before = group.desired;
+    if let Some(n) = policy.minimum_vms {
+        phantom::rules::preserve(tx, ctx.owner, &mut group, n)?;
+    }
+    // Instances the new sites no longer allow go; the reconcile below replaces them where the
+    // policy now places instances.
+    let placement = phantom::policy::Placement::new(&policy, &group.site, &ctx.settings.sites);
+    let suspended = groups::suspended_names(&group.doc);
+    let facts = groups::facts(ctx, &group, &suspended, None);
+    for id in placement.excess(tx, ctx.owner, name)? {
+        crate::server::lifecycle::terminate(tx, ctx.settings, &facts, &id, ctx.now)?;
+    }
+    groups::reconcile(
+        ctx,
+        tx,
+        &group,
+        &format!(
+            "a user request changed the domain's policy changing the desired capacity from \
+             {before} to {}",
+            group.desired
+        ),
+    )
 }
 
 /// `DeleteTags`.

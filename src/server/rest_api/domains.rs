@@ -55,8 +55,8 @@ pub(super) fn group_lc_name(g: &AutoScalingGroup) -> String {
     }
 }
 
-pub(super) fn domain_json(ctx: &Ctx<'_>, g: &AutoScalingGroup, owner_name: &str) -> Value {
-    let id = domain_id(ctx.owner, &group_name(g));
+pub(super) fn domain_json(g: &AutoScalingGroup, owner_name: &str) -> Value {
+    let id = domain_id(g.auto_scaling_group_arn.as_deref().unwrap_or(""));
     json!({
         "id": id,
         "name": group_name(g),
@@ -78,7 +78,7 @@ pub(super) fn domain_require(
 ) -> Result<AutoScalingGroup, ApiError> {
     groups(ctx, tx)?
         .into_iter()
-        .find(|g| domain_id(ctx.owner, &group_name(g)) == id)
+        .find(|g| domain_id(g.auto_scaling_group_arn.as_deref().unwrap_or("")) == id)
         .ok_or_else(|| not_found(format!("Domain {} not found", shorten(id))))
 }
 
@@ -86,17 +86,21 @@ pub(super) fn instances(g: &AutoScalingGroup) -> Vec<Instance> {
     g.instances.clone().unwrap_or_default()
 }
 
-pub(super) fn lifecycle_state(state: Option<&str>) -> &'static str {
+pub(super) fn lifecycle_state(state: Option<&str>) -> String {
+    // Under the Phantom dialect the Query API already reports Phantom's states.
+    if let Some(s) = state.filter(|s| s.starts_with(|c: char| c.is_ascii_digit())) {
+        return s.to_string();
+    }
     match state {
         Some("Pending") | Some("Pending:Wait") | Some("Pending:Proceed") => "400-PENDING",
         Some("InService") => "600-RUNNING",
         Some(s) if s.starts_with("Terminating") => "700-TERMINATING",
         _ => "800-TERMINATED",
     }
+    .to_string()
 }
 
 pub(super) fn instance_json(
-    ctx: &Ctx<'_>,
     g: &AutoScalingGroup,
     i: &Instance,
     keys: &[(String, String)],
@@ -105,7 +109,7 @@ pub(super) fn instance_json(
     let id = i.instance_id.clone().unwrap_or_default();
     let site = i.availability_zone.clone().unwrap_or_default();
     let d = digest(&["instance", &id]);
-    let domain = domain_id(ctx.owner, &group_name(g));
+    let domain = domain_id(g.auto_scaling_group_arn.as_deref().unwrap_or(""));
     let keyname = keys
         .iter()
         .find(|(s, _)| *s == site)
@@ -211,10 +215,10 @@ pub(super) fn domain_create(ctx: &Ctx<'_>, tx: &Transaction<'_>, req: &Request<'
         _ => return Err(bad("You must provide a name for your domain")),
     };
     let (lc_name, vm_count) = domain_body(req)?;
-    if groups(ctx, tx)?.iter().any(|g| group_name(g) == name) {
+    if let Some(g) = groups(ctx, tx)?.iter().find(|g| group_name(g) == name) {
         return Ok(Outcome::Exists(format!(
             "/domains/{}",
-            domain_id(ctx.owner, &name)
+            domain_id(g.auto_scaling_group_arn.as_deref().unwrap_or(""))
         )));
     }
     let (reference, view) = lc_reference(ctx, tx, &lc_name)?;
@@ -231,9 +235,11 @@ pub(super) fn domain_create(ctx: &Ctx<'_>, tx: &Transaction<'_>, req: &Request<'
             ..Default::default()
         },
     )?;
-    let id = domain_id(ctx.owner, &name);
-    let g = domain_require(ctx, tx, &id)?;
-    let mut v = domain_json(ctx, &g, &req.user.name);
+    let g = groups(ctx, tx)?
+        .into_iter()
+        .find(|g| group_name(g) == name)
+        .ok_or_else(|| not_found(format!("Domain {} not found", shorten(&name))))?;
+    let mut v = domain_json(&g, &req.user.name);
     v["clouds"] = Value::Array(
         view.sites
             .iter()
@@ -276,7 +282,7 @@ pub(super) fn domain_update(
         },
     )?;
     let g = domain_require(ctx, tx, id)?;
-    let mut v = domain_json(ctx, &g, &req.user.name);
+    let mut v = domain_json(&g, &req.user.name);
     if let Value::Object(map) = &mut v {
         for k in ["sensor_data", "monitor_sensors", "monitor_domain_sensors"] {
             map.remove(k);

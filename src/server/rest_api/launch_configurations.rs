@@ -50,6 +50,10 @@ pub(super) fn query_lcs(
 /// REST-only settings.
 pub(super) struct SiteLc {
     pub(super) site: String,
+    /// The Query launch configuration's ARN and creation time (the view's id comes from the
+    /// earliest site's ARN, `ids::lc_id`).
+    pub(super) arn: String,
+    pub(super) created: String,
     pub(super) stored: String,
     pub(super) image_id: String,
     pub(super) instance_type: String,
@@ -152,6 +156,12 @@ pub(super) fn lc_views(ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<Vec<LcView
         };
         let entry = SiteLc {
             site,
+            arn: lc.launch_configuration_arn.clone().unwrap_or_default(),
+            created: lc
+                .created_time
+                .as_ref()
+                .map(|t| t.0.unix_timestamp_nanos().to_string())
+                .unwrap_or_default(),
             image_id: lc.image_id.clone().unwrap_or_default(),
             instance_type: lc.instance_type.clone().unwrap_or_default(),
             extra: rest_params(ctx, tx, &stored)?,
@@ -161,7 +171,7 @@ pub(super) fn lc_views(ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<Vec<LcView
             bare.push((base, entry));
             continue;
         }
-        add_site(&mut views, ctx.owner, base, entry);
+        add_site(&mut views, base, entry);
     }
     // A bare Query name stands for its default site, unless `name@site` already covers it.
     for (base, entry) in bare {
@@ -169,10 +179,16 @@ pub(super) fn lc_views(ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<Vec<LcView
             .iter()
             .any(|v| v.name == base && v.sites.iter().any(|s| s.site == entry.site));
         if !taken {
-            add_site(&mut views, ctx.owner, base, entry);
+            add_site(&mut views, base, entry);
         }
     }
     for v in &mut views {
+        if let Some(first) = v.sites.iter().min_by(|a, b| {
+            let key = |s: &SiteLc| (s.created.len(), s.created.clone(), s.stored.clone());
+            key(a).cmp(&key(b))
+        }) {
+            v.id = lc_id(&first.arn);
+        }
         v.sites.sort_by(|a, b| a.site.cmp(&b.site));
         if let Some(first) = v.sites.first() {
             v.contextualization_method = first
@@ -187,11 +203,11 @@ pub(super) fn lc_views(ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<Vec<LcView
     Ok(views)
 }
 
-pub(super) fn add_site(views: &mut Vec<LcView>, owner: &str, base: String, entry: SiteLc) {
+pub(super) fn add_site(views: &mut Vec<LcView>, base: String, entry: SiteLc) {
     match views.iter_mut().find(|v| v.name == base) {
         Some(v) => v.sites.push(entry),
         None => views.push(LcView {
-            id: lc_id(owner, &base),
+            id: String::new(),
             name: base,
             sites: vec![entry],
             contextualization_method: json!("None"),
@@ -378,10 +394,16 @@ pub(super) fn lc_create(ctx: &Ctx<'_>, tx: &Transaction<'_>, req: &Request<'_>) 
     for (site, p) in &body.sites {
         create_site_lc(ctx, tx, &body, &body.name, site, p)?;
     }
-    let id = lc_id(ctx.owner, &body.name);
-    Ok(Outcome::Created(
-        lc_require(ctx, tx, &id)?.json(&req.user.name),
-    ))
+    let view = lc_views(ctx, tx)?
+        .into_iter()
+        .find(|v| v.name == body.name)
+        .ok_or_else(|| {
+            not_found(format!(
+                "Launch configuration {} not found",
+                shorten(&body.name)
+            ))
+        })?;
+    Ok(Outcome::Created(view.json(&req.user.name)))
 }
 
 pub(super) fn lc_update(ctx: &Ctx<'_>, tx: &Transaction<'_>, req: &Request<'_>, id: &str) -> Reply {

@@ -9,7 +9,8 @@
 //! Layout, by concern: this file routes a call and holds what every concern shares; [`ids`] the
 //! stable ids, [`sites`] sites and sensors, [`credentials`] a user's keys per site,
 //! [`launch_configurations`] REST launch configurations over Query ones, [`domains`] domains and
-//! their instances over groups. Users and tokens (`/api/dev/token`) are the HTTP layer's
+//! their instances over groups, [`objects`] Chef credentials and image generators (documents the
+//! Query API has nothing for). Users and tokens (`/api/dev/token`) are the HTTP layer's
 //! (`crate::rest::access`, `crate::rest::endpoint`), not this backend's. The mapping, Phantom's own:
 //! - a launch configuration with `cloud_params` for sites `hotel` and `sierra` is the Query launch
 //!   configurations `name@hotel` and `name@sierra` (a bare Query name counts as the first site);
@@ -20,11 +21,12 @@
 //!   says so: this endpoint has no metrics to scale on. A domain uses its launch configuration's
 //!   best-ranked site. Deleting a domain is a `ForceDelete`; terminating an instance with
 //!   `adjust_policy=true` is `ShouldDecrementDesiredCapacity` (the group's bounds follow);
-//! - ids are derived from the owner and the name, so they are stable across restarts and exist for
-//!   objects made through the Query API too: 8 base-62 characters for a launch configuration, a
-//!   UUID-shaped (version 8, "custom") value for a domain. An instance's id is its Query `i-...` id;
+//! - ids are random at creation and stored with the object ([`ids`]): 8 base-62 characters for a
+//!   launch configuration, a uuid4 for a domain, as Phantom made them; never derived from the
+//!   name. An instance's id is its Query `i-...` id;
 //! - states: `Pending` 400-PENDING, `InService` 600-RUNNING, `Terminating` 700-TERMINATING (an
-//!   instance is gone once terminated, where Phantom listed it as 800-TERMINATED for a while);
+//!   instance is gone once terminated); under `--dialect phantom` the Query API's own Phantom
+//!   states, with ended instances listed a while as 800-TERMINATED (or 900-FAILED);
 //! - host names and addresses are made up from the instance id (documentation ranges).
 //!
 //! Refusals use the genuine server's texts (see `tests/fixtures/phantom-wire/rest-captures`), with
@@ -35,8 +37,9 @@
 
 mod credentials;
 mod domains;
-mod ids;
+pub(crate) mod ids;
 mod launch_configurations;
+mod objects;
 mod sites;
 
 use std::sync::Arc;
@@ -62,6 +65,7 @@ use self::domains::{
     instance_json, instances,
 };
 use self::launch_configurations::{lc_create, lc_delete, lc_require, lc_update, lc_views};
+use self::objects::{CHEF, IMAGE_GENERATORS};
 use self::sites::{SENSORS, sensor_json, site_json};
 
 /// The REST API over the server's store.
@@ -174,6 +178,16 @@ fn route(
         ("GET", ["credentials", "sites", id]) => credentials_get(ctx, tx, id),
         ("PUT", ["credentials", "sites", id]) => credentials_update(ctx, tx, req, id),
         ("DELETE", ["credentials", "sites", id]) => credentials_delete(ctx, tx, id),
+        ("GET", ["credentials", "chef"]) => objects::list(ctx, tx, &CHEF),
+        ("POST", ["credentials", "chef"]) => objects::create(ctx, tx, &CHEF, req),
+        ("GET", ["credentials", "chef", id]) => objects::show(ctx, tx, &CHEF, id),
+        ("PUT", ["credentials", "chef", id]) => objects::update(ctx, tx, &CHEF, req, id),
+        ("DELETE", ["credentials", "chef", id]) => objects::delete(ctx, tx, &CHEF, id),
+        ("GET", ["imagegenerators"]) => objects::list(ctx, tx, &IMAGE_GENERATORS),
+        ("POST", ["imagegenerators"]) => objects::create(ctx, tx, &IMAGE_GENERATORS, req),
+        ("GET", ["imagegenerators", id]) => objects::show(ctx, tx, &IMAGE_GENERATORS, id),
+        ("PUT", ["imagegenerators", id]) => objects::update(ctx, tx, &IMAGE_GENERATORS, req, id),
+        ("DELETE", ["imagegenerators", id]) => objects::delete(ctx, tx, &IMAGE_GENERATORS, id),
         ("GET", ["launchconfigurations"]) => Ok(Outcome::Ok(Value::Array(
             lc_views(ctx, tx)?
                 .iter()
@@ -189,13 +203,13 @@ fn route(
         ("GET", ["domains"]) => Ok(Outcome::Ok(Value::Array(
             groups(ctx, tx)?
                 .iter()
-                .map(|g| domain_json(ctx, g, &req.user.name))
+                .map(|g| domain_json(g, &req.user.name))
                 .collect(),
         ))),
         ("POST", ["domains"]) => domain_create(ctx, tx, req),
         ("GET", ["domains", id]) => {
             let g = domain_require(ctx, tx, id)?;
-            Ok(Outcome::Ok(domain_json(ctx, &g, &req.user.name)))
+            Ok(Outcome::Ok(domain_json(&g, &req.user.name)))
         }
         ("PUT", ["domains", id]) => domain_update(ctx, tx, req, id),
         ("DELETE", ["domains", id]) => {
@@ -216,7 +230,7 @@ fn route(
             Ok(Outcome::Ok(Value::Array(
                 instances(&g)
                     .iter()
-                    .map(|i| instance_json(ctx, &g, i, &keys, &req.user.name))
+                    .map(|i| instance_json(&g, i, &keys, &req.user.name))
                     .collect(),
             )))
         }
@@ -227,13 +241,7 @@ fn route(
                 .iter()
                 .find(|i| i.instance_id.as_deref() == Some(*iid))
             {
-                Some(i) => Ok(Outcome::Ok(instance_json(
-                    ctx,
-                    &g,
-                    i,
-                    &keys,
-                    &req.user.name,
-                ))),
+                Some(i) => Ok(Outcome::Ok(instance_json(&g, i, &keys, &req.user.name))),
                 None => Err(not_found(format!("instance {} not found", shorten(iid)))),
             }
         }
@@ -247,23 +255,24 @@ fn route(
 #[cfg(test)]
 mod tests {
     use super::domains::lifecycle_state;
-    use super::ids::{domain_id, lc_id};
+    use super::ids::{domain_id, lc_id, uuid4};
     use super::launch_configurations::acceptable_name;
     use super::sites::unknown_site;
 
     #[test]
-    fn ids_are_stable_and_shaped() {
-        assert_eq!(lc_id("AKID", "testlc1"), lc_id("AKID", "testlc1"));
-        assert_ne!(lc_id("AKID", "testlc1"), lc_id("OTHER", "testlc1"));
-        assert_eq!(lc_id("AKID", "x").len(), 8);
-        let d = domain_id("AKID", "testDomain1");
-        assert_eq!(d.len(), 36);
-        assert_eq!(d.as_bytes()[14], b'8');
+    fn ids_are_random_and_shaped() {
+        let arn = |u: &str| format!("arn:aws:autoscaling:us-east-1:123456789012:x:{u}:n/a:b");
+        let (u1, u2) = (uuid4(), uuid4());
+        assert_ne!(u1, u2);
+        assert_eq!(u1.as_bytes()[14], b'4');
         assert_eq!(
-            d.split('-').map(str::len).collect::<Vec<_>>(),
+            u1.split('-').map(str::len).collect::<Vec<_>>(),
             [8, 4, 4, 4, 12]
         );
-        assert_ne!(d, domain_id("AKID", "testDomain2"));
+        assert_eq!(domain_id(&arn(&u1)), u1);
+        assert_eq!(lc_id(&arn(&u1)).len(), 8);
+        assert_eq!(lc_id(&arn(&u1)), lc_id(&arn(&u1)));
+        assert_ne!(lc_id(&arn(&u1)), lc_id(&arn(&u2)));
     }
 
     #[test]

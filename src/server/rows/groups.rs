@@ -17,6 +17,7 @@ use crate::server::ec2::rows::{self as ec2_rows, LaunchPlan};
 use crate::server::fault::{ApiError, shorten};
 use crate::server::lifecycle::{self, GroupFacts};
 use crate::server::ops::Ctx;
+use crate::server::phantom::{self, policy::Placement};
 use crate::server::rows::attachments;
 use crate::server::rows::instances::live_instances;
 use crate::server::rows::launch_configurations;
@@ -138,6 +139,7 @@ pub fn facts<'a>(
         suspended,
         termination_policies: group.doc.termination_policies.as_deref().unwrap_or(&[]),
         launch: None,
+        placement: None,
     }
 }
 
@@ -235,14 +237,26 @@ pub fn reconcile(
     let lc = if group.lc_ref.is_empty() {
         None
     } else {
-        Some(
-            launch_configurations::load(tx, ctx.owner, &group.lc_ref)?
-                .ok_or_else(|| launch_configurations::not_found(&group.lc_ref))?,
-        )
+        match launch_configurations::load(tx, ctx.owner, &group.lc_ref)? {
+            Some(lc) => Some(lc),
+            // Phantom let a domain outlive its launch configuration.
+            None if ctx.settings.phantom() => None,
+            None => return Err(launch_configurations::not_found(&group.lc_ref)),
+        }
     };
     let plan = launch_plan(ctx, tx, group, lc.as_ref())?;
     let suspended = suspended_names(&group.doc);
+    // Phantom: the domain's policy (its tags) places instances over its sites.
+    let placement = match ctx.settings.phantom() {
+        true => Some(Placement::new(
+            &phantom::policy::of_group(tx, ctx.owner, &group.name)?,
+            &group.site,
+            &ctx.settings.sites,
+        )),
+        false => None,
+    };
     let mut facts = facts(ctx, group, &suspended, lc.as_ref());
+    facts.placement = placement.as_ref();
     if let Some(plan) = &plan {
         facts.launch = Some(plan);
         facts.instance_type = &plan.instance_type;
@@ -299,10 +313,26 @@ pub fn save(tx: &Transaction<'_>, owner: &str, group: &GroupRow) -> Result<(), A
 
 /// Finds the stored launch configuration a group's reference names (`x` or `x@site`).
 pub fn resolve_lc(ctx: &Ctx<'_>, tx: &Transaction<'_>, given: &str) -> Result<String, ApiError> {
-    sites::check(given, &ctx.settings.sites)?;
+    if !ctx.settings.phantom() {
+        sites::check(given, &ctx.settings.sites)?;
+    }
     for candidate in sites::candidates(given, &ctx.settings.sites) {
         if launch_configurations::load(tx, ctx.owner, &candidate)?.is_some() {
             return Ok(candidate);
+        }
+    }
+    // Phantom: a bare name means its launch configuration on any site, offered or not.
+    if ctx.settings.phantom() && sites::split(given).is_none() {
+        let any: Option<String> = tx
+            .query_row_cached(
+                "SELECT name FROM launch_configurations WHERE owner = ?1 \
+                 AND substr(name, 1, length(?2) + 1) = ?2 || '@' ORDER BY name LIMIT 1",
+                params![ctx.owner, given],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(name) = any {
+            return Ok(name);
         }
     }
     Err(launch_configurations::not_found(given))

@@ -3,6 +3,8 @@
 //! their state then (a detached instance, whose group is `''`, belongs to no group and is left
 //! out). A warm pool's instances are `crate::server::rows::warm_pools`' rows; the listing of all
 //! instances adds them.
+//! Under the Phantom dialect the states are Phantom's (`crate::server::phantom`), and
+//! instances that ended stay listed a while as `800-TERMINATED` or `900-FAILED`.
 
 use rusqlite::{Transaction, params};
 
@@ -10,6 +12,7 @@ use crate::autoscaling::types::LaunchTemplateSpecification;
 use crate::server::fault::ApiError;
 use crate::server::lifecycle::instance_state;
 use crate::server::ops::Ctx;
+use crate::server::phantom;
 use crate::server::rows::warm_pools;
 
 /// An instance that still exists at the request's time, with its state then.
@@ -49,7 +52,7 @@ pub fn live_instances(
     const COLUMNS: &str = "SELECT i.id, i.group_name, i.instance_type, i.zone, i.lc_name, \
          i.image_id, i.ready_ms, i.terminating_ms, i.gone_ms, i.protected, i.health, i.standby, \
          COALESCE(e.lt_id, ''), COALESCE(e.lt_name, ''), COALESCE(e.lt_version, ''), \
-         i.hook_phase \
+         i.hook_phase, i.launched_ms \
          FROM instances i LEFT JOIN ec2_instances e ON e.id = i.id \
          WHERE i.owner = ?1 AND i.group_name <> ''";
     let read = |r: &rusqlite::Row<'_>| {
@@ -81,6 +84,7 @@ pub fn live_instances(
             r.get::<_, Option<i64>>(8)?,
             r.get::<_, bool>(11)?,
             r.get::<_, Option<String>>(15)?,
+            r.get::<_, i64>(16)?,
         ))
     };
     let rows: Vec<_> = match group {
@@ -97,14 +101,29 @@ pub fn live_instances(
     };
     let mut live: Vec<LiveInstance> = rows
         .into_iter()
-        .filter_map(|(mut i, ready, terminating, gone, standby, phase)| {
-            i.state = match instance_state(ctx.now, ready, terminating, gone, phase.as_deref())? {
-                s if s.starts_with("Terminating") => s,
-                _ if standby => "Standby",
-                state => state,
-            };
-            Some(i)
-        })
+        .filter_map(
+            |(mut i, ready, terminating, gone, standby, phase, launched)| {
+                if ctx.settings.phantom() {
+                    i.state = phantom::instance_state(
+                        ctx.now,
+                        launched,
+                        ready,
+                        terminating,
+                        gone,
+                        phase.as_deref(),
+                        ctx.settings.timing.ended_kept_ms,
+                    )?;
+                    return Some(i);
+                }
+                i.state = match instance_state(ctx.now, ready, terminating, gone, phase.as_deref())?
+                {
+                    s if s.starts_with("Terminating") => s,
+                    _ if standby => "Standby",
+                    state => state,
+                };
+                Some(i)
+            },
+        )
         .collect();
     if group.is_none() {
         // All of the owner's instances include those in warm pools (`Warmed:*`), by id.
