@@ -36,7 +36,7 @@ const MOTO_SERVES: &[&str] = &[
     "DescribeWarmPool",
 ];
 
-fn model(file: &str) -> Value {
+pub(crate) fn model(file: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tools/model")
         .join(file);
@@ -44,7 +44,7 @@ fn model(file: &str) -> Value {
 }
 
 /// A value for a required member of shape `name`: the examples' names where they fit.
-fn filler(shapes: &Value, name: &str, member: &str) -> Value {
+pub(crate) fn filler(shapes: &Value, name: &str, member: &str) -> Value {
     let shape = &shapes[name];
     match shape["type"].as_str().unwrap() {
         "string" => match member {
