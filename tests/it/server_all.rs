@@ -35,6 +35,7 @@ const SUCCEED: &[&str] = &[
     "AttachLoadBalancers",
     "BatchDeleteScheduledAction",
     "BatchPutScheduledUpdateGroupAction",
+    "CancelInstanceRefresh",
     "CreateOrUpdateTags",
     "DeleteNotificationConfiguration",
     "DeleteTags",
@@ -44,6 +45,7 @@ const SUCCEED: &[&str] = &[
     "DescribeAutoScalingGroups",
     "DescribeAutoScalingInstances",
     "DescribeAutoScalingNotificationTypes",
+    "DescribeInstanceRefreshes",
     "DescribeLaunchConfigurations",
     "DescribeLifecycleHookTypes",
     "DescribeLifecycleHooks",
@@ -58,6 +60,7 @@ const SUCCEED: &[&str] = &[
     "DescribeTags",
     "DescribeTerminationPolicyTypes",
     "DescribeTrafficSources",
+    "DescribeWarmPool",
     "DetachLoadBalancers",
     "DisableMetricsCollection",
     "EnableMetricsCollection",
@@ -67,9 +70,11 @@ const SUCCEED: &[&str] = &[
     "PutLifecycleHook",
     "PutNotificationConfiguration",
     "PutScalingPolicy",
+    "PutWarmPool",
     "ResumeProcesses",
     "SetDesiredCapacity",
     "SetInstanceHealth",
+    "StartInstanceRefresh",
     "SuspendProcesses",
 ];
 
@@ -164,6 +169,19 @@ async fn every_operation_is_served_by_phantom_serve() {
         })
         .await
         .unwrap();
+    // The classic load balancer the examples attach (what a group attaches must exist).
+    let made = reqwest::Client::new()
+        .post(server.url())
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(
+            "Action=CreateLoadBalancer&Version=2012-06-01&LoadBalancerName=my-load-balancer\
+             &Listeners.member.1.Protocol=HTTP&Listeners.member.1.LoadBalancerPort=80\
+             &Listeners.member.1.InstancePort=80&AvailabilityZones.member.1=us-east-1a",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 200, "{}", made.text().await.unwrap());
     tokio::time::sleep(Duration::from_millis(200)).await;
     let described = client
         .describe_auto_scaling_instances(&DescribeAutoScalingInstancesInput::default())

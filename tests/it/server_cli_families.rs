@@ -1,7 +1,7 @@
 //! The AWS CLI v1 as an independent client of `phantom serve`, one session touching every family
 //! of the API with SigV4 and a real key: a launch template (EC2's slice), a group made from it,
 //! tags, a policy executed, a scheduled action, a lifecycle hook, standby, processes,
-//! notifications, metrics, the account's limits, load balancer attachments, a
+//! notifications, metrics, the account's limits, a classic load balancer attached, a
 //! warm pool and an instance refresh, and the deletes. Each step checks what the AWS CLI printed
 //! (its JSON), so a reply it cannot read or a change that did not happen fails here.
 
@@ -95,6 +95,8 @@ async fn server() -> RunningServer {
         keys: vec![key()],
         launch_delay: Duration::from_millis(100),
         terminate_delay: Duration::from_millis(100),
+        // A 20 s warm-up lasts 2 s: the refresh is still running when the second start comes.
+        refresh_time_scale: 0.1,
         ..ServeOptions::default()
     })
     .await
@@ -370,7 +372,21 @@ async fn the_aws_cli_drives_every_family() {
     // (DescribeAccountSettings is newer than the AWS CLI v1's botocore 1.43.62: boto3 covers it in
     // server_misc.)
 
-    // Load balancer attachments: a classic name, listed Adding or Added.
+    // Load balancer attachments: a classic load balancer made with `aws elb`, attached, listed
+    // and detached.
+    cli.ok(
+        "elb",
+        &[
+            "create-load-balancer",
+            "--load-balancer-name",
+            "fam-clb",
+            "--listeners",
+            "Protocol=HTTP,LoadBalancerPort=80,InstanceProtocol=HTTP,InstancePort=80",
+            "--availability-zones",
+            "us-east-1a",
+        ],
+    )
+    .await;
     cli.asg(&[
         "attach-load-balancers",
         "--auto-scaling-group-name",
@@ -427,7 +443,7 @@ async fn the_aws_cli_drives_every_family() {
         "--desired-configuration",
         r#"{"LaunchTemplate":{"LaunchTemplateName":"fam-lt","Version":"2"}}"#,
         "--preferences",
-        r#"{"MinHealthyPercentage":50,"InstanceWarmup":0}"#,
+        r#"{"MinHealthyPercentage":50,"InstanceWarmup":20}"#,
     ])
     .await;
     cli.fails(
