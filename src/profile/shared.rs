@@ -59,7 +59,21 @@ pub struct AwsProfile {
     /// `phantom_launch_templates` (config file): `true` makes `phantom` use launch templates
     /// where it used launch configurations (the value as written; the config decides).
     pub phantom_launch_templates: Option<String>,
+    /// The keys naming a credentials provider rather than static keys (`role_arn`,
+    /// `credential_process`, `sso_session`, `sso_start_url`, `web_identity_token_file`), in file
+    /// order: such a profile's credentials come from [`crate::config::providers`].
+    pub provider_keys: Vec<String>,
 }
+
+/// The profile keys that make a profile's credentials come from a provider (see
+/// [`AwsProfile::provider_keys`]).
+pub const PROVIDER_KEYS: &[&str] = &[
+    "role_arn",
+    "credential_process",
+    "sso_session",
+    "sso_start_url",
+    "web_identity_token_file",
+];
 
 /// A parsed AWS shared credentials or config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,6 +226,9 @@ impl SharedFile {
                 "services" => profile.services = value,
                 "output" => profile.output = value,
                 "phantom_launch_templates" => profile.phantom_launch_templates = value,
+                k if value.is_some() && PROVIDER_KEYS.contains(&k) => {
+                    profile.provider_keys.push(key.clone())
+                }
                 _ => {}
             }
         }
