@@ -404,6 +404,79 @@ fn sso_session_and_legacy_profiles_use_the_token_cache() {
     assert_eq!(portal.requests().len(), 2);
 }
 
+/// A loopback SSO OIDC service: `POST /token` with the cached refresh token gives a new access
+/// token (`CreateToken`, grant type `refresh_token`).
+fn oidc_service(refresh: &'static str, new_token: &'static str) -> FaultServer {
+    FaultServer::start(move |r, _| {
+        let (method, target) = request_line(r);
+        let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+        if method == "POST"
+            && target == "/token"
+            && body["grantType"] == "refresh_token"
+            && body["refreshToken"] == refresh
+            && body["clientId"] == "client-1"
+        {
+            json_reply(&format!(
+                "{{\"accessToken\": \"{new_token}\", \"expiresIn\": 3600, \"tokenType\": \
+                 \"Bearer\", \"refreshToken\": \"refresh-2\"}}"
+            ))
+        } else {
+            Action::Reply(http(
+                400,
+                "Bad Request",
+                &[("Content-Type", "application/json")],
+                "{\"error\": \"invalid_grant\"}",
+            ))
+        }
+    })
+}
+
+#[test]
+fn an_sso_token_about_to_expire_is_refreshed_and_saved() {
+    const NEW_TOKEN: &str = "sso-refreshed-access-token-9";
+    let (served, _keys) = server_for("AKSSO", "sso-secret");
+    let portal = sso_portal(NEW_TOKEN, "AKSSO", "sso-secret");
+    let oidc = oidc_service("refresh-1", NEW_TOKEN);
+    let home = home_with_config(
+        "[default]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = ReadOnly\n\n\
+         [sso-session corp]\nsso_region = us-east-1\nsso_start_url = https://corp.awsapps.com/start\n\
+         sso_registration_scopes = sso:account:access\n",
+    );
+    let soon = (time::OffsetDateTime::now_utc() + time::Duration::seconds(60))
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let cache = write(
+        &home.0,
+        &format!(".aws/sso/cache/{}", sso_cache_name("corp")),
+        &format!(
+            "{{\"startUrl\": \"https://corp.awsapps.com/start\", \"region\": \"us-east-1\", \
+             \"accessToken\": \"old-access-token\", \"expiresAt\": \"{soon}\", \"clientId\": \
+             \"client-1\", \"clientSecret\": \"client-secret-1\", \"registrationExpiresAt\": \
+             \"2099-01-01T00:00:00Z\", \"refreshToken\": \"refresh-1\"}}"
+        ),
+    );
+    let (portal_url, oidc_url) = (portal.url(), oidc.url());
+    let run = phantom_at(
+        &served.url,
+        &home.0,
+        &["--debug", "domain", "list"],
+        &[
+            ("AWS_ENDPOINT_URL_SSO", portal_url.as_str()),
+            ("AWS_ENDPOINT_URL_SSO_OIDC", oidc_url.as_str()),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(signed_key_ids(&run.stderr), ["AKSSO"], "{run:?}");
+    assert_eq!(oidc.requests().len(), 1);
+    // The new token is in the cache, as `aws sso login` would have left it.
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&cache).unwrap()).unwrap();
+    assert_eq!(saved["accessToken"], NEW_TOKEN, "{saved}");
+    assert_eq!(saved["refreshToken"], "refresh-2", "{saved}");
+    assert!(!run.stderr.contains(NEW_TOKEN), "{run:?}");
+}
+
 // ---- ECS/EKS container credentials -------------------------------------------------------------
 
 #[test]
