@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::error::CredentialsError;
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
 };
@@ -259,7 +259,7 @@ async fn build_chain(spec: &ChainSpec) -> SharedCredentialsProvider {
         ca_bundle: spec.ca_bundle.clone(),
     };
     let config = ProviderConfig::default()
-        .with_http_client(client)
+        .with_http_client(client.clone())
         .with_region(Some(aws_config::Region::new(spec.region.clone())));
     let mut files = EnvConfigFiles::builder();
     let mut any = false;
@@ -272,34 +272,283 @@ async fn build_chain(spec: &ChainSpec) -> SharedCredentialsProvider {
             any = true;
         }
     }
-    let mut profile = aws_config::profile::ProfileFileCredentialsProvider::builder()
-        .configure(&config)
-        .profile_name(&spec.profile);
-    if any {
-        profile = profile.profile_files(files.build());
-    }
+    let files = any.then(|| files.build());
+    let profile_provider = |name: &str| {
+        let mut builder = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .configure(&config)
+            .profile_name(name);
+        if let Some(files) = &files {
+            builder = builder.profile_files(files.clone());
+        }
+        builder.build()
+    };
+    let container = || {
+        aws_config::ecs::EcsCredentialsProvider::builder()
+            .configure(&config)
+            .build()
+    };
+    let imds = || {
+        let client = aws_config::imds::Client::builder()
+            .configure(&config)
+            .connect_timeout(IMDS_TIMEOUT)
+            .read_timeout(IMDS_TIMEOUT)
+            .max_attempts(1)
+            .build();
+        aws_config::imds::credentials::ImdsCredentialsProvider::builder()
+            .configure(&config)
+            .imds_client(client)
+            .build()
+    };
+    // A role with `mfa_serial` is assumed here (aws-config would assume it without the code);
+    // every other profile is aws-config's.
+    let profile: SharedCredentialsProvider = match mfa_role(spec, files.as_ref()).await {
+        Some(Ok(role)) => {
+            let source = match &role.source {
+                RoleSource::Profile(name) if *name == spec.profile => {
+                    SharedCredentialsProvider::new(role.static_keys.clone())
+                }
+                RoleSource::Profile(name) => SharedCredentialsProvider::new(profile_provider(name)),
+                RoleSource::Named(n) if n == "Environment" => SharedCredentialsProvider::new(
+                    aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+                ),
+                RoleSource::Named(n) if n == "EcsContainer" => {
+                    SharedCredentialsProvider::new(container())
+                }
+                RoleSource::Named(_) => SharedCredentialsProvider::new(imds()),
+            };
+            SharedCredentialsProvider::new(MfaRole {
+                role,
+                source,
+                http: client.clone(),
+                region: spec.region.clone(),
+            })
+        }
+        Some(Err(message)) => SharedCredentialsProvider::new(Refused(message)),
+        None => SharedCredentialsProvider::new(profile_provider(&spec.profile)),
+    };
     let web_identity =
         aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
             .configure(&config)
             .build();
-    let container = aws_config::ecs::EcsCredentialsProvider::builder()
-        .configure(&config)
-        .build();
-    let imds_client = aws_config::imds::Client::builder()
-        .configure(&config)
-        .connect_timeout(IMDS_TIMEOUT)
-        .read_timeout(IMDS_TIMEOUT)
-        .max_attempts(1)
-        .build();
-    let imds = aws_config::imds::credentials::ImdsCredentialsProvider::builder()
-        .configure(&config)
-        .imds_client(imds_client)
-        .build();
-    let chain = CredentialsProviderChain::first_try("Profile", profile.build())
+    let chain = CredentialsProviderChain::first_try("Profile", profile)
         .or_else("WebIdentityToken", web_identity)
-        .or_else("EcsContainer", container)
-        .or_else("Ec2InstanceMetadata", imds);
+        .or_else("EcsContainer", container())
+        .or_else("Ec2InstanceMetadata", imds());
     SharedCredentialsProvider::new(chain)
+}
+
+/// A provider that always fails with a configuration error (a profile phantom cannot use).
+#[derive(Debug)]
+struct Refused(String);
+
+impl ProvideCredentials for Refused {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::ready(Err(CredentialsError::invalid_configuration(
+            self.0.clone(),
+        )))
+    }
+}
+
+/// Where an MFA role's source credentials come from.
+#[derive(Debug, Clone)]
+enum RoleSource {
+    /// `source_profile`.
+    Profile(String),
+    /// `credential_source`: `Environment`, `Ec2InstanceMetadata` or `EcsContainer`.
+    Named(String),
+}
+
+/// The selected profile's role when it has `mfa_serial`, read with aws-config's profile parser.
+#[derive(Debug, Clone)]
+struct MfaSettings {
+    role_arn: String,
+    mfa_serial: String,
+    external_id: Option<String>,
+    session_name: Option<String>,
+    duration_seconds: Option<i32>,
+    source: RoleSource,
+    /// The profile's own keys, for `source_profile` naming the profile itself.
+    static_keys: aws_credential_types::Credentials,
+}
+
+/// The selected profile's MFA role: `None` when it has no `role_arn` + `mfa_serial`; an error
+/// message when the settings are unusable.
+async fn mfa_role(
+    spec: &ChainSpec,
+    files: Option<&aws_runtime::env_config::file::EnvConfigFiles>,
+) -> Option<Result<MfaSettings, String>> {
+    let default_files;
+    let files = match files {
+        Some(f) => f,
+        None => {
+            default_files = Default::default();
+            &default_files
+        }
+    };
+    let set = aws_config::profile::load(
+        &aws_types::os_shim_internal::Fs::real(),
+        &aws_types::os_shim_internal::Env::real(),
+        files,
+        Some(spec.profile.clone().into()),
+    )
+    .await
+    .ok()?;
+    let profile = set.get_profile(&spec.profile)?;
+    let (role_arn, mfa_serial) = (profile.get("role_arn")?, profile.get("mfa_serial")?);
+    let name = &spec.profile;
+    let source = match (
+        profile.get("source_profile"),
+        profile.get("credential_source"),
+    ) {
+        (Some(p), None) => RoleSource::Profile(p.to_string()),
+        (None, Some(n)) if ["Environment", "Ec2InstanceMetadata", "EcsContainer"].contains(&n) => {
+            RoleSource::Named(n.to_string())
+        }
+        (None, Some(n)) => {
+            return Some(Err(format!(
+                "profile {name}: credential_source `{}` is not Environment, \
+                 Ec2InstanceMetadata or EcsContainer",
+                crate::query::endpoint::shorten(n)
+            )));
+        }
+        _ => {
+            return Some(Err(format!(
+                "profile {name} has role_arn: it needs exactly one of source_profile and \
+                 credential_source"
+            )));
+        }
+    };
+    let duration_seconds = match profile.get("duration_seconds") {
+        None => None,
+        Some(d) => match d.trim().parse::<i32>() {
+            Ok(n) if (900..=43_200).contains(&n) => Some(n),
+            _ => {
+                return Some(Err(format!(
+                    "profile {name}: duration_seconds must be a number from 900 to 43200"
+                )));
+            }
+        },
+    };
+    let static_keys = aws_credential_types::Credentials::new(
+        profile.get("aws_access_key_id").unwrap_or_default(),
+        profile.get("aws_secret_access_key").unwrap_or_default(),
+        profile.get("aws_session_token").map(str::to_string),
+        None,
+        "ProfileFile",
+    );
+    Some(Ok(MfaSettings {
+        role_arn: role_arn.to_string(),
+        mfa_serial: mfa_serial.to_string(),
+        external_id: profile.get("external_id").map(str::to_string),
+        session_name: profile.get("role_session_name").map(str::to_string),
+        duration_seconds,
+        source,
+        static_keys,
+    }))
+}
+
+/// AssumeRole with `SerialNumber` and a `TokenCode` asked for on the terminal (echo off), as the
+/// AWS CLI does for a profile with `mfa_serial`. Asked again only when the role's credentials
+/// need a refresh.
+#[derive(Debug)]
+struct MfaRole {
+    role: MfaSettings,
+    source: SharedCredentialsProvider,
+    http: ReqwestClient,
+    region: String,
+}
+
+impl MfaRole {
+    async fn assume(&self) -> aws_credential_types::provider::Result {
+        let role = &self.role;
+        let code = ask_mfa_code(&role.mfa_serial).await?;
+        let mut config = aws_sdk_sts::config::Builder::new()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(self.region.clone()))
+            .credentials_provider(self.source.clone())
+            .http_client(self.http.clone())
+            .sleep_impl(aws_smithy_async::rt::sleep::TokioSleep::new());
+        if let Some(url) = ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
+        {
+            config = config.endpoint_url(url);
+        }
+        let session_name = role.session_name.clone().unwrap_or_else(|| {
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            format!("phantom-{now}")
+        });
+        let reply = aws_sdk_sts::Client::from_conf(config.build())
+            .assume_role()
+            .role_arn(&role.role_arn)
+            .role_session_name(session_name)
+            .set_external_id(role.external_id.clone())
+            .set_duration_seconds(role.duration_seconds)
+            .serial_number(&role.mfa_serial)
+            .token_code(code)
+            .send()
+            .await
+            .map_err(|e| {
+                CredentialsError::provider_error(format!(
+                    "AssumeRole {} with MFA: {}",
+                    role.role_arn,
+                    causes(&e)
+                ))
+            })?;
+        let c = reply
+            .credentials
+            .ok_or_else(|| CredentialsError::unhandled("AssumeRole's reply has no credentials"))?;
+        Ok(aws_credential_types::Credentials::new(
+            c.access_key_id,
+            c.secret_access_key,
+            Some(c.session_token),
+            SystemTime::try_from(c.expiration).ok(),
+            "MfaAssumeRole",
+        ))
+    }
+}
+
+impl ProvideCredentials for MfaRole {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(self.assume())
+    }
+}
+
+/// The MFA code, asked for on the controlling terminal with echo off (the `phantom` command);
+/// the library alone has no terminal to ask on.
+async fn ask_mfa_code(serial: &str) -> Result<String, CredentialsError> {
+    #[cfg(feature = "cli")]
+    {
+        let prompt = format!("Enter MFA code for {serial}: ");
+        let asked = tokio::task::spawn_blocking(move || {
+            crate::cli::secret_input::ask("MFA code", &prompt, "")
+                .map(|code| code.expose().trim().to_string())
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+        asked.map_err(|e| {
+            CredentialsError::provider_error(format!(
+                "the role needs an MFA code (mfa_serial {serial}): {e}"
+            ))
+        })
+    }
+    #[cfg(not(feature = "cli"))]
+    {
+        Err(CredentialsError::provider_error(format!(
+            "the role needs an MFA code (mfa_serial {serial}), and only the phantom command asks \
+             for one"
+        )))
+    }
 }
 
 /// The HTTP client aws-config's providers call STS, SSO and credential endpoints with: reqwest,

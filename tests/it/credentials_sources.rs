@@ -315,6 +315,106 @@ fn web_identity_from_environment_and_profile_against_moto_sts() {
     }
 }
 
+// ---- mfa_serial: the code asked for on the terminal -------------------------------------------
+
+/// An STS that grants the role only with the MFA device's serial and the right code. moto's STS
+/// accepts any AssumeRole and does not record `SerialNumber` or `TokenCode`, so this check needs
+/// a server of the test's own.
+fn mfa_sts(serial: &'static str, code: &'static str) -> FaultServer {
+    FaultServer::start(move |r, _| {
+        let granted = r.action() == "AssumeRole"
+            && r.param("SerialNumber").as_deref() == Some(serial)
+            && r.param("TokenCode").as_deref() == Some(code)
+            && r.param("ExternalId").as_deref() == Some("ext-mfa");
+        if granted {
+            Action::Reply(http(
+                200,
+                "OK",
+                &[("Content-Type", "text/xml")],
+                "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+                 <AssumeRoleResult><Credentials><AccessKeyId>AKMFA</AccessKeyId>\
+                 <SecretAccessKey>mfa-secret</SecretAccessKey><SessionToken>mfa-token\
+                 </SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>\
+                 <AssumedRoleUser><AssumedRoleId>AROAMFA:s</AssumedRoleId>\
+                 <Arn>arn:aws:sts::123456789012:assumed-role/admin/s</Arn></AssumedRoleUser>\
+                 </AssumeRoleResult><ResponseMetadata><RequestId>r-mfa</RequestId>\
+                 </ResponseMetadata></AssumeRoleResponse>",
+            ))
+        } else {
+            Action::Reply(crate::util::fault_server::error_xml(
+                403,
+                "Forbidden",
+                "AccessDenied",
+                "MultiFactorAuthentication failed",
+            ))
+        }
+    })
+}
+
+#[test]
+fn mfa_serial_asks_for_the_code_on_the_terminal() {
+    const SERIAL: &str = "arn:aws:iam::123456789012:mfa/dev";
+    let (served, _keys) = server_for("AKMFA", "mfa-secret");
+    let sts = mfa_sts(SERIAL, "123456");
+    let home = home_with_config(&format!(
+        "[profile base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n\n\
+         [profile admin]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/admin\nsource_profile = base\n\
+         mfa_serial = {SERIAL}\nexternal_id = ext-mfa\n"
+    ));
+    let sts_url = sts.url();
+    let command = |runner: &str, runner_args: &[&str]| {
+        let mut c = std::process::Command::new(runner);
+        c.args(runner_args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &home.0)
+            .env("AWS_ENDPOINT_URL_STS", &sts_url);
+        c
+    };
+    let phantom = env!("CARGO_BIN_EXE_phantom");
+    let line = format!(
+        "'{phantom}' --endpoint-url {} --dialect aws --profile admin --debug domain list",
+        served.url
+    );
+    // On a terminal (`script` gives the run one): the prompt, then the code typed.
+    let run = crate::util::run::run_bounded_with(
+        command("script", &["-qec", &line, "/dev/null"]),
+        Some(b"123456\n".to_vec()),
+        crate::util::run::LIFETIME,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains(&format!("Enter MFA code for {SERIAL}: ")),
+        "{run:?}"
+    );
+    assert_eq!(signed_key_ids(&run.stdout), ["AKMFA"], "{run:?}");
+    assert_eq!(sts.count("AssumeRole"), 1);
+    // No terminal (a new session without one): a clear error, and STS is not called.
+    let run = crate::util::run::run_bounded_with(
+        command(
+            "setsid",
+            &[
+                "-w",
+                phantom,
+                "--endpoint-url",
+                &served.url,
+                "--dialect",
+                "aws",
+                "--profile",
+                "admin",
+                "domain",
+                "list",
+            ],
+        ),
+        None,
+        crate::util::run::LIFETIME,
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("needs an MFA code"), "{run:?}");
+    assert_eq!(sts.count("AssumeRole"), 1);
+}
+
 // ---- IAM Identity Center (SSO) -----------------------------------------------------------------
 
 /// The SSO token cache file name of a session name or start URL (`aws sso login`'s).
