@@ -738,6 +738,14 @@ fn resolved_config_never_shows_secrets() {
         assert!(!shown.contains(CANARY), "{shown}");
     }
     let c = ok(&flags(), &env_in(&TempDir::new()));
+    assert!(
+        c.to_string().contains("from provider: instance metadata"),
+        "{c}"
+    );
+    let c = ok(
+        &flags(),
+        &env_in(&TempDir::new()).with("AWS_EC2_METADATA_DISABLED", "true"),
+    );
     assert!(c.to_string().contains("no credentials"), "{c}");
 }
 
