@@ -20,7 +20,7 @@ mod refresh;
 mod render;
 mod rest_args;
 mod rest_cmds;
-mod secret_input;
+pub(crate) mod secret_input;
 mod tasks;
 mod templates;
 mod wait;

@@ -71,8 +71,14 @@ impl Drop for EchoOff {
 
 /// Asks for a secret on the controlling terminal with echo off.
 pub fn prompt(prompt: &str) -> Result<Secret, Error> {
+    ask("password", prompt, "; use --password-stdin")
+}
+
+/// Asks for `what` on the controlling terminal with echo off, saying `prompt`; `otherwise`
+/// ends the message when echo cannot be turned off (how else to give it).
+pub fn ask(what: &str, prompt: &str, otherwise: &str) -> Result<Secret, Error> {
     let tty_error = |e: std::io::Error| Error::Io {
-        context: "opening the terminal to ask for the password".into(),
+        context: format!("opening the terminal to ask for the {what}"),
         source: e,
     };
     let mut tty = std::fs::OpenOptions::new()
@@ -82,9 +88,9 @@ pub fn prompt(prompt: &str) -> Result<Secret, Error> {
         .map_err(tty_error)?;
     let reader = tty.try_clone().map_err(tty_error)?;
     if !stty(&tty, "-echo") {
-        return Err(Error::Config(
-            "cannot turn off terminal echo to ask for the password; use --password-stdin".into(),
-        ));
+        return Err(Error::Config(format!(
+            "cannot turn off terminal echo to ask for the {what}{otherwise}"
+        )));
     }
     let guard = EchoOff {
         tty: tty.try_clone().map_err(tty_error)?,
@@ -97,12 +103,12 @@ pub fn prompt(prompt: &str) -> Result<Secret, Error> {
         .read_line(&mut line);
     drop(guard);
     read.map_err(|e| Error::Io {
-        context: "reading the password from the terminal".into(),
+        context: format!("reading the {what} from the terminal"),
         source: e,
     })?;
     let value = line.trim_end_matches(['\n', '\r']);
     if value.is_empty() {
-        return Err(Error::Config("no password given".into()));
+        return Err(Error::Config(format!("no {what} given")));
     }
     Ok(Secret::new(value))
 }

@@ -3,9 +3,13 @@
 //! The order: `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`),
 //! `EC2_ACCESS_KEY` + `EC2_SECRET_KEY`, the `hotel.conf` named by `--hotel-conf` or
 //! `PHANTOM_HOTEL_CONF`, the profile in the credentials file, the profile in the config file. A
-//! half pair is an error naming what is missing. When no source has keys the result says where it
-//! looked ([`Looked`]), for the "no credentials found" message. No message built here holds a
-//! secret.
+//! half pair is an error naming what is missing. A profile that names a provider (`role_arn`,
+//! `credential_process`, `sso_*`, `web_identity_token_file`) is not read for static keys: its
+//! credentials, like those of web identity, containers and instance metadata when no static source
+//! has keys, come from [`super::providers`] ([`CredentialsSource::Provider`]). When nothing applies
+//! (`AWS_EC2_METADATA_DISABLED` rules out the last resort, instance metadata) the result says
+//! where it looked ([`Looked`]), for the "no credentials found" message. No message built here
+//! holds a secret.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -28,6 +32,16 @@ pub enum CredentialsSource {
     NotFound(Looked),
     /// None wanted: requests go unsigned (`--no-sign-request`).
     NotWanted,
+    /// A provider gives them when a request needs them (see [`super::providers`]).
+    Provider {
+        /// What asked for it: a profile's key, a variable, or instance metadata as the last
+        /// resort.
+        wanted_by: String,
+        /// Where static keys were looked for first.
+        looked: Looked,
+        /// Nothing asked for a provider: instance metadata is the last resort.
+        last_resort: bool,
+    },
 }
 
 impl fmt::Display for CredentialsSource {
@@ -37,6 +51,7 @@ impl fmt::Display for CredentialsSource {
             CredentialsSource::Found(source) => source.fmt(f),
             CredentialsSource::NotFound(looked) => write!(f, "none found; looked in {looked}"),
             CredentialsSource::NotWanted => f.write_str("none: --no-sign-request"),
+            CredentialsSource::Provider { wanted_by, .. } => write!(f, "provider: {wanted_by}"),
         }
     }
 }
@@ -205,13 +220,46 @@ pub(crate) fn resolve_credentials(
         let c = hotel_credentials(&path, &source)?;
         return found(c, Source::HotelConf(path));
     }
-    for (profile, origin) in [files.in_credentials(), files.in_config()]
-        .into_iter()
+    let profiles = [files.in_credentials(), files.in_config()];
+    let named_provider = profiles
+        .iter()
         .flatten()
-    {
-        if let Some(c) = profile_pair(profile, origin)? {
-            return found(c, profile_source(profile, origin));
+        .find_map(|(p, origin)| Some((p.provider_keys.first()?, profile_source(p, origin))));
+    if named_provider.is_none() {
+        for (profile, origin) in profiles.into_iter().flatten() {
+            if let Some(c) = profile_pair(profile, origin)? {
+                return found(c, profile_source(profile, origin));
+            }
         }
     }
-    Ok((None, CredentialsSource::NotFound(Looked::of(files))))
+    let looked = Looked::of(files);
+    let mut last_resort = false;
+    let wanted_by = if let Some((key, source)) = named_provider {
+        format!("{source} ({key})")
+    } else if let Some(var) = [
+        Var::AwsWebIdentityTokenFile,
+        Var::AwsContainerCredentialsRelativeUri,
+        Var::AwsContainerCredentialsFullUri,
+    ]
+    .into_iter()
+    .find(|v| v.value(env).is_some())
+    {
+        var.name().to_string()
+    } else if Var::AwsEc2MetadataDisabled
+        .value(env)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        return Ok((None, CredentialsSource::NotFound(looked)));
+    } else {
+        last_resort = true;
+        "instance metadata (IMDS)".to_string()
+    };
+    Ok((
+        None,
+        CredentialsSource::Provider {
+            wanted_by,
+            looked,
+            last_resort,
+        },
+    ))
 }

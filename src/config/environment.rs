@@ -144,6 +144,14 @@ variables! {
     Ec2AccessKey = "EC2_ACCESS_KEY",
     /// The secret key (euca2ools and the seed's scripts).
     Ec2SecretKey = "EC2_SECRET_KEY",
+    /// A web identity token's file (with `AWS_ROLE_ARN`: AssumeRoleWithWebIdentity).
+    AwsWebIdentityTokenFile = "AWS_WEB_IDENTITY_TOKEN_FILE",
+    /// The container credentials endpoint's path on 169.254.170.2 (ECS).
+    AwsContainerCredentialsRelativeUri = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    /// The container credentials endpoint's URL (EKS Pod Identity, local endpoints).
+    AwsContainerCredentialsFullUri = "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    /// `true`: never ask EC2 instance metadata for credentials.
+    AwsEc2MetadataDisabled = "AWS_EC2_METADATA_DISABLED",
     /// A FutureGrid `hotel.conf` holding the keys.
     PhantomHotelConf = "PHANTOM_HOTEL_CONF",
     /// Attempts per call.

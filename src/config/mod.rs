@@ -12,6 +12,7 @@
 //! - [`source`]: where a value came from ([`Source`]);
 //! - [`dialect`]: every AWS/Phantom difference, `NAME@SITE` included;
 //! - `profiles` and [`credentials`]: the profile files, and the credentials chain;
+//! - [`providers`]: credentials from a provider (roles, SSO, processes, containers, IMDS), cached;
 //! - [`precedence`]: the precedence rules ([`resolve()`]); [`resolved`]: their outcome.
 //!
 //! The files themselves are parsed by [`crate::profile`]; endpoints are [`crate::query::endpoint`].
@@ -25,6 +26,7 @@ pub mod environment;
 pub mod inputs;
 pub mod precedence;
 mod profiles;
+pub mod providers;
 pub mod resolved;
 pub mod source;
 
@@ -33,6 +35,7 @@ pub use dialect::{Dialect, LaunchConfigurationName, SignatureChoice};
 pub use environment::{Environment, MapEnvironment, ProcessEnvironment, Var};
 pub use inputs::{ApiChoice, ConfigInputs};
 pub use precedence::resolve;
+pub use providers::CredentialsProvider;
 pub use resolved::{Connection, ResolvedConfig};
 pub use source::Source;
 

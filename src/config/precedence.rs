@@ -12,7 +12,8 @@
 //!   `https://ec2.<region>.amazonaws.com` / `https://elasticloadbalancing.<region>.amazonaws.com`;
 //! - region: `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region` (config
 //!   file), else `us-east-1`;
-//! - profile and its files: see `profiles`; credentials: see [`super::credentials`];
+//! - profile and its files: see `profiles`; credentials: see [`super::credentials`] (and
+//!   [`super::providers`], whose STS and SSO calls go to the region resolved here);
 //! - dialect: `--dialect`, `PHANTOM_DIALECT`, else [`Dialect::detect`]; signature: `--signature`,
 //!   else the dialect's default;
 //! - the AWS CLI's connection settings (profile keys in the config file): the retry mode,
@@ -31,6 +32,7 @@ use super::dialect::Dialect;
 use super::environment::{Environment, Var, expand_home};
 use super::inputs::{ApiChoice, ConfigInputs};
 use super::profiles::{ProfileFiles, profile_source};
+use super::providers::{ChainSpec, CredentialsProvider};
 use super::resolved::{Connection, ResolvedConfig};
 use super::source::Source;
 use crate::error::Error;
@@ -368,6 +370,33 @@ pub fn resolve(inputs: &ConfigInputs, env: &dyn Environment) -> Result<ResolvedC
     } else {
         (credentials, credentials_source)
     };
+    let provider = match &credentials_source {
+        CredentialsSource::Provider {
+            wanted_by,
+            looked,
+            last_resort,
+        } => {
+            Some(CredentialsProvider::new(ChainSpec {
+                profile: files.name.clone(),
+                // Only files that exist: aws-config refuses a named file it cannot read.
+                config_file: files.config_path.clone().filter(|_| files.config.is_some()),
+                credentials_file: files
+                    .credentials_path
+                    .clone()
+                    .filter(|_| files.credentials.is_some()),
+                region: region.clone(),
+                verify_tls: !inputs.no_verify_ssl,
+                ca_bundle: inputs
+                    .ca_bundle
+                    .clone()
+                    .or_else(|| Var::AwsCaBundle.value(env).map(Into::into)),
+                wanted_by: wanted_by.clone(),
+                last_resort: *last_resort,
+                looked: looked.to_string(),
+            }))
+        }
+        _ => None,
+    };
     let api = named_api.unwrap_or(if crate::rest::is_rest_endpoint(&endpoint) {
         ApiChoice::Rest
     } else {
@@ -405,6 +434,7 @@ pub fn resolve(inputs: &ConfigInputs, env: &dyn Environment) -> Result<ResolvedC
         signature_method: inputs.signature_method.unwrap_or(HmacAlgorithm::Sha256),
         credentials,
         credentials_source,
+        provider,
         api,
         connection,
         output: config_profile.and_then(|(p, _)| p.output.clone()),

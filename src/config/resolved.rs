@@ -14,6 +14,7 @@ use std::time::Duration;
 use super::credentials::CredentialsSource;
 use super::dialect::{Dialect, SignatureChoice};
 use super::inputs::ApiChoice;
+use super::providers::CredentialsProvider;
 use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::http::retry::RetryMode;
@@ -99,6 +100,9 @@ pub struct ResolvedConfig {
     pub credentials: Option<Credentials>,
     /// Where the credentials came from, or where resolution looked for them.
     pub credentials_source: CredentialsSource,
+    /// The provider of temporary credentials, when no static source had keys (or the profile
+    /// names one): asked before every request, answering from its cache.
+    pub provider: Option<CredentialsProvider>,
     /// The API commands use.
     pub api: ApiChoice,
     /// Attempts, timeouts, TLS.
@@ -115,7 +119,10 @@ impl ResolvedConfig {
     /// The Query transport's settings. Without credentials this is an error saying where they
     /// were looked for, unless unsigned requests were asked for.
     pub fn transport(&self) -> Result<TransportConfig, Error> {
-        if self.credentials.is_none() && self.credentials_source != CredentialsSource::NotWanted {
+        if self.credentials.is_none()
+            && self.provider.is_none()
+            && self.credentials_source != CredentialsSource::NotWanted
+        {
             return Err(Error::Config(format!(
                 "no credentials found ({}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or \
                  pass --no-sign-request to send unsigned requests",
@@ -128,6 +135,7 @@ impl ResolvedConfig {
             .dialect
             .signature_version(self.signature, self.signature_method);
         t.credentials = self.credentials.clone();
+        t.provider = self.provider.clone();
         t.retry = c.retry_policy();
         t.connect_timeout = c.connect_timeout;
         t.read_timeout = c.read_timeout;
@@ -205,6 +213,9 @@ impl fmt::Display for ResolvedConfig {
                 c.access_key_id(),
                 self.credentials_source
             ),
+            None if self.provider.is_some() => {
+                write!(f, "credentials from {}", self.credentials_source)
+            }
             None => write!(f, "no credentials ({})", self.credentials_source),
         }
     }

@@ -180,6 +180,7 @@ fn service_endpoints_ec2_and_auto_scaling() {
     };
     let c = ok(&f, &specific);
     assert_eq!(c.endpoint, c.ec2_endpoint);
+    let c = ok(&f, &specific.with("AWS_EC2_METADATA_DISABLED", "true"));
     let t = c.ec2_transport().unwrap_err().to_string();
     assert!(t.contains("no credentials"), "{t}");
     // No services section named: the profile's endpoint_url, else the AWS endpoints.
@@ -522,8 +523,18 @@ fn credentials_precedence_chain() {
     );
 
     dir.write(".aws/config", "[default]\n");
+    // No static keys: instance metadata is the last resort, asked only when a request needs it.
     let c = ok(&flags(), &env);
     assert!(c.credentials.is_none());
+    assert_eq!(
+        c.credentials_source.to_string(),
+        "provider: instance metadata (IMDS)"
+    );
+    assert!(c.provider.is_some() && c.transport().is_ok());
+    // Ruled out: nothing is found, and the transport says where it looked.
+    let env = env.with("AWS_EC2_METADATA_DISABLED", "true");
+    let c = ok(&flags(), &env);
+    assert!(c.credentials.is_none() && c.provider.is_none());
     assert!(
         c.credentials_source
             .to_string()
@@ -784,6 +795,14 @@ fn resolved_config_never_shows_secrets() {
         assert!(!shown.contains(CANARY), "{shown}");
     }
     let c = ok(&flags(), &env_in(&TempDir::new()));
+    assert!(
+        c.to_string().contains("from provider: instance metadata"),
+        "{c}"
+    );
+    let c = ok(
+        &flags(),
+        &env_in(&TempDir::new()).with("AWS_EC2_METADATA_DISABLED", "true"),
+    );
     assert!(c.to_string().contains("no credentials"), "{c}");
 }
 

@@ -65,6 +65,10 @@ pub struct AwsProfile {
     /// `max_attempts`, `retry_mode`, `ca_bundle`, `cli_connect_timeout`, `cli_read_timeout`
     /// (config file): the AWS CLI's connection settings, as written, each with its line.
     pub connection: ConnectionSettings,
+    /// The keys naming a credentials provider rather than static keys (`role_arn`,
+    /// `credential_process`, `sso_session`, `sso_start_url`, `web_identity_token_file`), in file
+    /// order: such a profile's credentials come from [`crate::config::providers`].
+    pub provider_keys: Vec<String>,
 }
 
 /// A setting's value as written, and the 1-based line it is on (for messages).
@@ -90,6 +94,16 @@ pub struct ConnectionSettings {
     /// `cli_read_timeout`: seconds (0: no limit).
     pub cli_read_timeout: Option<Written>,
 }
+
+/// The profile keys that make a profile's credentials come from a provider (see
+/// [`AwsProfile::provider_keys`]).
+pub const PROVIDER_KEYS: &[&str] = &[
+    "role_arn",
+    "credential_process",
+    "sso_session",
+    "sso_start_url",
+    "web_identity_token_file",
+];
 
 /// A parsed AWS shared credentials or config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,6 +285,9 @@ impl SharedFile {
                 "ca_bundle" => connection.ca_bundle = written,
                 "cli_connect_timeout" => connection.cli_connect_timeout = written,
                 "cli_read_timeout" => connection.cli_read_timeout = written,
+                k if value.is_some() && PROVIDER_KEYS.contains(&k) => {
+                    profile.provider_keys.push(key.clone())
+                }
                 _ => {}
             }
         }

@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 use ::http::Method;
 use serde::de::DeserializeOwned;
 
+use crate::config::providers::{CredentialsProvider, Fetched};
 use crate::credentials::{Credentials, Scrubber};
 use crate::error::{Error, Result};
 use crate::http::client::ClientOptions;
@@ -44,6 +45,9 @@ pub struct TransportConfig {
     pub signature: SignatureVersion,
     /// The keys, if any.
     pub credentials: Option<Credentials>,
+    /// Where temporary credentials come from when `credentials` is `None`: asked before every
+    /// attempt (it answers from its cache until they near expiry).
+    pub provider: Option<CredentialsProvider>,
     /// Retries.
     pub retry: RetryPolicy,
     /// Time allowed to open a connection.
@@ -72,6 +76,7 @@ impl TransportConfig {
             version: "2011-01-01".into(),
             signature: SignatureVersion::V4,
             credentials: None,
+            provider: None,
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(60),
             read_timeout: Duration::from_secs(60),
@@ -196,8 +201,21 @@ impl Transport {
         operation: &str,
         params: &[(String, String)],
     ) -> Result<Attempt<(T, Option<String>)>> {
-        let signed = self.sign(params)?;
-        let trace = &self.inner.trace;
+        let fetched = self.provided().await?;
+        let with_provided;
+        let trace = match &fetched {
+            // The provider's secrets are blanked out of this attempt's reply and trace.
+            Some(f) => {
+                with_provided = Trace::new(self.inner.trace.enabled(), f.scrubber.clone());
+                &with_provided
+            }
+            None => &self.inner.trace,
+        };
+        let credentials = match &fetched {
+            Some(f) => Some(&f.credentials),
+            None => self.inner.config.credentials.as_ref(),
+        };
+        let signed = self.sign(params, credentials)?;
         if trace.enabled() {
             trace.request(
                 signed.method.as_str(),
@@ -206,7 +224,7 @@ impl Transport {
                 &redact_query(&String::from_utf8_lossy(&signed.body)),
             );
         }
-        let raw = match self.send(operation, signed).await {
+        let raw = match self.send(operation, signed, trace.scrubber()).await {
             Ok(raw) => raw,
             Err(SendFailure {
                 error: error @ (Error::Transport { .. } | Error::Timeout { .. }),
@@ -291,7 +309,19 @@ impl Transport {
         classify(error, retry_after, date)
     }
 
-    fn sign(&self, params: &[(String, String)]) -> Result<SignedRequest> {
+    /// The provider's current credentials, when the keys come from one.
+    async fn provided(&self) -> Result<Option<Arc<Fetched>>> {
+        match (&self.inner.config.credentials, &self.inner.config.provider) {
+            (None, Some(provider)) => provider.credentials().await.map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn sign(
+        &self,
+        params: &[(String, String)],
+        credentials: Option<&Credentials>,
+    ) -> Result<SignedRequest> {
         let config = &self.inner.config;
         let request = QueryRequest {
             method: Method::POST,
@@ -301,7 +331,7 @@ impl Transport {
             path: config.endpoint.path.clone(),
             params: params.to_vec(),
         };
-        match &config.credentials {
+        match credentials {
             Some(credentials) => sign::sign(
                 &request,
                 &config.signature,
@@ -333,6 +363,7 @@ impl Transport {
         &self,
         operation: &str,
         signed: SignedRequest,
+        scrubber: &Scrubber,
     ) -> std::result::Result<Reply, SendFailure> {
         let config = &self.inner.config;
         let mut request = self.inner.http.request(signed.method.clone(), &signed.url);
@@ -347,7 +378,6 @@ impl Transport {
         };
         let failed = |e| failure::from_reqwest(e, operation, &endpoint, timeouts);
         let mut response = request.send().await.map_err(failed)?;
-        let scrubber = self.inner.trace.scrubber();
         let mut raw = Reply::head(&response, scrubber);
         match raw
             .read_body(&mut response, config.max_body_bytes, scrubber)

@@ -13,6 +13,7 @@ mod cli_help;
 mod cli_local;
 mod cli_output;
 mod client_defects;
+mod credentials_sources;
 mod ec2_moto;
 mod elb_moto;
 mod examples;

@@ -200,6 +200,203 @@ fn canaries_never_appear_in_output_or_files() {
     );
 }
 
+// ---- Credentials from providers ---------------------------------------------------------------
+
+const PROCESS_SECRET: &str = "CANARYprocessSECRET24680";
+const PROCESS_TOKEN: &str = "CANARYprocessTOKEN13579";
+const SSO_TOKEN: &str = "CANARYssoACCESStoken11223";
+const SSO_SECRET: &str = "CANARYssoROLEsecret44556";
+const SSO_SESSION_TOKEN: &str = "CANARYssoSESSIONtoken77889";
+const CONTAINER_AUTH: &str = "CANARYcontainerAUTH99000";
+const PROVIDER_CANARIES: &[&str] = &[
+    PROCESS_SECRET,
+    PROCESS_TOKEN,
+    SSO_TOKEN,
+    SSO_SECRET,
+    SSO_SESSION_TOKEN,
+    CONTAINER_AUTH,
+];
+
+/// The SSO token cache file name of a session (`aws sso login`'s: the SHA-1 of its name).
+fn sso_cache_name(session: &str) -> String {
+    use sha1::Digest;
+    format!(
+        "{}.json",
+        hex::encode(sha1::Sha1::digest(session.as_bytes()))
+    )
+}
+
+/// A home whose default profile gets temporary credentials from `kind`: a credential_process, an
+/// SSO session with a cached token (the portal at `portal`), or a container endpoint; returns the
+/// variables the run needs and the files written (which hold the canaries by design).
+fn provider_home(
+    kind: &str,
+    home: &Path,
+    portal: &str,
+) -> (Vec<(&'static str, String)>, Vec<PathBuf>) {
+    let aws = home.join(".aws");
+    std::fs::create_dir_all(aws.join("sso/cache")).unwrap();
+    let config = aws.join("config");
+    match kind {
+        "credential_process" => {
+            let script = home.join("creds.sh");
+            std::fs::write(
+                &script,
+                format!(
+                    "#!/bin/sh\nprintf '%s' '{{\"Version\": 1, \"AccessKeyId\": \"AKIDPROCESS\", \
+                     \"SecretAccessKey\": \"{PROCESS_SECRET}\", \"SessionToken\": \"{PROCESS_TOKEN}\"}}'\n"
+                ),
+            )
+            .unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::write(
+                &config,
+                format!("[default]\ncredential_process = {}\n", script.display()),
+            )
+            .unwrap();
+            (vec![], vec![script, config])
+        }
+        "sso" => {
+            std::fs::write(
+                &config,
+                "[default]\nsso_session = corp\nsso_account_id = 111122223333\n\
+                 sso_role_name = ReadOnly\n\n[sso-session corp]\nsso_region = us-east-1\n\
+                 sso_start_url = https://corp.awsapps.com/start\n",
+            )
+            .unwrap();
+            let cache = aws.join("sso/cache").join(sso_cache_name("corp"));
+            std::fs::write(
+                &cache,
+                format!(
+                    "{{\"startUrl\": \"https://corp.awsapps.com/start\", \"region\": \"us-east-1\", \
+                     \"accessToken\": \"{SSO_TOKEN}\", \"expiresAt\": \"2099-01-01T00:00:00Z\"}}"
+                ),
+            )
+            .unwrap();
+            (
+                vec![("AWS_ENDPOINT_URL_SSO", portal.to_string())],
+                vec![config, cache],
+            )
+        }
+        _ => (
+            vec![
+                (
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    format!("{portal}/creds"),
+                ),
+                (
+                    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                    CONTAINER_AUTH.to_string(),
+                ),
+            ],
+            vec![],
+        ),
+    }
+}
+
+/// The temporary credentials' own servers: the SSO portal and the container endpoint in one,
+/// answering with canary secrets when asked with the right bearer or authorization token.
+fn provider_server() -> FaultServer {
+    FaultServer::start(|request, _| {
+        let line = request.head.lines().next().unwrap_or("");
+        let sso = request.header("x-amz-sso_bearer_token").as_deref() == Some(SSO_TOKEN);
+        let container = request.header("authorization").as_deref() == Some(CONTAINER_AUTH);
+        let body = if line.starts_with("GET /federation/credentials") && sso {
+            format!(
+                "{{\"roleCredentials\": {{\"accessKeyId\": \"AKIDSSO\", \"secretAccessKey\": \
+                 \"{SSO_SECRET}\", \"sessionToken\": \"{SSO_SESSION_TOKEN}\", \
+                 \"expiration\": 4070908800000}}}}"
+            )
+        } else if line.starts_with("GET /creds") && container {
+            format!(
+                "{{\"AccessKeyId\": \"AKIDCONTAINER\", \"SecretAccessKey\": \"{SSO_SECRET}\", \
+                 \"Token\": \"{SSO_SESSION_TOKEN}\", \"Expiration\": \"2099-01-01T00:00:00Z\"}}"
+            )
+        } else {
+            return Action::Reply(http(403, "Forbidden", &[], "{}"));
+        };
+        Action::Reply(http(
+            200,
+            "OK",
+            &[("Content-Type", "application/json")],
+            &body,
+        ))
+    })
+}
+
+#[test]
+fn provider_canaries_never_appear_in_output_or_files() {
+    let errors = FaultServer::always(error_xml(
+        400,
+        "Bad Request",
+        "ValidationError",
+        "no such thing",
+    ));
+    let successes = success_server();
+    let refused = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}", l.local_addr().unwrap().port())
+    };
+    let providers = provider_server();
+    let mut exit_codes = std::collections::BTreeSet::new();
+    for kind in ["credential_process", "sso", "container"] {
+        for url in [errors.url(), successes.url(), refused.clone()] {
+            for command in [
+                &["domain", "list"][..],
+                &["--signature", "v2", "lc", "create", "lc1", "ami-1", "hotel"][..],
+                &["wait", "in-service", "web", "--timeout", "1s"][..],
+            ] {
+                let home = scratch_dir("provider-secret-home");
+                let portal = providers.url();
+                let (env, written) = provider_home(kind, &home, portal.trim_end_matches('/'));
+                let mut args: Vec<String> =
+                    vec!["--endpoint-url".into(), url.clone(), "--debug".into()];
+                args.extend(command.iter().map(|s| s.to_string()));
+                let run = Phantom::new(&args)
+                    .home(&home)
+                    .in_home()
+                    .env("PHANTOM_RETRY_BASE_MS", "1")
+                    .envs(env.as_slice())
+                    .run();
+                exit_codes.insert(run.code);
+                assert!(run.stderr.contains("[debug] "), "{kind} {args:?}: {run:?}");
+                for canary in PROVIDER_CANARIES {
+                    assert!(
+                        !run.stdout.contains(canary) && !run.stderr.contains(canary),
+                        "{kind} {args:?} printed a secret: {run:?}"
+                    );
+                }
+                let mut files = Vec::new();
+                files_under(&home, &mut files);
+                for (path, bytes) in files.iter().filter(|(p, _)| !written.contains(p)) {
+                    for canary in PROVIDER_CANARIES {
+                        assert!(
+                            !contains(bytes, canary),
+                            "{} holds a secret",
+                            path.display()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        exit_codes.contains(&0) && exit_codes.contains(&1) && exit_codes.contains(&3),
+        "{exit_codes:?}"
+    );
+    // The secrets did travel: session tokens in the signed requests (in the body for SigV2).
+    let requests = errors.requests();
+    for token in [PROCESS_TOKEN, SSO_SESSION_TOKEN] {
+        assert!(
+            requests
+                .iter()
+                .any(|r| r.param("SecurityToken").as_deref() == Some(token)),
+            "{token} was not sent"
+        );
+    }
+}
+
 #[test]
 fn debug_of_configuration_types_is_redacted() {
     let credentials =
@@ -268,6 +465,32 @@ fn debug_of_configuration_types_is_redacted() {
             let sig = value.rsplit("Signature=").next().unwrap();
             assert!(!full.contains(sig), "{full}");
         }
+    }
+}
+
+#[test]
+fn debug_of_provided_credentials_is_redacted() {
+    use phantom_autoscale::config::providers::Fetched;
+    let credentials =
+        phantom_autoscale::Credentials::new("AKIDSHOWN", SECRET).with_session_token(TOKEN);
+    let fetched = Fetched {
+        scrubber: phantom_autoscale::credentials::Scrubber::for_credentials(&credentials),
+        credentials,
+        expires: None,
+    };
+    let resolved = resolve(
+        &ConfigInputs::default(),
+        &MapEnvironment::new().with("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/c"),
+    )
+    .unwrap();
+    let provider = resolved.provider.clone().expect("a container provider");
+    let shown = format!(
+        "{fetched:?}\n{resolved:?}\n{resolved}\n{provider:?}\n{:?}",
+        resolved.transport().unwrap()
+    );
+    assert!(shown.contains("AKIDSHOWN") && shown.contains("AWS_CONTAINER_CREDENTIALS_FULL_URI"));
+    for canary in [SECRET, TOKEN] {
+        assert!(!shown.contains(canary), "{shown}");
     }
 }
 
