@@ -27,7 +27,10 @@
 //!   ([`MAX_REQUEST_LINE`], [`MAX_HEAD_BYTES`], [`MAX_HEADERS`]); a head that breaks one is
 //!   answered by the guard with the AWS `ErrorResponse` XML the application writes, and the
 //!   connection is closed. Only when the guard cannot see a head (pipelined behind a request in
-//!   progress, or while a reply is still being flushed) do hyper's own refusals apply.
+//!   progress, while a reply is still being flushed, or behind a body that has not arrived whole:
+//!   an application that answers without reading all of it, as the 413 of an oversized body does,
+//!   leaves the rest to hyper, and the reply says `Connection: close`) do hyper's own refusals
+//!   apply.
 
 use std::future::Future;
 use std::io;
@@ -523,9 +526,15 @@ impl HeadScanner {
 
     /// Feeds bytes; stops consuming at the end of the head. `Err` names the first rule broken.
     pub fn feed(&mut self, data: &[u8]) -> Result<(), HeadRefusal> {
-        for &b in data {
+        self.feed_counted(data).map(drop)
+    }
+
+    /// [`HeadScanner::feed`], saying how many of `data`'s bytes were the head's (the rest, once
+    /// [`HeadScanner::done`], is the body and what follows it).
+    pub fn feed_counted(&mut self, data: &[u8]) -> Result<usize, HeadRefusal> {
+        for (at, &b) in data.iter().enumerate() {
             if self.done {
-                return Ok(());
+                return Ok(at);
             }
             self.bytes += 1;
             if b == b'\n' {
@@ -551,7 +560,16 @@ impl HeadScanner {
                 ));
             }
         }
-        Ok(())
+        Ok(data.len())
+    }
+
+    /// The length of the body behind a finished head: its `Content-Length` (0 without one), or
+    /// `None` when it is chunked (its end is not known from the head).
+    pub fn body_length(&self) -> Option<u64> {
+        match self.transfer_encoding {
+            Some(_) => None,
+            None => Some(self.content_length.unwrap_or(0)),
+        }
     }
 
     fn end_line(&mut self) -> Result<(), HeadRefusal> {
@@ -701,6 +719,11 @@ pub struct Guarded {
     scanning: bool,
     /// Set while hyper may hold reply bytes not yet flushed to the socket.
     unflushed: bool,
+    /// How much of the last scanned request's body has not arrived yet (`None`: unknown, a
+    /// chunked body). A head is looked for only once it is 0: before, the bytes are that body's
+    /// (an application that answered without reading all of it, as a 413 does, leaves them to
+    /// hyper, which drains or closes), never a new request line.
+    body_left: Option<u64>,
     refusing: Option<Refusing>,
 }
 
@@ -712,6 +735,7 @@ impl Guarded {
             scanner: HeadScanner::default(),
             scanning: true,
             unflushed: false,
+            body_left: Some(0),
             refusing: None,
         }
     }
@@ -794,18 +818,26 @@ impl AsyncRead for Guarded {
         }
         let state = &this.state;
         let between_requests = state.busy.load(Ordering::Acquire) == 0;
+        let read = (buf.filled().len() - before) as u64;
         if between_requests && state.head_expected.swap(false, Ordering::AcqRel) {
-            this.scanner.reset();
-            this.scanning = true;
+            // A new head only follows a body that has arrived whole.
+            this.scanning = this.body_left == Some(0);
+            if this.scanning {
+                this.scanner.reset();
+            }
         }
         if between_requests && state.phase.load(Ordering::Acquire) == IDLE {
             state.enter(HEAD);
         }
         if this.scanning && between_requests {
-            match this.scanner.feed(&buf.filled()[before..]) {
-                Ok(()) => {
+            match this.scanner.feed_counted(&buf.filled()[before..]) {
+                Ok(head) => {
                     if this.scanner.done() {
                         this.scanning = false;
+                        this.body_left = this
+                            .scanner
+                            .body_length()
+                            .map(|length| length.saturating_sub(read.saturating_sub(head as u64)));
                     }
                 }
                 // A reply may still sit in hyper's buffer: leave this head to hyper.
@@ -821,6 +853,9 @@ impl AsyncRead for Guarded {
             }
         } else {
             this.scanning = false;
+            if let Some(left) = this.body_left.as_mut() {
+                *left = left.saturating_sub(read);
+            }
         }
         Poll::Ready(Ok(()))
     }

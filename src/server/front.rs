@@ -93,6 +93,19 @@ async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     Ok(Bytes::from(kept))
 }
 
+/// The reply to a body [`read_body`] refused (too large, too slow, unreadable), with
+/// `Connection: close`: what is left of the body may still be on the connection, unread, and
+/// must never be read as the next request's head (it was once, answered `414`, on a client that
+/// reused the connection after a 413).
+fn body_refused(e: &ApiError, request_id: &str) -> Response {
+    let mut reply = error_reply(e, request_id);
+    reply.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    reply
+}
+
 /// The server's counters. Counting costs one relaxed atomic add per accepted connection.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -169,8 +182,11 @@ async fn reset(
         );
     }
     let request_id = new_uuid();
+    let body = match read_body(body).await {
+        Ok(b) => b,
+        Err(e) => return body_refused(&e, &request_id),
+    };
     let cleared = async {
-        let body = read_body(body).await?;
         if matches!(app.auth, AuthPolicy::Keys(_)) {
             let query_params =
                 decode_pairs(uri.query().unwrap_or("").as_bytes()).map_err(ApiError::malformed)?;
@@ -223,7 +239,7 @@ async fn query(
     let request_id = new_uuid();
     let body = match read_body(body).await {
         Ok(b) => b,
-        Err(e) => return error_reply(&e, &request_id),
+        Err(e) => return body_refused(&e, &request_id),
     };
     let mut api = Api::AutoScaling;
     let phantom = app.settings.phantom();

@@ -301,3 +301,44 @@ fn serve_help_documents_the_limits() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_body_refused_part_read_closes_the_connection_and_its_rest_is_never_a_request() {
+    // The drain of an oversized body stops after 5 s: what is left of it stays unread on the
+    // connection, so the 413 must close it (once, a reused connection read the rest as the
+    // next request's head and answered a well-formed request behind it `414`).
+    let server = start_limited(ConnectionLimits::default()).await;
+    let mut s = connect(&server).await;
+    let total = 3_000_000usize;
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {total}\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let first = 2_200_000;
+    s.write_all(&vec![b'x'; first]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5500)).await;
+    let mut rest = vec![b'x'; total - first];
+    rest.extend_from_slice(
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+          Content-Length: 51\r\n\r\nAction=DescribeAutoScalingGroups&Version=2011-01-01",
+    );
+    // The server may close while this is still being written: that is the point.
+    let _ = s.write_all(&rest).await;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 8192];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            Err(_) => panic!("not closed: {}", String::from_utf8_lossy(&seen)),
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+    let seen = String::from_utf8_lossy(&seen).to_ascii_lowercase();
+    assert!(seen.starts_with("http/1.1 413"), "{seen}");
+    assert!(seen.contains("connection: close"), "{seen}");
+    assert!(!seen.contains("http/1.1 414"), "{seen}");
+    assert_eq!(seen.matches("http/1.1 ").count(), 1, "{seen}");
+    server.shutdown().await;
+}

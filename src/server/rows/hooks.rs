@@ -485,37 +485,14 @@ pub fn complete(
         Some((Some(phase), _)) if phase == "Pending:Wait" && abandon => {
             let gone = lifecycle::end_now(tx, timing, owner, id, now)?;
             lifecycle::settle_activity(tx, owner, group, id, now)?;
-            let Some(row) = groups::load(tx, owner, group)? else {
-                return Ok(());
-            };
-            let ctx = Ctx {
-                owner,
-                now,
-                settings,
-            };
-            let suspended = groups::suspended_names(&row.doc);
-            let facts = groups::facts(&ctx, &row, &suspended, None);
-            lifecycle::record(
+            abandoned_at_launch(
                 tx,
-                &facts,
+                settings,
+                action,
                 &format!("Terminating EC2 instance: {id}"),
-                &format!(
-                    "At {} instance {id} failed to complete user's Lifecycle Action: Lifecycle \
-                     Action with token {} was abandoned: {why}.",
-                    timestamp(now),
-                    action.token
-                ),
+                why,
                 now,
                 gone,
-            )?;
-            groups::reconcile(
-                &ctx,
-                tx,
-                &row,
-                &format!(
-                    "an instance was abandoned by lifecycle hook {}",
-                    action.hook
-                ),
             )?;
         }
         Some((Some(phase), ready)) if phase == "Pending:Wait" => {
@@ -590,5 +567,52 @@ pub fn earliest(tx: &Transaction<'_>) -> Result<Option<i64>, ApiError> {
         tx.query_row_cached("SELECT MIN(deadline_ms) FROM lifecycle_actions", [], |r| {
             r.get(0)
         })?,
+    )
+}
+
+/// After an ABANDON of a launch wait (a group's instance or one entering its warm pool, already
+/// ended at `gone`): records the termination activity `description` with AWS's abandoned-action
+/// cause and reconciles the group, which launches a replacement.
+pub fn abandoned_at_launch(
+    tx: &Transaction<'_>,
+    settings: &Settings,
+    action: &ActionRow,
+    description: &str,
+    why: &str,
+    now: i64,
+    gone: i64,
+) -> Result<(), ApiError> {
+    let (owner, group, id) = (&action.owner, &action.group, &action.instance);
+    let Some(row) = groups::load(tx, owner, group)? else {
+        return Ok(());
+    };
+    let ctx = Ctx {
+        owner,
+        now,
+        settings,
+    };
+    let suspended = groups::suspended_names(&row.doc);
+    let facts = groups::facts(&ctx, &row, &suspended, None);
+    lifecycle::record(
+        tx,
+        &facts,
+        description,
+        &format!(
+            "At {} instance {id} failed to complete user's Lifecycle Action: Lifecycle Action \
+             with token {} was abandoned: {why}.",
+            timestamp(now),
+            action.token
+        ),
+        now,
+        gone,
+    )?;
+    groups::reconcile(
+        &ctx,
+        tx,
+        &row,
+        &format!(
+            "an instance was abandoned by lifecycle hook {}",
+            action.hook
+        ),
     )
 }

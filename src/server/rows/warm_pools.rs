@@ -778,37 +778,14 @@ pub fn end_wait(
         Some((Some(phase), _)) if phase == "Warmed:Pending:Wait" && abandon => {
             let gone = end_now(tx, settings, owner, id, now)?;
             settle(tx, owner, group, id, now)?;
-            let Some(row) = groups::load(tx, owner, group)? else {
-                return Ok(());
-            };
-            let ctx = Ctx {
-                owner,
-                now,
-                settings,
-            };
-            let suspended = groups::suspended_names(&row.doc);
-            let facts = groups::facts(&ctx, &row, &suspended, None);
-            lifecycle::record(
+            hooks::abandoned_at_launch(
                 tx,
-                &facts,
+                settings,
+                action,
                 &format!("{OUT_OF_POOL}{id}"),
-                &format!(
-                    "At {} instance {id} failed to complete user's Lifecycle Action: Lifecycle \
-                     Action with token {} was abandoned: {why}.",
-                    timestamp(now),
-                    action.token
-                ),
+                why,
                 now,
                 gone,
-            )?;
-            groups::reconcile(
-                &ctx,
-                tx,
-                &row,
-                &format!(
-                    "an instance was abandoned by lifecycle hook {}",
-                    action.hook
-                ),
             )?;
         }
         Some((Some(phase), ready)) if phase == "Warmed:Pending:Wait" => {
