@@ -452,6 +452,13 @@ async fn the_aws_cli_drives_every_family() {
         "InstanceRefreshInProgress",
     )
     .await;
+    // Nor is a warm pool made while it runs (the model's fault for PutWarmPool).
+    cli.fails(
+        "autoscaling",
+        &["put-warm-pool", "--auto-scaling-group-name", "fam"],
+        "InstanceRefreshInProgress",
+    )
+    .await;
     let mut status = Value::Null;
     for _ in 0..120 {
         let refreshes = cli

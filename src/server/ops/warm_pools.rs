@@ -15,6 +15,7 @@ use crate::server::fault::ApiError;
 use crate::server::ops::{Ctx, Handle};
 use crate::server::paginate::PageRequest;
 use crate::server::rows::groups;
+use crate::server::rows::refreshes;
 use crate::server::rows::warm_pools::{self, PutInput};
 
 /// DescribeWarmPool's largest `MaxRecords` (the reference: "The maximum value is 50").
@@ -24,6 +25,12 @@ const MAX_RECORDS: i32 = 50;
 impl Handle for PutWarmPoolInput {
     fn handle(self, ctx: &Ctx<'_>, tx: &Transaction<'_>) -> Result<PutWarmPoolOutput, ApiError> {
         let group = groups::require(tx, ctx.owner, &self.auto_scaling_group_name)?;
+        // The model's InstanceRefreshInProgress: no pool is made or changed while a refresh runs
+        // (a refresh due to have ended by now is brought up to date first).
+        refreshes::catch_up(ctx, tx, &group.name)?;
+        if refreshes::active(tx, ctx.owner, &group.name)?.is_some() {
+            return Err(refreshes::in_progress(&group.name));
+        }
         warm_pools::put(
             ctx,
             tx,
