@@ -14,7 +14,7 @@
 //!   (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI`, with
 //!   `AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)`), then IMDSv2 (one attempt, 1 s timeouts, skipped
 //!   under `AWS_EC2_METADATA_DISABLED`). Its HTTP calls (STS, SSO, the container and metadata
-//!   endpoints) go through [`ReqwestClient`], the crate's own HTTP stack, so no second TLS stack
+//!   endpoints) go through `ReqwestClient`, the crate's own HTTP stack, so no second TLS stack
 //!   is compiled in. STS and SSO use the resolved region and honour `AWS_ENDPOINT_URL_STS` /
 //!   `AWS_ENDPOINT_URL_SSO` and the profile's `[services]` section (aws-config reads them);
 //! - the cache: the signer asks [`CredentialsProvider::credentials`] before every attempt; it
