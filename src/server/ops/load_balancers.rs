@@ -54,6 +54,17 @@ fn page(
     Ok(page.take(items))
 }
 
+/// The load balancers or target groups a legacy-family request names (`member`), counted and
+/// made sources by `make`.
+fn named(
+    member: &str,
+    given: &[String],
+    make: fn(&str) -> Source,
+) -> Result<Vec<Source>, ApiError> {
+    check_count(member, given.len())?;
+    Ok(given.iter().map(|g| make(g)).collect())
+}
+
 /// The traffic sources a request names, read and counted.
 fn sources(
     given: &[crate::autoscaling::types::TrafficSourceIdentifier],
@@ -69,13 +80,8 @@ impl Handle for AttachLoadBalancersInput {
         ctx: &Ctx<'_>,
         tx: &Transaction<'_>,
     ) -> Result<AttachLoadBalancersOutput, ApiError> {
-        check_count("LoadBalancerNames", self.load_balancer_names.len())?;
+        let sources = named("LoadBalancerNames", &self.load_balancer_names, Source::elb)?;
         let group = groups::require(tx, ctx.owner, &self.auto_scaling_group_name)?;
-        let sources: Vec<Source> = self
-            .load_balancer_names
-            .iter()
-            .map(|n| Source::elb(n))
-            .collect();
         attachments::attach(ctx, tx, &group.name, &sources, true, false)?;
         Ok(AttachLoadBalancersOutput {})
     }
@@ -88,13 +94,8 @@ impl Handle for DetachLoadBalancersInput {
         ctx: &Ctx<'_>,
         tx: &Transaction<'_>,
     ) -> Result<DetachLoadBalancersOutput, ApiError> {
-        check_count("LoadBalancerNames", self.load_balancer_names.len())?;
+        let sources = named("LoadBalancerNames", &self.load_balancer_names, Source::elb)?;
         let group = groups::require(tx, ctx.owner, &self.auto_scaling_group_name)?;
-        let sources: Vec<Source> = self
-            .load_balancer_names
-            .iter()
-            .map(|n| Source::elb(n))
-            .collect();
         attachments::detach(ctx, tx, &group.name, &sources, true, "Load Balancers")?;
         Ok(DetachLoadBalancersOutput {})
     }
@@ -142,13 +143,12 @@ impl Handle for AttachLoadBalancerTargetGroupsInput {
         ctx: &Ctx<'_>,
         tx: &Transaction<'_>,
     ) -> Result<AttachLoadBalancerTargetGroupsOutput, ApiError> {
-        check_count("TargetGroupARNs", self.target_group_arns.len())?;
+        let sources = named(
+            "TargetGroupARNs",
+            &self.target_group_arns,
+            Source::target_group,
+        )?;
         let group = groups::require(tx, ctx.owner, &self.auto_scaling_group_name)?;
-        let sources: Vec<Source> = self
-            .target_group_arns
-            .iter()
-            .map(|a| Source::target_group(a))
-            .collect();
         attachments::attach(ctx, tx, &group.name, &sources, true, false)?;
         Ok(AttachLoadBalancerTargetGroupsOutput {})
     }
@@ -161,13 +161,12 @@ impl Handle for DetachLoadBalancerTargetGroupsInput {
         ctx: &Ctx<'_>,
         tx: &Transaction<'_>,
     ) -> Result<DetachLoadBalancerTargetGroupsOutput, ApiError> {
-        check_count("TargetGroupARNs", self.target_group_arns.len())?;
+        let sources = named(
+            "TargetGroupARNs",
+            &self.target_group_arns,
+            Source::target_group,
+        )?;
         let group = groups::require(tx, ctx.owner, &self.auto_scaling_group_name)?;
-        let sources: Vec<Source> = self
-            .target_group_arns
-            .iter()
-            .map(|a| Source::target_group(a))
-            .collect();
         attachments::detach(ctx, tx, &group.name, &sources, true, "Target Groups")?;
         Ok(DetachLoadBalancerTargetGroupsOutput {})
     }
