@@ -203,6 +203,8 @@ fn config_inputs(global: &GlobalArgs, api: Option<ApiChoice>) -> ConfigInputs {
         no_verify_ssl: global.no_verify_ssl,
         debug: global.debug,
         launch_templates: global.launch_templates,
+        // The chain runs in the phantom-credentials helper: this binary never links aws-config.
+        providers: crate::config::providers::Providers::helper(),
     }
 }
 

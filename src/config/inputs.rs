@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::dialect::{Dialect, SignatureChoice};
+use super::providers::Providers;
 use crate::query::sign::HmacAlgorithm;
 
 keyword_enum! {
@@ -62,4 +63,8 @@ pub struct ConfigInputs {
     pub debug: bool,
     /// `--launch-templates`: use EC2 launch templates where launch configurations were used.
     pub launch_templates: bool,
+    /// Where provider chains run (not a flag): the `phantom-credentials` helper by default, or
+    /// this process ([`Providers::in_process`](super::providers::Providers), the `providers`
+    /// feature) for library callers that want no second program.
+    pub providers: Providers,
 }

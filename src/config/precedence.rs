@@ -32,7 +32,7 @@ use super::dialect::Dialect;
 use super::environment::{Environment, Var, expand_home};
 use super::inputs::{ApiChoice, ConfigInputs};
 use super::profiles::{ProfileFiles, profile_source};
-use super::providers::{ChainSpec, CredentialsProvider};
+use super::providers::{ChainSpec, CredentialsProvider, Wanted};
 use super::resolved::{Connection, ResolvedConfig};
 use super::source::Source;
 use crate::error::Error;
@@ -376,24 +376,29 @@ pub fn resolve(inputs: &ConfigInputs, env: &dyn Environment) -> Result<ResolvedC
             looked,
             last_resort,
         } => {
-            Some(CredentialsProvider::new(ChainSpec {
-                profile: files.name.clone(),
-                // Only files that exist: aws-config refuses a named file it cannot read.
-                config_file: files.config_path.clone().filter(|_| files.config.is_some()),
-                credentials_file: files
-                    .credentials_path
-                    .clone()
-                    .filter(|_| files.credentials.is_some()),
-                region: region.clone(),
-                verify_tls: !inputs.no_verify_ssl,
-                ca_bundle: inputs
-                    .ca_bundle
-                    .clone()
-                    .or_else(|| Var::AwsCaBundle.value(env).map(Into::into)),
-                wanted_by: wanted_by.clone(),
-                last_resort: *last_resort,
-                looked: looked.to_string(),
-            }))
+            Some(CredentialsProvider::new(
+                ChainSpec {
+                    profile: files.name.clone(),
+                    // Only files that exist: aws-config refuses a named file it cannot read.
+                    config_file: files.config_path.clone().filter(|_| files.config.is_some()),
+                    credentials_file: files
+                        .credentials_path
+                        .clone()
+                        .filter(|_| files.credentials.is_some()),
+                    region: region.clone(),
+                    verify_tls: !inputs.no_verify_ssl,
+                    ca_bundle: inputs
+                        .ca_bundle
+                        .clone()
+                        .or_else(|| Var::AwsCaBundle.value(env).map(Into::into)),
+                },
+                Wanted {
+                    by: wanted_by.clone(),
+                    last_resort: *last_resort,
+                    looked: looked.to_string(),
+                },
+                inputs.providers,
+            ))
         }
         _ => None,
     };

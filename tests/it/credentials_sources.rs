@@ -761,3 +761,161 @@ fn short_lived_credentials_are_fetched_again_during_a_wait() {
     let fetches = std::fs::read_to_string(&calls).unwrap().lines().count();
     assert!(fetches >= 2, "fetched {fetches} time(s) during the wait");
 }
+
+// ---- The phantom-credentials helper ------------------------------------------------------------
+
+/// The helper binary cargo built beside `phantom`.
+const HELPER: &str = env!("CARGO_BIN_EXE_phantom-credentials");
+
+/// How often `needle` occurs in the read-only data the loader maps from the program at `path`
+/// (its `.rodata`, copied out with binutils' `objcopy`; debug information is not loaded, and it
+/// names crates whose code was left out).
+fn occurrences_in_rodata(path: &str, needle: &str) -> usize {
+    let dir = TempDir::new("rodata");
+    let out = dir.0.join("rodata");
+    let copied = std::process::Command::new("objcopy")
+        .args(["-O", "binary", "--only-section=.rodata", path])
+        .arg(&out)
+        .status()
+        .expect("objcopy (binutils) runs");
+    assert!(copied.success(), "objcopy {path}");
+    let grep = std::process::Command::new("grep")
+        .args(["-c", "-a", "-F", needle])
+        .arg(&out)
+        .output()
+        .expect("grep runs");
+    String::from_utf8_lossy(&grep.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+#[test]
+fn phantom_does_not_link_the_sdk_crates_and_the_helper_does() {
+    // The static-key path's start-up cost is the reason for the helper: the SDK crates' code
+    // and tables must not be in `phantom` (their source paths are in the panic locations of
+    // every binary that links them).
+    let phantom = env!("CARGO_BIN_EXE_phantom");
+    for crate_name in [
+        "aws-config-1.",
+        "aws-sdk-sts-1.",
+        "aws-sdk-sso-1.",
+        "aws-sdk-ssooidc-1.",
+    ] {
+        assert_eq!(
+            occurrences_in_rodata(phantom, crate_name),
+            0,
+            "phantom links {crate_name}"
+        );
+    }
+    for crate_name in ["aws-config-1.", "aws-sdk-sts-1."] {
+        assert!(
+            occurrences_in_rodata(HELPER, crate_name) > 0,
+            "the helper lacks {crate_name}"
+        );
+    }
+}
+
+#[test]
+fn the_helper_speaks_credential_process_to_phantom_and_to_the_aws_cli() {
+    let (served, _keys) = server_for("AKHELPER", "helper-secret");
+    let home = TempDir::new("creds-helper");
+    let inner = script(
+        &home.0,
+        "inner.sh",
+        "printf '%s' '{\"Version\": 1, \"AccessKeyId\": \"AKHELPER\", \
+         \"SecretAccessKey\": \"helper-secret\", \"SessionToken\": \"helper-token\", \
+         \"Expiration\": \"2099-01-01T00:00:00Z\"}'",
+    );
+    write(
+        &home.0,
+        ".aws/config",
+        &format!(
+            "[profile inner]\ncredential_process = {}\n\n[profile outer]\n\
+             credential_process = {HELPER} --profile inner\n",
+            inner.display()
+        ),
+    );
+    let env = |cmd: &mut std::process::Command| {
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &home.0)
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+    };
+
+    // Run directly: the JSON on stdout, the secrets only there.
+    let mut cmd = std::process::Command::new(HELPER);
+    cmd.args(["--profile", "inner", "--region", "eu-west-1"]);
+    env(&mut cmd);
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let reply: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(reply["Version"], 1);
+    assert_eq!(reply["AccessKeyId"], "AKHELPER");
+    assert_eq!(reply["SessionToken"], "helper-token");
+    assert_eq!(reply["Expiration"], "2099-01-01T00:00:00Z");
+    assert!(out.stderr.is_empty(), "{out:?}");
+
+    // As the AWS CLI's credential_process: the AWS CLI signs with the helper's keys, and the
+    // server (which accepts only those) answers.
+    let mut cmd = std::process::Command::new(crate::util::peers::peer("PHANTOM_TEST_AWS"));
+    cmd.args([
+        "autoscaling",
+        "describe-auto-scaling-groups",
+        "--profile",
+        "outer",
+        "--endpoint-url",
+        &served.url,
+        "--region",
+        "us-east-1",
+    ]);
+    env(&mut cmd);
+    let run = crate::util::run::run_bounded(cmd);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("AutoScalingGroups"), "{run:?}");
+
+    // And phantom through a profile whose credential_process is the helper (two helpers deep).
+    let run = phantom_at(
+        &served.url,
+        &home.0,
+        &["--profile", "outer", "--debug", "domain", "list"],
+        &[("AWS_EC2_METADATA_DISABLED", "true")],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(signed_key_ids(&run.stderr), ["AKHELPER"], "{run:?}");
+    assert!(!run.stderr.contains("helper-secret") && !run.stderr.contains("helper-token"));
+}
+
+#[test]
+fn the_helper_says_when_nothing_has_credentials_and_phantom_when_it_is_missing() {
+    let home = TempDir::new("creds-helper-none");
+    let mut cmd = std::process::Command::new(HELPER);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &home.0)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("phantom-credentials: "), "{stderr}");
+
+    // phantom with a provider profile and no helper to run: a configuration error naming it.
+    let (served, _keys) = server_for("AKNEVER", "never-secret");
+    let home = home_with_config("[default]\ncredential_process = /bin/false\n");
+    let run = phantom_at(
+        &served.url,
+        &home.0,
+        &["domain", "list"],
+        &[(
+            "PHANTOM_CREDENTIALS_HELPER",
+            "/nonexistent/phantom-credentials",
+        )],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("cannot run /nonexistent/phantom-credentials"),
+        "{run:?}"
+    );
+}

@@ -1,34 +1,24 @@
-//! Credentials that come from a provider rather than from static keys: assumed roles
-//! (`role_arn` with `source_profile` or `credential_source`), web identity, `credential_process`,
-//! IAM Identity Center (`sso_session`, legacy `sso_*`), ECS/EKS container credentials and EC2
-//! instance metadata (IMDSv2). They are `aws-config`'s providers, the ecosystem's implementation.
+//! The in-process provider chain: `aws-config`'s providers (assumed roles, web identity,
+//! `credential_process`, IAM Identity Center, ECS/EKS containers, IMDSv2), the ecosystem's
+//! implementation, built on the first fetch and kept for the life of its
+//! [`super::CredentialsProvider`].
 //!
-//! This module owns three things, so that the static-key path stays as it was:
+//! Only the `phantom-credentials` helper and library callers that ask for it
+//! ([`super::Providers::in_process`]) link this module: the `phantom` command runs the helper
+//! instead, so that the SDK crates' static tables are not relocated at every start of the
+//! static-key path (see [`super::helper`]).
 //!
-//! - the decision: [`super::credentials`] asks for a [`CredentialsProvider`] only when no static
-//!   source had keys (or the profile names a provider: a `role_arn` beside static keys assumes
-//!   the role, as in the SDKs); making one is an `Arc` and a few strings, and nothing of
-//!   `aws-config` is touched until the first request needs credentials;
-//! - the chain, built on that first request: the profile (every kind of profile the SDKs know),
-//!   then `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`, then the container endpoint
-//!   (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI`, with
-//!   `AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)`), then IMDSv2 (one attempt, 1 s timeouts, skipped
-//!   under `AWS_EC2_METADATA_DISABLED`). Its HTTP calls (STS, SSO, the container and metadata
-//!   endpoints) go through `ReqwestClient`, the crate's own HTTP stack, so no second TLS stack
-//!   is compiled in. STS and SSO use the resolved region and honour `AWS_ENDPOINT_URL_STS` /
-//!   `AWS_ENDPOINT_URL_SSO` and the profile's `[services]` section (aws-config reads them);
-//! - the cache: the signer asks [`CredentialsProvider::credentials`] before every attempt; it
-//!   answers from the cache, fetching anew only when the credentials expire within
-//!   [`REFRESH_BEFORE`], so a long wait keeps signing with fresh temporary credentials.
-//!
-//! Secrets: [`Fetched`] carries the credentials with their [`Scrubber`] (secret key and session
-//! token), which the transport runs every reply through; `Debug` here shows only where the
-//! credentials came from and when they expire.
+//! The chain: the profile (every kind of profile the SDKs know), then
+//! `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`, then the container endpoint
+//! (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI`, with
+//! `AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)`), then IMDSv2 (one attempt, 1 s timeouts, skipped
+//! under `AWS_EC2_METADATA_DISABLED`). Its HTTP calls (STS, SSO, the container and metadata
+//! endpoints) go through `ReqwestClient`, the crate's own HTTP stack, so no second TLS stack is
+//! compiled in. STS and SSO use the resolved region and honour `AWS_ENDPOINT_URL_STS` /
+//! `AWS_ENDPOINT_URL_SSO` and the profile's `[services]` section (aws-config reads them).
 
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::error::CredentialsError;
@@ -41,12 +31,9 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 
+use super::{BoxFuture, ChainSpec, FetchCredentials, FetchError, Fetched};
 use crate::credentials::{Credentials, Scrubber};
-use crate::error::Error;
 use crate::http::client::ClientOptions;
-
-/// Temporary credentials are fetched anew when they expire within this time.
-pub const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
 
 /// The timeouts of one instance metadata call (the AWS CLI's `metadata_service_timeout`).
 const IMDS_TIMEOUT: Duration = Duration::from_secs(1);
@@ -54,169 +41,34 @@ const IMDS_TIMEOUT: Duration = Duration::from_secs(1);
 /// The largest reply read from STS, SSO or a credentials endpoint.
 const MAX_REPLY_BYTES: usize = 1024 * 1024;
 
-/// What the chain is built from: settled by resolution, used on the first fetch.
-#[derive(Clone)]
-pub(crate) struct ChainSpec {
-    /// The profile's name.
-    pub profile: String,
-    /// The shared config file, when it exists.
-    pub config_file: Option<PathBuf>,
-    /// The shared credentials file, when it exists.
-    pub credentials_file: Option<PathBuf>,
-    /// The region STS and SSO are called in.
-    pub region: String,
-    /// Verify TLS certificates of STS, SSO and credential endpoints.
-    pub verify_tls: bool,
-    /// Extra trusted CA certificates (PEM file).
-    pub ca_bundle: Option<PathBuf>,
-    /// What asked for the chain, for messages (`profile dev in ~/.aws/config (role_arn)`).
-    pub wanted_by: String,
-    /// Nothing asked for it: instance metadata is tried as the last resort, and its failure
-    /// means "no credentials found".
-    pub last_resort: bool,
-    /// Where the static sources were looked for, for the "no credentials" message.
-    pub looked: String,
-}
-
-/// Credentials from a provider, as the signer uses them.
-pub struct Fetched {
-    /// The credentials.
-    pub credentials: Credentials,
-    /// Their secrets, to blank out of replies and traces.
-    pub scrubber: Scrubber,
-    /// When they expire (`None`: never).
-    pub expires: Option<SystemTime>,
-}
-
-impl fmt::Debug for Fetched {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Fetched")
-            .field("credentials", &self.credentials)
-            .field("expires", &self.expires)
-            .finish()
-    }
-}
-
-/// A credentials provider chain with its cache; cheap to clone (clones share the cache).
-/// Equality is identity.
-#[derive(Clone)]
-pub struct CredentialsProvider {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
+/// One spec's chain, built on its first fetch.
+pub(super) struct InProcess {
     spec: ChainSpec,
     chain: tokio::sync::OnceCell<SharedCredentialsProvider>,
-    cached: tokio::sync::Mutex<Cached>,
-    fetches: AtomicUsize,
 }
 
-#[derive(Default)]
-enum Cached {
-    #[default]
-    Nothing,
-    Fetched(Arc<Fetched>),
-    /// No source had credentials: not asked again in this process.
-    NoneFound(String),
-}
-
-impl fmt::Debug for CredentialsProvider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CredentialsProvider")
-            .field("wanted_by", &self.inner.spec.wanted_by)
-            .field("fetches", &self.fetches())
-            .finish()
+impl InProcess {
+    /// A chain for `spec`, not built yet.
+    pub(super) fn make(spec: ChainSpec) -> Arc<dyn FetchCredentials> {
+        Arc::new(InProcess {
+            spec,
+            chain: tokio::sync::OnceCell::new(),
+        })
     }
 }
 
-impl PartialEq for CredentialsProvider {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
-    }
-}
-
-impl Eq for CredentialsProvider {}
-
-impl CredentialsProvider {
-    /// A provider for `spec`; nothing is built or fetched until the first
-    /// [`CredentialsProvider::credentials`].
-    pub(crate) fn new(spec: ChainSpec) -> Self {
-        CredentialsProvider {
-            inner: Arc::new(Inner {
-                spec,
-                chain: tokio::sync::OnceCell::new(),
-                cached: tokio::sync::Mutex::new(Cached::Nothing),
-                fetches: AtomicUsize::new(0),
-            }),
-        }
-    }
-
-    /// What asked for the provider (a profile's key, a variable, or instance metadata).
-    pub fn wanted_by(&self) -> &str {
-        &self.inner.spec.wanted_by
-    }
-
-    /// How many times credentials were fetched from the chain.
-    pub fn fetches(&self) -> usize {
-        self.inner.fetches.load(Ordering::Relaxed)
-    }
-
-    /// The credentials to sign with: the cached ones while they are valid for more than
-    /// [`REFRESH_BEFORE`], else fetched anew. A failed refresh falls back on cached credentials
-    /// that have not expired yet. Errors are [`Error::Config`], without secrets.
-    pub async fn credentials(&self) -> Result<Arc<Fetched>, Error> {
-        let mut cached = self.inner.cached.lock().await;
-        let now = SystemTime::now();
-        let still_valid = match &*cached {
-            Cached::Fetched(f) => match f.expires {
-                None => return Ok(f.clone()),
-                Some(at) if at > now + REFRESH_BEFORE => return Ok(f.clone()),
-                Some(at) if at > now => Some(f.clone()),
-                Some(_) => None,
-            },
-            Cached::NoneFound(message) => return Err(Error::Config(message.clone())),
-            Cached::Nothing => None,
-        };
-        let chain = self
-            .inner
-            .chain
-            .get_or_init(|| build_chain(&self.inner.spec))
-            .await;
-        self.inner.fetches.fetch_add(1, Ordering::Relaxed);
-        match chain.provide_credentials().await {
-            Ok(c) => {
-                let fetched = Arc::new(convert(&c));
-                *cached = Cached::Fetched(fetched.clone());
-                Ok(fetched)
+impl FetchCredentials for InProcess {
+    fn fetch(&self) -> BoxFuture<'_, Result<Fetched, FetchError>> {
+        Box::pin(async move {
+            let chain = self.chain.get_or_init(|| build_chain(&self.spec)).await;
+            match chain.provide_credentials().await {
+                Ok(c) => Ok(convert(&c)),
+                Err(e) => Err(FetchError {
+                    not_found: matches!(e, CredentialsError::CredentialsNotLoaded(_)),
+                    message: causes(&e),
+                }),
             }
-            Err(e) => {
-                if let Some(f) = still_valid {
-                    return Ok(f);
-                }
-                let spec = &self.inner.spec;
-                let not_loaded = matches!(e, CredentialsError::CredentialsNotLoaded(_));
-                let message = if spec.last_resort || not_loaded {
-                    format!(
-                        "no credentials found (looked in {}, then web identity, container and \
-                         instance metadata credentials: {}). Set AWS_ACCESS_KEY_ID and \
-                         AWS_SECRET_ACCESS_KEY, or pass --no-sign-request to send unsigned \
-                         requests",
-                        spec.looked,
-                        causes(&e)
-                    )
-                } else {
-                    format!(
-                        "cannot get credentials (from {}): {}",
-                        spec.wanted_by,
-                        causes(&e)
-                    )
-                };
-                if spec.last_resort || not_loaded {
-                    *cached = Cached::NoneFound(message.clone());
-                }
-                Err(Error::Config(message))
-            }
-        }
+        })
     }
 }
 
